@@ -1,0 +1,47 @@
+//! Marshal format version 4 (CPython 3.4+): reader and deterministic writer.
+
+mod object;
+mod read;
+mod write;
+
+pub use object::{Int, Object, Str};
+pub use read::{loads, MarshalError, MarshalErrorKind, MAX_DEPTH};
+pub use write::{dumps, TooDeep, Writer};
+
+/// Type codes; a code or'ed with [`FLAG_REF`] asks the reader to remember the object.
+pub(crate) mod type_code {
+    pub const NULL: u8 = b'0';
+    pub const NONE: u8 = b'N';
+    pub const FALSE: u8 = b'F';
+    pub const TRUE: u8 = b'T';
+    pub const STOPITER: u8 = b'S';
+    pub const ELLIPSIS: u8 = b'.';
+    pub const INT: u8 = b'i';
+    pub const INT64: u8 = b'I';
+    pub const FLOAT: u8 = b'f';
+    pub const BINARY_FLOAT: u8 = b'g';
+    pub const COMPLEX: u8 = b'x';
+    pub const BINARY_COMPLEX: u8 = b'y';
+    pub const LONG: u8 = b'l';
+    pub const STRING: u8 = b's';
+    pub const INTERNED: u8 = b't';
+    pub const REF: u8 = b'r';
+    pub const TUPLE: u8 = b'(';
+    pub const LIST: u8 = b'[';
+    pub const DICT: u8 = b'{';
+    pub const CODE: u8 = b'c';
+    pub const UNICODE: u8 = b'u';
+    pub const SET: u8 = b'<';
+    pub const FROZENSET: u8 = b'>';
+    pub const ASCII: u8 = b'a';
+    pub const ASCII_INTERNED: u8 = b'A';
+    pub const SMALL_TUPLE: u8 = b')';
+    pub const SHORT_ASCII: u8 = b'z';
+    pub const SHORT_ASCII_INTERNED: u8 = b'Z';
+}
+
+/// Marks an object that later `REF` records may point to.
+pub(crate) const FLAG_REF: u8 = 0x80;
+
+/// Digits of marshalled longs are base 2**15.
+pub(crate) const LONG_SHIFT: u32 = 15;

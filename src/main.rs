@@ -1,0 +1,2 @@
+//! The `pyc` command line.
+fn main() {}
