@@ -4,6 +4,7 @@
 pub mod cache_path;
 pub mod code;
 pub mod header;
+pub mod load;
 pub mod marshal;
 pub mod opcode;
 mod opcodes;

@@ -1,0 +1,260 @@
+//! Loading pycs: memory-map the file, validate its header against the source exactly as
+//! importlib does, and unmarshal the code object without copying its byte strings.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::code::CodeObject;
+use crate::header::{Header, HeaderError, Invalidation, HEADER_LEN};
+use crate::marshal::{self, MarshalError, Object};
+use crate::{source_hash, Target};
+
+/// CPython's `--check-hash-based-pycs` option.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CheckHashBasedPycs {
+    /// Check checked-hash pycs, trust unchecked ones.
+    #[default]
+    Default,
+    /// Check every hash-based pyc.
+    Always,
+    /// Trust every hash-based pyc.
+    Never,
+}
+
+/// The source file's facts importlib compares against a timestamp pyc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SourceStamp {
+    /// `int(os.stat(source).st_mtime) & 0xFFFFFFFF`.
+    pub mtime: u32,
+    /// `os.stat(source).st_size & 0xFFFFFFFF`.
+    pub size: u32,
+}
+
+impl SourceStamp {
+    /// The stamp of a file's metadata, computed as importlib does (a float `st_mtime`
+    /// truncated to an integer, then both values reduced to 32 bits).
+    pub fn from_metadata(meta: &std::fs::Metadata) -> SourceStamp {
+        use std::os::unix::fs::MetadataExt;
+        let mtime = (meta.mtime() as f64 + meta.mtime_nsec() as f64 * 1e-9).trunc() as i64;
+        SourceStamp {
+            mtime: mtime as u32,
+            size: meta.size() as u32,
+        }
+    }
+}
+
+/// Why importlib would not use a cache whose header is well formed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaleReason {
+    /// The recorded mtime is not the source's.
+    Mtime {
+        /// In the pyc.
+        cached: u32,
+        /// Of the source.
+        source: u32,
+    },
+    /// The mtime matches but the recorded size is not the source's.
+    Size {
+        /// In the pyc.
+        cached: u32,
+        /// Of the source.
+        source: u32,
+    },
+    /// The recorded hash is not the source's.
+    Hash,
+}
+
+impl std::fmt::Display for StaleReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StaleReason::Mtime { cached, source } => {
+                write!(f, "mtime changed (cache {cached}, source {source})")
+            }
+            StaleReason::Size { cached, source } => {
+                write!(f, "size changed (cache {cached}, source {source})")
+            }
+            StaleReason::Hash => write!(f, "source hash changed"),
+        }
+    }
+}
+
+/// Whether importlib would use a cache for its source, and why not.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// The cache is valid for the source and its code object parses.
+    Fresh,
+    /// The header is well formed but does not match the source.
+    Stale(StaleReason),
+    /// The header is damaged: short, wrong magic, unknown flags.
+    BadHeader(HeaderError),
+    /// The marshal data after the header does not parse (offset counted from the file's start).
+    Corrupt(MarshalError),
+    /// The marshal data holds something other than a code object.
+    NotCode(&'static str),
+}
+
+/// A pyc read into memory (mapped, not copied).
+#[derive(Clone, Debug)]
+pub struct PycFile {
+    /// The whole file.
+    pub data: Bytes,
+}
+
+/// Failure to load a pyc, with the file named.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be opened, mapped or read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The pyc.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// The header is damaged.
+    #[error("{}: {source}", path.display())]
+    Header {
+        /// The pyc.
+        path: PathBuf,
+        /// The cause.
+        source: HeaderError,
+    },
+    /// The marshal data does not parse.
+    #[error("{}: {source}", path.display())]
+    Marshal {
+        /// The pyc.
+        path: PathBuf,
+        /// The cause, with its offset from the start of the file.
+        source: MarshalError,
+    },
+    /// The pyc holds no code object.
+    #[error("{}: holds a {found}, not a code object", path.display())]
+    NotCode {
+        /// The pyc.
+        path: PathBuf,
+        /// The type found.
+        found: &'static str,
+    },
+}
+
+/// Unmarshals the code object after the header of `data`; error offsets count from the start
+/// of the file.
+pub fn unmarshal_code(data: &Bytes) -> Result<Arc<CodeObject>, Verdict> {
+    let body = data.slice(HEADER_LEN.min(data.len())..);
+    match marshal::loads(body) {
+        Ok(Object::Code(code)) => Ok(code),
+        Ok(other) => Err(Verdict::NotCode(other.type_name())),
+        Err(mut e) => {
+            e.offset += HEADER_LEN;
+            Err(Verdict::Corrupt(e))
+        }
+    }
+}
+
+impl PycFile {
+    /// Maps `path` into memory.
+    pub fn open(path: &Path) -> io::Result<PycFile> {
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        // Small files are cheaper to read than to map.
+        if len < 16 * 1024 {
+            return Ok(PycFile {
+                data: Bytes::from(std::fs::read(path)?),
+            });
+        }
+        // SAFETY: the map is read-only. A cache rewritten in place by another process while we
+        // read it could change under us; importlib-style writers replace caches by rename, which
+        // leaves our mapping of the old inode intact.
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        Ok(PycFile {
+            data: Bytes::from_owner(map),
+        })
+    }
+
+    /// Reads `path` as a pyc of any known target and returns its header and code object.
+    pub fn load(path: &Path) -> Result<(Header, Arc<CodeObject>), LoadError> {
+        let pyc = PycFile::open(path).map_err(|source| LoadError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let header = Header::parse(&pyc.data).map_err(|source| LoadError::Header {
+            path: path.to_owned(),
+            source,
+        })?;
+        let code = unmarshal_code(&pyc.data).map_err(|verdict| match verdict {
+            Verdict::Corrupt(source) => LoadError::Marshal {
+                path: path.to_owned(),
+                source,
+            },
+            Verdict::NotCode(found) => LoadError::NotCode {
+                path: path.to_owned(),
+                found,
+            },
+            _ => unreachable!("unmarshal_code only fails with Corrupt or NotCode"),
+        })?;
+        Ok((header, code))
+    }
+
+    /// importlib's decision for this cache of `source`, for `target`: header checks, then the
+    /// timestamp or hash rule, then the code object must unmarshal. `source_stamp` is the
+    /// source's stat; `read_source` is called only when a hash must be checked.
+    pub fn verdict(
+        &self,
+        target: Target,
+        source_stamp: SourceStamp,
+        check_hash: CheckHashBasedPycs,
+        read_source: impl FnOnce() -> io::Result<Vec<u8>>,
+    ) -> io::Result<Verdict> {
+        let header = match Header::parse_for(&self.data, target) {
+            Ok(header) => header,
+            Err(e) => return Ok(Verdict::BadHeader(e)),
+        };
+        if let Some(reason) = stale_reason(target, &header, source_stamp, check_hash, read_source)?
+        {
+            return Ok(Verdict::Stale(reason));
+        }
+        Ok(match unmarshal_code(&self.data) {
+            Ok(_) => Verdict::Fresh,
+            Err(verdict) => verdict,
+        })
+    }
+}
+
+/// The timestamp or hash rule of importlib for a well-formed header.
+pub fn stale_reason(
+    target: Target,
+    header: &Header,
+    source_stamp: SourceStamp,
+    check_hash: CheckHashBasedPycs,
+    read_source: impl FnOnce() -> io::Result<Vec<u8>>,
+) -> io::Result<Option<StaleReason>> {
+    Ok(match header.invalidation {
+        Invalidation::Timestamp { mtime, size } => {
+            if mtime != source_stamp.mtime {
+                Some(StaleReason::Mtime {
+                    cached: mtime,
+                    source: source_stamp.mtime,
+                })
+            } else if size != source_stamp.size {
+                Some(StaleReason::Size {
+                    cached: size,
+                    source: source_stamp.size,
+                })
+            } else {
+                None
+            }
+        }
+        Invalidation::Hash { check_source, hash } => {
+            let check = match check_hash {
+                CheckHashBasedPycs::Default => check_source,
+                CheckHashBasedPycs::Always => true,
+                CheckHashBasedPycs::Never => false,
+            };
+            (check && source_hash(target, &read_source()?) != hash).then_some(StaleReason::Hash)
+        }
+    })
+}
