@@ -80,26 +80,58 @@ pub enum CodeError {
     TooFewLocals,
 }
 
-impl CodeObject {
-    /// Checks what CPython checks before it accepts a marshalled code object.
-    pub fn validate(&self) -> Result<(), CodeError> {
+/// The facts about a code object that CPython checks before accepting it (`_PyCode_Validate`).
+pub(crate) struct CodeFacts<'a> {
+    pub argcount: u32,
+    pub posonlyargcount: u32,
+    pub kwonlyargcount: u32,
+    pub flags: u32,
+    pub code_len: usize,
+    pub localsplus_len: usize,
+    pub kinds: &'a [u8],
+}
+
+impl CodeFacts<'_> {
+    /// Checks them as CPython does.
+    pub(crate) fn check(&self) -> Result<(), CodeError> {
         if self.argcount < self.posonlyargcount {
             return Err(CodeError::BadCounts("argcount < posonlyargcount"));
         }
-        if self.code.is_empty() || self.code.len() % 2 != 0 {
+        if self.code_len == 0 || self.code_len % 2 != 0 {
             return Err(CodeError::MalformedCode);
         }
-        if self.localsplusnames.len() != self.localspluskinds.len() {
+        if self.localsplus_len != self.kinds.len() {
             return Err(CodeError::KindsMismatch);
         }
         let needed = u64::from(self.argcount)
             + u64::from(self.kwonlyargcount)
             + u64::from(self.flags & flags::VARARGS != 0)
             + u64::from(self.flags & flags::VARKEYWORDS != 0);
-        if (self.varnames().count() as u64) < needed {
+        let locals = self
+            .kinds
+            .iter()
+            .filter(|&&k| k & kinds::LOCAL != 0)
+            .count();
+        if (locals as u64) < needed {
             return Err(CodeError::TooFewLocals);
         }
         Ok(())
+    }
+}
+
+impl CodeObject {
+    /// Checks what CPython checks before it accepts a marshalled code object.
+    pub fn validate(&self) -> Result<(), CodeError> {
+        CodeFacts {
+            argcount: self.argcount,
+            posonlyargcount: self.posonlyargcount,
+            kwonlyargcount: self.kwonlyargcount,
+            flags: self.flags,
+            code_len: self.code.len(),
+            localsplus_len: self.localsplusnames.len(),
+            kinds: &self.localspluskinds,
+        }
+        .check()
     }
 
     fn names_of_kind(&self, kind: u8) -> impl Iterator<Item = &Str> {

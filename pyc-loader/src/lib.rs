@@ -1,6 +1,7 @@
 //! The CPython `.pyc` format as a library: targets, the PEP 552 header, source hashes, PEP 3147
 //! cache paths, marshal, code objects, validated loading, tree audits and the disassembler.
 
+pub mod audit;
 pub mod cache_path;
 pub mod code;
 pub mod header;

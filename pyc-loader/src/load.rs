@@ -2,7 +2,7 @@
 //! importlib does, and unmarshal the code object without copying its byte strings.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use crate::code::CodeObject;
 use crate::header::{Header, HeaderError, Invalidation, HEADER_LEN};
-use crate::marshal::{self, MarshalError, Object};
+use crate::marshal::{self, MarshalError, Object, Shape};
 use crate::{source_hash, Target};
 
 /// CPython's `--check-hash-based-pycs` option.
@@ -91,13 +91,25 @@ pub enum Verdict {
     Stale(StaleReason),
     /// The header is damaged: short, wrong magic, unknown flags.
     BadHeader(HeaderError),
-    /// The marshal data after the header does not parse (offset counted from the file's start).
-    Corrupt(MarshalError),
-    /// The marshal data holds something other than a code object.
+    /// The marshal data after the header is no code object.
+    BadBody(BodyError),
+}
+
+/// Why the marshal data after a header is not a usable code object.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum BodyError {
+    /// It does not parse (the offset counts from the start of the file).
+    #[error(transparent)]
+    Corrupt(#[from] MarshalError),
+    /// It holds another type.
+    #[error("holds a {0}, not a code object")]
     NotCode(&'static str),
 }
 
-/// A pyc read into memory (mapped, not copied).
+/// Files at least this large are memory-mapped rather than read.
+const MMAP_THRESHOLD: u64 = 1 << 20;
+
+/// A pyc in memory: read, or mapped when large.
 #[derive(Clone, Debug)]
 pub struct PycFile {
     /// The whole file.
@@ -123,34 +135,40 @@ pub enum LoadError {
         /// The cause.
         source: HeaderError,
     },
-    /// The marshal data does not parse.
+    /// The marshal data is not a code object.
     #[error("{}: {source}", path.display())]
-    Marshal {
+    Body {
         /// The pyc.
         path: PathBuf,
-        /// The cause, with its offset from the start of the file.
-        source: MarshalError,
-    },
-    /// The pyc holds no code object.
-    #[error("{}: holds a {found}, not a code object", path.display())]
-    NotCode {
-        /// The pyc.
-        path: PathBuf,
-        /// The type found.
-        found: &'static str,
+        /// The cause.
+        source: BodyError,
     },
 }
 
 /// Unmarshals the code object after the header of `data`; error offsets count from the start
 /// of the file.
-pub fn unmarshal_code(data: &Bytes) -> Result<Arc<CodeObject>, Verdict> {
+pub fn unmarshal_code(data: &Bytes) -> Result<Arc<CodeObject>, BodyError> {
     let body = data.slice(HEADER_LEN.min(data.len())..);
     match marshal::loads(body) {
         Ok(Object::Code(code)) => Ok(code),
-        Ok(other) => Err(Verdict::NotCode(other.type_name())),
+        Ok(other) => Err(BodyError::NotCode(other.type_name())),
         Err(mut e) => {
             e.offset += HEADER_LEN;
-            Err(Verdict::Corrupt(e))
+            Err(BodyError::Corrupt(e))
+        }
+    }
+}
+
+/// Checks, without building it, that the marshal data after the header is a code object
+/// [`unmarshal_code`] would accept.
+pub fn validate_code(data: &[u8]) -> Result<(), BodyError> {
+    match marshal::validate(data.get(HEADER_LEN..).unwrap_or_default()) {
+        Ok(Shape::Code) => Ok(()),
+        // Not a code object (rare): unmarshal it to name what it is.
+        Ok(_) => unmarshal_code(&Bytes::copy_from_slice(data)).map(drop),
+        Err(mut e) => {
+            e.offset += HEADER_LEN;
+            Err(BodyError::Corrupt(e))
         }
     }
 }
@@ -158,12 +176,15 @@ pub fn unmarshal_code(data: &Bytes) -> Result<Arc<CodeObject>, Verdict> {
 impl PycFile {
     /// Maps `path` into memory.
     pub fn open(path: &Path) -> io::Result<PycFile> {
-        let file = File::open(path)?;
+        let mut file = File::open(path)?;
         let len = file.metadata()?.len();
-        // Small files are cheaper to read than to map.
-        if len < 16 * 1024 {
+        // Below a megabyte a read is cheaper than a map and its later unmap (which costs a TLB
+        // shootdown on every core when threads run).
+        if len < MMAP_THRESHOLD {
+            let mut data = Vec::with_capacity(len as usize + 1);
+            file.read_to_end(&mut data)?;
             return Ok(PycFile {
-                data: Bytes::from(std::fs::read(path)?),
+                data: Bytes::from(data),
             });
         }
         // SAFETY: the map is read-only. A cache rewritten in place by another process while we
@@ -185,16 +206,9 @@ impl PycFile {
             path: path.to_owned(),
             source,
         })?;
-        let code = unmarshal_code(&pyc.data).map_err(|verdict| match verdict {
-            Verdict::Corrupt(source) => LoadError::Marshal {
-                path: path.to_owned(),
-                source,
-            },
-            Verdict::NotCode(found) => LoadError::NotCode {
-                path: path.to_owned(),
-                found,
-            },
-            _ => unreachable!("unmarshal_code only fails with Corrupt or NotCode"),
+        let code = unmarshal_code(&pyc.data).map_err(|source| LoadError::Body {
+            path: path.to_owned(),
+            source,
         })?;
         Ok((header, code))
     }
@@ -217,9 +231,9 @@ impl PycFile {
         {
             return Ok(Verdict::Stale(reason));
         }
-        Ok(match unmarshal_code(&self.data) {
-            Ok(_) => Verdict::Fresh,
-            Err(verdict) => verdict,
+        Ok(match validate_code(&self.data) {
+            Ok(()) => Verdict::Fresh,
+            Err(e) => Verdict::BadBody(e),
         })
     }
 }

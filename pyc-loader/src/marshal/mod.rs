@@ -2,10 +2,12 @@
 
 mod object;
 mod read;
+mod validate;
 mod write;
 
 pub use object::{Int, Object, Str};
 pub use read::{loads, MarshalError, MarshalErrorKind, MAX_DEPTH};
+pub use validate::{validate, Shape};
 pub use write::{dumps, TooDeep, Writer};
 
 /// Type codes; a code or'ed with [`FLAG_REF`] asks the reader to remember the object.

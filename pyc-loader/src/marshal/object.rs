@@ -209,7 +209,7 @@ impl Iterator for SurrogatepassChars<'_> {
 }
 
 /// Whether `data` is UTF-8 in which lone surrogates may also appear.
-fn is_surrogatepass_utf8(data: &[u8]) -> bool {
+pub(super) fn is_surrogatepass_utf8(data: &[u8]) -> bool {
     let mut i = 0;
     while i < data.len() {
         let lead = data[i];

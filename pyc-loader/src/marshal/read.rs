@@ -417,7 +417,7 @@ impl Reader {
 }
 
 /// Parses the text of a Python float `repr` (as the old text marshal format stores it).
-fn parse_python_float(text: &str) -> Option<f64> {
+pub(super) fn parse_python_float(text: &str) -> Option<f64> {
     match text {
         "inf" | "+inf" => Some(f64::INFINITY),
         "-inf" => Some(f64::NEG_INFINITY),

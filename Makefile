@@ -1,0 +1,44 @@
+# pyc: build, test, parity, bench, fuzz, demo. See README.md.
+
+PY312 := env PYENV_VERSION=3.12.1 python3
+PYC := target/release/pyc
+DEMO := target/demo
+
+.PHONY: build test lint parity bench fuzz demo clean
+
+build:
+	cargo build --release
+
+## The test suite: lints, unit tests, differential tests against the reference interpreters.
+test: lint
+	cargo test --workspace --all-targets
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+## Full sweeps over the CPython stdlib (minutes): the acceptance figures.
+parity: build
+	bench/check_stdlib.sh $(PYC)
+
+## Speed against CPython, medians of alternating runs; figures go to BENCHMARKS.md.
+bench: build
+	$(PY312) bench/bench_check.py $(PYC)
+
+## Fuzz the unmarshaller for a bounded time (FUZZ_SECONDS, default 300).
+fuzz:
+	@echo "fuzzing is wired in by the marshal work"
+
+## The main job on a sample project: caches made by CPython, audited and disassembled by pyc.
+demo: build
+	rm -rf $(DEMO) && mkdir -p $(DEMO) && cp -r fixtures/sample/. $(DEMO)/
+	$(PY312) -m compileall -q $(DEMO)
+	$(PYC) check $(DEMO)
+	@echo "--- after editing app/util/text.py and deleting a cache:"
+	echo "# edited" >> $(DEMO)/app/util/text.py && touch -d '+1 min' $(DEMO)/app/util/text.py
+	rm $(DEMO)/app/models/__pycache__/shapes.cpython-312.pyc
+	-$(PYC) check $(DEMO)
+
+clean:
+	cargo clean
+	rm -rf $(DEMO)
