@@ -1,7 +1,7 @@
 //! Tree audits: every source and every cache under some paths, each with the status importlib
 //! would give it.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -100,11 +100,11 @@ pub struct AuditError {
 /// The files found under the audited paths.
 #[derive(Default)]
 struct Found {
-    sources: BTreeSet<PathBuf>,
+    sources: HashSet<PathBuf>,
     /// Caches inside `__pycache__` directories.
-    pep3147: BTreeSet<PathBuf>,
+    pep3147: HashSet<PathBuf>,
     /// `name.pyc` files outside `__pycache__`.
-    legacy: BTreeSet<PathBuf>,
+    legacy: HashSet<PathBuf>,
 }
 
 impl Found {
@@ -159,18 +159,6 @@ pub fn audit(paths: &[PathBuf], options: &AuditOptions) -> Result<Vec<Entry>, Au
         }
     }
 
-    // The caches that sources claim, so the cache pass can skip them.
-    let claimed: BTreeSet<PathBuf> = found
-        .sources
-        .iter()
-        .flat_map(|s| {
-            options
-                .levels
-                .iter()
-                .map(move |&level| cache_from_source(s, options.target, level))
-        })
-        .collect();
-
     let sources: Vec<(&PathBuf, OptLevel)> = found
         .sources
         .iter()
@@ -184,8 +172,7 @@ pub fn audit(paths: &[PathBuf], options: &AuditOptions) -> Result<Vec<Entry>, Au
         found
             .pep3147
             .par_iter()
-            .filter(|cache| !claimed.contains(*cache))
-            .map(|cache| audit_unclaimed_cache(cache, &found.sources, options)),
+            .filter_map(|cache| audit_pep3147_cache(cache, &found.sources, options)),
     );
     entries.par_extend(found.legacy.par_iter().map(|cache| {
         let source = cache.with_extension("py");
@@ -200,11 +187,21 @@ pub fn audit(paths: &[PathBuf], options: &AuditOptions) -> Result<Vec<Entry>, Au
             audit_sourceless(cache, options.target)
         }
     }));
-    entries.sort_by(|a, b| {
-        let key = |e: &Entry| (e.source.clone().or(e.cache.clone()), e.cache.clone());
-        key(a).cmp(&key(b))
-    });
+    // Byte order of the paths: deterministic, and cheaper than component order.
+    entries.sort_unstable_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     Ok(entries)
+}
+
+fn path_bytes(path: &Option<PathBuf>) -> Option<&[u8]> {
+    path.as_deref().map(|p| p.as_os_str().as_encoded_bytes())
+}
+
+/// Entries sort by source (or cache when there is none), then cache.
+fn sort_key(e: &Entry) -> (Option<&[u8]>, Option<&[u8]>) {
+    (
+        path_bytes(&e.source).or(path_bytes(&e.cache)),
+        path_bytes(&e.cache),
+    )
 }
 
 fn entry(status: Status, source: &Path, cache: &Path, detail: impl Into<String>) -> Entry {
@@ -265,38 +262,50 @@ fn verdict_entry(verdict: Verdict, source: &Path, cache: &Path) -> Entry {
     }
 }
 
-/// A `__pycache__` cache that no audited source claims: another target or level, an orphan,
-/// or a cache whose source was not among the audited paths.
-fn audit_unclaimed_cache(
+/// A `__pycache__` cache: `None` if an audited source claims it (it was reported with its
+/// source); otherwise another target or level, an orphan, or a cache whose source was not
+/// among the audited paths.
+fn audit_pep3147_cache(
     cache: &Path,
-    sources: &BTreeSet<PathBuf>,
+    sources: &HashSet<PathBuf>,
     options: &AuditOptions,
-) -> Entry {
-    let other = |detail: String| Entry {
-        status: Status::Other,
-        source: None,
-        cache: Some(cache.to_owned()),
-        detail,
+) -> Option<Entry> {
+    let other = |detail: String| {
+        Some(Entry {
+            status: Status::Other,
+            source: None,
+            cache: Some(cache.to_owned()),
+            detail,
+        })
     };
     let Some(name) = cache.file_name().and_then(CacheName::parse) else {
         return other("not a cache file name".into());
     };
-    let selected = name.tag == options.target.cache_tag()
-        && name.opt.is_some_and(|opt| options.levels.contains(&opt));
-    if !selected {
-        return other(format!("cache for {}", describe(&name)));
+    let level = match name.opt {
+        Some(level)
+            if name.tag == options.target.cache_tag() && options.levels.contains(&level) =>
+        {
+            level
+        }
+        _ => return other(format!("cache for {}", describe(&name))),
+    };
+    let mut file_name = name.module;
+    file_name.push(".py");
+    let pycache = cache.parent().unwrap_or(Path::new(""));
+    let source = pycache.parent().unwrap_or(Path::new("")).join(file_name);
+    if sources.contains(&source) {
+        return None;
     }
-    let source = crate::source_from_cache(cache).expect("a parsed cache name has a source");
-    if sources.contains(&source) || source.exists() {
+    if source.exists() {
         // The source exists but was not audited (a cache path given alone): audit the pair.
-        return audit_source(&source, name.opt.expect("selected"), options);
+        return Some(audit_source(&source, level, options));
     }
-    Entry {
+    Some(Entry {
         status: Status::Orphan,
         source: None,
         cache: Some(cache.to_owned()),
         detail: format!("source {} is gone", source.display()),
-    }
+    })
 }
 
 fn describe(name: &CacheName) -> String {

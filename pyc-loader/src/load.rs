@@ -190,7 +190,7 @@ impl PycFile {
         // SAFETY: the map is read-only. A cache rewritten in place by another process while we
         // read it could change under us; importlib-style writers replace caches by rename, which
         // leaves our mapping of the old inode intact.
-        let map = unsafe { memmap2::Mmap::map(&file)? };
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file)? };
         Ok(PycFile {
             data: Bytes::from_owner(map),
         })

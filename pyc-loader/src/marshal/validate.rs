@@ -109,6 +109,35 @@ impl Validator<'_> {
 
     fn object(&mut self) -> Result<Option<Shape>> {
         let start = self.pos;
+        // Fast path for the records that make up most of a pyc: short ASCII strings (names)
+        // and references, which need no recursion.
+        if let Some(&code) = self.data.get(start) {
+            match code & !FLAG_REF {
+                tc::SHORT_ASCII | tc::SHORT_ASCII_INTERNED => {
+                    if let Some(&n) = self.data.get(start + 1) {
+                        let end = start + 2 + usize::from(n);
+                        if end <= self.data.len() {
+                            self.pos = end;
+                            if code & FLAG_REF != 0 {
+                                self.refs.push(Shape::Str);
+                            }
+                            return Ok(Some(Shape::Str));
+                        }
+                    }
+                }
+                tc::REF if code == tc::REF && start + 5 <= self.data.len() => {
+                    let raw = &self.data[start + 1..start + 5];
+                    let index = u32::from_le_bytes(raw.try_into().expect("4 bytes"));
+                    if let Some(&shape) = self.refs.get(index as usize) {
+                        if shape != Shape::Pending {
+                            self.pos = start + 5;
+                            return Ok(Some(shape));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
         if self.depth >= MAX_DEPTH {
             return Err(self.error_at(start, MarshalErrorKind::TooDeep));
         }
@@ -124,6 +153,7 @@ impl Validator<'_> {
             .ok_or_else(|| self.error_at(at, MarshalErrorKind::Null(what)))
     }
 
+    #[inline(always)]
     fn object_body(&mut self, start: usize) -> Result<Option<Shape>> {
         let code = self.byte()?;
         match code & !FLAG_REF {
