@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::cache_path::{cache_from_source, CacheName, OptLevel, PYCACHE};
 use crate::header::Header;
-use crate::load::{validate_code, CheckHashBasedPycs, PycFile, SourceStamp, Verdict};
+use crate::load::{read_sized, validate_code, CheckHashBasedPycs, PycFile, SourceStamp, Verdict};
 use crate::Target;
 
 /// What a file's audit found.
@@ -228,8 +228,8 @@ fn audit_source(source: &Path, level: OptLevel, options: &AuditOptions) -> Entry
         }
         Err(e) => return entry(Status::Corrupt, source, &cache, format!("unreadable: {e}")),
     };
-    let stamp = match fs::metadata(source) {
-        Ok(meta) => SourceStamp::from_metadata(&meta),
+    let (stamp, size) = match fs::metadata(source) {
+        Ok(meta) => (SourceStamp::from_metadata(&meta), meta.len() as usize),
         Err(e) => {
             return entry(
                 Status::Stale,
@@ -240,7 +240,7 @@ fn audit_source(source: &Path, level: OptLevel, options: &AuditOptions) -> Entry
         }
     };
     let verdict = pyc.verdict(options.target, stamp, options.check_hash, || {
-        fs::read(source)
+        read_sized(&mut fs::File::open(source)?, size)
     });
     match verdict {
         Ok(verdict) => verdict_entry(verdict, source, &cache),
