@@ -167,11 +167,7 @@ fn format_float(v: f64, add_dot_0: bool, sign: bool) -> String {
         out.push_str("inf");
         return out;
     }
-    // Rust's `{:e}` gives the shortest round-trip digits: "d.ddde[-]x".
-    let sci = format!("{:e}", v.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let decpt = exp.parse::<i32>().unwrap_or(0) + 1;
+    let (digits, decpt) = shortest_digits(v.abs());
     let n = digits.len() as i32;
     if (-4 < decpt) && (decpt <= 16) {
         if decpt <= 0 {
@@ -199,6 +195,38 @@ fn format_float(v: f64, add_dot_0: bool, sign: bool) -> String {
         let _ = write!(out, "e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
     }
     out
+}
+
+/// The shortest decimal digits that round-trip to `v` (finite, non-negative) and the position
+/// of the decimal point relative to them, choosing among equally short candidates the nearest
+/// one and, at an exact tie, the one with an even last digit (as David Gay's `dtoa` in CPython
+/// does; Rust's formatter rounds such ties up).
+fn shortest_digits(v: f64) -> (String, i32) {
+    let split = |sci: &str| {
+        let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
+        let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+        (digits, exp.parse::<i32>().unwrap_or(0) + 1)
+    };
+    let (digits, decpt) = split(&format!("{v:e}"));
+    // Ties need 17 significant digits (a 16-digit tie is also possible near powers of two).
+    if digits.len() < 16 {
+        return (digits, decpt);
+    }
+    // Every finite double has an exact decimal expansion of at most 767 significant digits.
+    let (exact, exact_decpt) = split(&format!("{v:.800e}"));
+    let n = digits.len();
+    let tail = &exact.as_bytes()[n..];
+    let is_tie = exact_decpt == decpt
+        && tail.first() == Some(&b'5')
+        && tail[1..].iter().all(|&d| d == b'0');
+    let truncated = &exact[..n];
+    if is_tie && truncated.as_bytes()[n - 1] % 2 == 0 {
+        let candidate = format!("{}.{}e{}", &truncated[..1], &truncated[1..], decpt - 1);
+        if candidate.parse::<f64>() == Ok(v) {
+            return (truncated.to_string(), decpt);
+        }
+    }
+    (digits, decpt)
 }
 
 /// `repr(bytes)`.
@@ -291,6 +319,9 @@ mod tests {
             (f64::NAN, "nan"),
             (f64::NEG_INFINITY, "-inf"),
             (123.456, "123.456"),
+            (2.9802322387695312e-08, "2.9802322387695312e-08"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
         ];
         for (v, text) in cases {
             assert_eq!(float_repr(v), text);
