@@ -216,9 +216,8 @@ fn shortest_digits(v: f64) -> (String, i32) {
     let (exact, exact_decpt) = split(&format!("{v:.800e}"));
     let n = digits.len();
     let tail = &exact.as_bytes()[n..];
-    let is_tie = exact_decpt == decpt
-        && tail.first() == Some(&b'5')
-        && tail[1..].iter().all(|&d| d == b'0');
+    let is_tie =
+        exact_decpt == decpt && tail.first() == Some(&b'5') && tail[1..].iter().all(|&d| d == b'0');
     let truncated = &exact[..n];
     if is_tie && truncated.as_bytes()[n - 1] % 2 == 0 {
         let candidate = format!("{}.{}e{}", &truncated[..1], &truncated[1..], decpt - 1);
