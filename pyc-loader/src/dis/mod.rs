@@ -106,10 +106,12 @@ fn has_arg(table: &OpcodeTable, op: u8) -> bool {
     op >= table.have_argument && !table.info(op).name.is_empty()
 }
 
-/// Where a jump instruction at `offset` lands, if it is one.
-fn jump_target(table: &OpcodeTable, offset: usize, op: u8, arg: i64) -> Option<i64> {
+/// Where a jump instruction at `offset` lands, if it is one (possibly outside the code, or
+/// negative, in a malformed code object: `dis` prints it all the same).
+fn jump_target(table: &OpcodeTable, offset: usize, op: u8, arg: i64) -> Option<i128> {
     let info = table.info(op);
-    let next = offset as i64 + 2 + 2 * i64::from(info.caches);
+    let next = offset as i128 + 2 + 2 * i128::from(info.caches);
+    let arg = i128::from(arg);
     match info.jump {
         Jump::None => None,
         Jump::Forward => Some(next + 2 * arg),
@@ -250,7 +252,7 @@ fn decode(
     }
     for entry in entries {
         if entry.start < entry.end {
-            labels.insert(entry.target as i64);
+            labels.insert(i128::from(entry.target));
         }
     }
     let starts: std::collections::HashMap<u32, i32> =
@@ -270,7 +272,7 @@ fn decode(
             starts_line: u32::try_from(offset)
                 .ok()
                 .and_then(|o| starts.get(&o).copied()),
-            is_jump_target: labels.contains(&(offset as i64)),
+            is_jump_target: labels.contains(&(offset as i128)),
         });
     }
     Ok(())
@@ -357,4 +359,93 @@ fn disassemble_one(code: &CodeObject, target: Target, out: &mut String) -> Resul
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::marshal::{Int, Str};
+    use bytes::Bytes;
+
+    fn code(bytecode: &[u8], linetable: &[u8], exceptiontable: &[u8]) -> Arc<CodeObject> {
+        let name = |s: &str| Str::new(s, true);
+        Arc::new(CodeObject {
+            argcount: 0,
+            posonlyargcount: 0,
+            kwonlyargcount: 0,
+            stacksize: 1,
+            flags: 0,
+            code: Bytes::copy_from_slice(bytecode),
+            consts: vec![Object::None, Object::Int(Int::Small(7))].into(),
+            names: vec![name("x")].into(),
+            localsplusnames: vec![name("a")].into(),
+            localspluskinds: Bytes::from_static(&[crate::code::kinds::LOCAL]),
+            filename: name("f.py"),
+            name: name("<module>"),
+            qualname: name("<module>"),
+            firstlineno: 1,
+            linetable: Bytes::copy_from_slice(linetable),
+            exceptiontable: Bytes::copy_from_slice(exceptiontable),
+        })
+    }
+
+    fn op(name: &str) -> u8 {
+        Target::V3_12.opcodes().by_name(name).expect("known opcode")
+    }
+
+    #[test]
+    fn bad_indices_are_errors_after_the_good_prefix() {
+        let bytecode = [
+            op("LOAD_CONST"),
+            1,
+            op("LOAD_CONST"),
+            9,
+            op("RETURN_VALUE"),
+            0,
+        ];
+        let mut out = String::new();
+        let err = disassemble(&code(&bytecode, &[], &[]), Target::V3_12, &mut out).unwrap_err();
+        assert_eq!(out, "          0 LOAD_CONST               1 (7)\n");
+        assert!(
+            matches!(err, DisError::IndexOutOfRange { offset: 2, .. }),
+            "{err}"
+        );
+        let bytecode = [op("LOAD_FAST"), 3];
+        assert!(instructions(&code(&bytecode, &[], &[]), Target::V3_12).is_err());
+    }
+
+    #[test]
+    fn jumps_out_of_range_are_printed() {
+        let bytecode = [op("JUMP_BACKWARD"), 200, op("JUMP_FORWARD"), 255];
+        let instrs = instructions(&code(&bytecode, &[], &[]), Target::V3_12).unwrap();
+        assert_eq!(instrs[0].argrepr, "to -398");
+        assert_eq!(instrs[1].argrepr, "to 514");
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..2000 {
+            let len = (next() % 64) as usize;
+            let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let cut = |n: u64| &bytes[..(n as usize % (len + 1))];
+            let c = code(cut(next()), cut(next()), cut(next()));
+            let mut out = String::new();
+            let _ = disassemble(&c, Target::V3_12, &mut out);
+        }
+        // Like dis, wrap at 32 bits: 0xFFFFFFFF becomes -1, and stays -1.
+        let bytecode = [op("EXTENDED_ARG"), 255].repeat(12);
+        let instrs = instructions(&code(&bytecode, &[], &[]), Target::V3_12).unwrap();
+        assert_eq!(instrs[11].arg, Some(-1));
+        // Once at -2**31, each EXTENDED_ARG shifts further: past 64 bits it is an error.
+        let mut bytecode = vec![op("EXTENDED_ARG"), 0x80];
+        bytecode.extend([op("EXTENDED_ARG"), 0].repeat(10));
+        assert!(instructions(&code(&bytecode, &[], &[]), Target::V3_12).is_err());
+    }
 }
