@@ -13,6 +13,8 @@ use crate::opcode::{ArgKind, Jump, OpcodeTable};
 use crate::repr::{self, ReprError};
 use crate::{Object, Target};
 
+mod deopt_v312;
+
 /// Why a code object cannot be disassembled as CPython would. CPython's `dis` raises on the
 /// same inputs (mostly `IndexError`) after printing the instructions before the bad one.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -67,7 +69,8 @@ pub struct Instruction {
     pub is_jump_target: bool,
 }
 
-/// `_unpack_opargs`: (offset, opcode, argument) for each instruction, skipping inline caches.
+/// `_unpack_opargs` on `co_code`: (offset, opcode, argument) for each instruction, skipping
+/// inline caches.
 fn unpack(code: &[u8], table: &OpcodeTable) -> Result<Vec<(usize, u8, Option<i64>)>, DisError> {
     const INT_OVERFLOW: i64 = 1 << 31;
     let mut out = Vec::with_capacity(code.len() / 2);
@@ -78,7 +81,8 @@ fn unpack(code: &[u8], table: &OpcodeTable) -> Result<Vec<(usize, u8, Option<i64
             caches -= 1;
             continue;
         }
-        let op = code[offset];
+        // What `co_code` shows: specialized and instrumented opcodes become their base opcode.
+        let op = deopt_v312::DEOPT[usize::from(code[offset])];
         caches = table.info(op).caches;
         let arg = if has_arg(table, op) {
             let arg = i64::from(code[offset + 1]) | extended;
