@@ -57,7 +57,8 @@ pub enum DisError {
 pub struct Instruction {
     /// Byte offset in `co_code`.
     pub offset: usize,
-    /// The opcode number.
+    /// The opcode number as `co_code` shows it: specialized and instrumented opcodes are
+    /// replaced by their base opcode.
     pub opcode: u8,
     /// The argument with any EXTENDED_ARG prefix folded in (`None` below `HAVE_ARGUMENT`).
     pub arg: Option<i64>,
