@@ -19,7 +19,8 @@ lint:
 
 ## Full sweeps over the CPython stdlib (minutes): the acceptance figures.
 parity: build
-	bench/check_stdlib.sh $(PYC)
+	$(PY312) bench/check_stdlib.py $(PYC) bench-work/check
+	$(PY312) fixtures/dis_sweep.py $(PYC)
 
 ## Speed against CPython, medians of alternating runs; figures go to BENCHMARKS.md.
 bench: build
@@ -34,6 +35,8 @@ demo: build
 	rm -rf $(DEMO) && mkdir -p $(DEMO) && cp -r fixtures/sample/. $(DEMO)/
 	$(PY312) -m compileall -q $(DEMO)
 	$(PYC) check $(DEMO)
+	@echo "--- pyc dis of app/util/__pycache__/text.cpython-312.pyc:"
+	$(PYC) dis $(DEMO)/app/util/__pycache__/text.cpython-312.pyc
 	@echo "--- after editing app/util/text.py and deleting a cache:"
 	echo "# edited" >> $(DEMO)/app/util/text.py && touch -d '+1 min' $(DEMO)/app/util/text.py
 	rm $(DEMO)/app/models/__pycache__/shapes.cpython-312.pyc

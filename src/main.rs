@@ -1,17 +1,16 @@
 //! The `pyc` command line: parses arguments, calls the crates, prints.
 
 mod check_cmd;
+mod dis_cmd;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Ahead-of-time toolchain for CPython bytecode caches.
 #[derive(Parser)]
-#[command(
-    name = "pyc",
-    version,
-    about = "Ahead-of-time toolchain for CPython bytecode caches"
-)]
+#[command(name = "pyc", version, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,11 +20,16 @@ struct Cli {
 enum Command {
     /// Audit sources and caches: fresh, stale, missing, orphan, corrupt.
     Check(check_cmd::CheckArgs),
+    /// Disassemble a .pyc exactly as CPython's `dis.dis()` prints its module code object.
+    Dis {
+        /// The .pyc file.
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
+    match Cli::parse().command {
         Command::Check(args) => check_cmd::run(&args),
+        Command::Dis { file } => dis_cmd::run(&file),
     }
 }

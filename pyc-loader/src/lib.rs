@@ -4,11 +4,16 @@
 pub mod audit;
 pub mod cache_path;
 pub mod code;
+pub mod dis;
+pub mod exception_table;
 pub mod header;
+pub mod linetable;
 pub mod load;
 pub mod marshal;
 pub mod opcode;
 mod opcodes;
+pub mod pyhash;
+pub mod repr;
 pub mod source_hash;
 pub mod target;
 

@@ -1,0 +1,41 @@
+//! `pyc dis FILE`: print the disassembly of a pyc's module code object.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use pyc_loader::load::PycFile;
+
+/// Loads `file`, prints `dis.dis()` of its code object to stdout, and reports errors (naming the
+/// file) on stderr with exit status 1. Output printed before an error is kept, as CPython's.
+pub fn run(file: &Path) -> ExitCode {
+    let (header, code) = match PycFile::load(file) {
+        Ok(loaded) => loaded,
+        Err(err) => return fail(&err.to_string()),
+    };
+    let Some(target) = header.target() else {
+        return fail(&format!(
+            "{}: unknown magic number {:02x?}",
+            file.display(),
+            header.magic
+        ));
+    };
+    let mut out = String::new();
+    let result = pyc_loader::dis::disassemble(&code, target, &mut out);
+    let written = std::io::stdout().lock().write_all(out.as_bytes());
+    if let Err(err) = result {
+        return fail(&format!("{}: {err}", file.display()));
+    }
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(&format!(
+            "{}: writing the disassembly: {err}",
+            file.display()
+        )),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("pyc dis: {message}");
+    ExitCode::FAILURE
+}
