@@ -8,7 +8,7 @@ use bytes::Bytes;
 use num_bigint::{BigInt, Sign};
 
 use super::type_code as tc;
-use super::{Int, Object, Str, FLAG_REF, LONG_SHIFT};
+use super::{on_deep_stack, Int, Object, Str, DEEP, FLAG_REF, LONG_SHIFT};
 use crate::code::{CodeError, CodeObject};
 
 /// Deepest nesting accepted, as CPython's `MAX_MARSHAL_STACK_DEPTH`.
@@ -167,7 +167,11 @@ impl Reader {
             return Err(self.error_at(start, MarshalErrorKind::TooDeep));
         }
         self.depth += 1;
-        let result = self.object_body(start);
+        let result = if self.depth == DEEP {
+            on_deep_stack(|| self.object_body(start))
+        } else {
+            self.object_body(start)
+        };
         self.depth -= 1;
         result
     }

@@ -26,7 +26,7 @@ pub fn fixture(name: &str) -> PathBuf {
 pub fn python(target: Target, args: &[&str], stdin: &[u8]) -> Output {
     use std::io::Write;
     let version = pyenv_version(target);
-    let spawn = |args: &[&str]| {
+    let spawn = |args: &[&str], input: &[u8]| {
         let mut child = Command::new("python3")
             .args(args)
             .env("PYENV_VERSION", version)
@@ -35,15 +35,23 @@ pub fn python(target: Target, args: &[&str], stdin: &[u8]) -> Output {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("reference interpreter {version} missing: python3: {e}"));
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        child.wait_with_output().unwrap()
+        let mut pipe = child.stdin.take().unwrap();
+        let input = input.to_vec();
+        // Written from another thread, so a big input cannot deadlock against the output.
+        let writer = std::thread::spawn(move || pipe.write_all(&input));
+        let output = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        output
     };
-    let probe = spawn(&["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]);
+    let probe = spawn(
+        &["-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        b"",
+    );
     let found = String::from_utf8_lossy(&probe.stdout).trim().to_string();
     assert!(
         probe.status.success() && found == target.to_string(),
         "reference interpreter missing: PYENV_VERSION={version} python3 gave {found:?} ({})",
         String::from_utf8_lossy(&probe.stderr).trim()
     );
-    spawn(args)
+    spawn(args, stdin)
 }
