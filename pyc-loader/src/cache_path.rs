@@ -116,13 +116,16 @@ impl CacheName {
 }
 
 /// The source path a PEP 3147 cache stands for (`source_from_cache`), or `None` if `cache` is
-/// not in a `__pycache__` directory or its name is not a cache name.
+/// not in a `__pycache__` directory or its name is not a cache name. As importlib, the last
+/// extension is not checked: `__pycache__/m.cpython-312.py` stands for `m.py` too.
 pub fn source_from_cache(cache: &Path) -> Option<PathBuf> {
     let dir = cache.parent()?;
     if dir.file_name()? != PYCACHE {
         return None;
     }
-    let name = CacheName::parse(cache.file_name()?)?;
+    let file_name = cache.file_name()?.as_encoded_bytes();
+    let stem = &file_name[..file_name.iter().rposition(|&b| b == b'.')?];
+    let name = CacheName::parse(&os_from_bytes([stem, b".pyc"].concat()))?;
     let mut source = name.module;
     source.push(".py");
     Some(dir.parent().unwrap_or(Path::new("")).join(source))

@@ -47,3 +47,26 @@ pub(crate) const FLAG_REF: u8 = 0x80;
 
 /// Digits of marshalled longs are base 2**15.
 pub(crate) const LONG_SHIFT: u32 = 15;
+
+/// Nesting at which the reader and writer continue on a thread of their own with a stack
+/// big enough for the remaining levels up to [`MAX_DEPTH`]. Real pycs nest a few dozen levels
+/// and never get there; hostile data may nest up to the limit, which at a few kilobytes of
+/// stack per level (debug builds) would overflow a caller's 2 MiB thread.
+const DEEP: usize = 64;
+
+/// Stack of the thread that runs the levels past [`DEEP`]: room for every remaining level at
+/// 16 KiB each (only the pages used are committed).
+const DEEP_STACK: usize = (MAX_DEPTH - DEEP) * 16 * 1024;
+
+/// Runs `f` on a scoped thread with a [`DEEP_STACK`] stack, passing its panics on.
+fn on_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("marshal-deep".into())
+            .stack_size(DEEP_STACK)
+            .spawn_scoped(scope, f)
+            .expect("cannot start a thread for deeply nested marshal data")
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}

@@ -1,13 +1,14 @@
 //! The marshal reader. Every length is checked against the bytes left and nesting is limited,
 //! so hostile input yields an error, never a panic or an unbounded allocation.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use num_bigint::{BigInt, Sign};
 
 use super::type_code as tc;
-use super::{Int, Object, Str, FLAG_REF, LONG_SHIFT};
+use super::{on_deep_stack, Int, Object, Str, DEEP, FLAG_REF, LONG_SHIFT};
 use crate::code::{CodeError, CodeObject};
 
 /// Deepest nesting accepted, as CPython's `MAX_MARSHAL_STACK_DEPTH`.
@@ -69,6 +70,7 @@ pub fn loads(data: Bytes) -> Result<Object, MarshalError> {
         pos: 0,
         refs: Vec::new(),
         depth: 0,
+        str_tuples: HashMap::new(),
     };
     let start = reader.pos;
     match reader.object()? {
@@ -77,12 +79,19 @@ pub fn loads(data: Bytes) -> Result<Object, MarshalError> {
     }
 }
 
+/// A tuple read as a code object's name tuple, and its conversion.
+type ConvertedNames = (Arc<[Object]>, Arc<[Str]>);
+
 struct Reader {
     data: Bytes,
     pos: usize,
     /// Objects flagged for reference, by index; `None` while still being read.
     refs: Vec<Option<Object>>,
     depth: usize,
+    /// Name tuples already converted, by the address of the tuple read, so that a tuple the
+    /// data shares (through `REF`) stays one shared `Arc<[Str]>`; the tuple is kept alive so
+    /// its address is not reused.
+    str_tuples: HashMap<usize, ConvertedNames>,
 }
 
 type Result<T, E = MarshalError> = std::result::Result<T, E>;
@@ -158,7 +167,11 @@ impl Reader {
             return Err(self.error_at(start, MarshalErrorKind::TooDeep));
         }
         self.depth += 1;
-        let result = self.object_body(start);
+        let result = if self.depth == DEEP {
+            on_deep_stack(|| self.object_body(start))
+        } else {
+            self.object_body(start)
+        };
         self.depth -= 1;
         result
     }
@@ -401,18 +414,24 @@ impl Reader {
 
     fn str_tuple_field(&mut self, what: &'static str) -> Result<Arc<[Str]>> {
         let (at, tuple) = self.field(what)?;
-        let strs = match &tuple {
-            Object::Tuple(items) => items
-                .iter()
-                .map(|item| match item {
-                    Object::Str(s) => Some(s.clone()),
-                    _ => None,
-                })
-                .collect::<Option<Vec<Str>>>(),
-            _ => None,
+        let Object::Tuple(items) = tuple else {
+            return Err(self.error_at(at, MarshalErrorKind::CodeField(what)));
         };
-        strs.map(Into::into)
-            .ok_or_else(|| self.error_at(at, MarshalErrorKind::CodeField(what)))
+        let key = Arc::as_ptr(&items) as *const () as usize;
+        if let Some((_, strs)) = self.str_tuples.get(&key) {
+            return Ok(strs.clone());
+        }
+        let strs: Arc<[Str]> = items
+            .iter()
+            .map(|item| match item {
+                Object::Str(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect::<Option<Vec<Str>>>()
+            .ok_or_else(|| self.error_at(at, MarshalErrorKind::CodeField(what)))?
+            .into();
+        self.str_tuples.insert(key, (items, strs.clone()));
+        Ok(strs)
     }
 }
 
@@ -429,5 +448,58 @@ pub(super) fn parse_python_float(text: &str) -> Option<f64> {
             None
         }
         _ => text.parse().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::marshal::dumps;
+
+    fn hex(text: &str) -> Bytes {
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect::<Vec<u8>>()
+            .into()
+    }
+
+    fn code_consts(obj: &Object) -> Vec<Arc<CodeObject>> {
+        let Object::Code(module) = obj else {
+            panic!("not code")
+        };
+        module
+            .consts
+            .iter()
+            .filter_map(|c| match c {
+                Object::Code(code) => Some(code.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Regression: a name tuple the data shares through `REF` must stay one shared tuple, or
+    /// the writer can no longer share it. Bytes from CPython 3.12.1:
+    /// `marshal.dumps(compile('def f(a): pass\ndef g(a): pass\n', 'm', 'exec'))`, where `g`'s
+    /// `co_localsplusnames` is a `REF` to `f`'s.
+    #[test]
+    fn shared_name_tuples_stay_shared() {
+        let data = hex(concat!(
+            "e30000000000000000000000000100000000000000f3100000009700640084005a006401",
+            "84005a0179022903630100000000000000000000000000000003000000f3040000009700",
+            "7900a9014ea900a901da0161730100000020da016dda0166720800000001000000f30200",
+            "00008100f300000000630100000000000000000000000000000003000000f30400000097",
+            "0079007203000000720400000072050000007301000000207207000000da0167720c0000",
+            "00020000007209000000720a0000004e29027208000000720c0000007204000000720a00",
+            "00007207000000fa083c6d6f64756c653e720d00000001000000730b000000f003010101",
+            "da000edb000e720a000000",
+        ));
+        let obj = loads(data).unwrap();
+        let [f, g] = <[_; 2]>::try_from(code_consts(&obj)).unwrap();
+        assert!(Arc::ptr_eq(&f.localsplusnames, &g.localsplusnames));
+        let again = loads(dumps(&obj).unwrap().into()).unwrap();
+        let [f2, g2] = <[_; 2]>::try_from(code_consts(&again)).unwrap();
+        assert!(Arc::ptr_eq(&f2.localsplusnames, &g2.localsplusnames));
+        assert_eq!(again, obj);
     }
 }

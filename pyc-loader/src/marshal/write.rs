@@ -13,7 +13,7 @@ use std::sync::Arc;
 use num_bigint::Sign;
 
 use super::type_code as tc;
-use super::{Int, Object, Str, FLAG_REF, LONG_SHIFT, MAX_DEPTH};
+use super::{on_deep_stack, Int, Object, Str, DEEP, FLAG_REF, LONG_SHIFT, MAX_DEPTH};
 use crate::code::CodeObject;
 
 /// The object nests deeper than the reader accepts.
@@ -117,7 +117,7 @@ impl Writer {
     /// Appends `obj`. References may point to objects of earlier calls.
     pub fn write(&mut self, obj: &Object) -> Result<(), TooDeep> {
         self.count(Node::Obj(obj), 0)?;
-        self.node(Node::Obj(obj));
+        self.node(Node::Obj(obj), 0);
         Ok(())
     }
 
@@ -131,6 +131,13 @@ impl Writer {
         if depth >= MAX_DEPTH {
             return Err(TooDeep);
         }
+        if depth == DEEP {
+            return on_deep_stack(|| self.count_children(node, depth));
+        }
+        self.count_children(node, depth)
+    }
+
+    fn count_children(&mut self, node: Node, depth: usize) -> Result<(), TooDeep> {
         let Some(key) = node.key() else { return Ok(()) };
         let seen = self.refs.count.entry(key).or_insert(0);
         *seen += 1;
@@ -170,7 +177,15 @@ impl Writer {
     }
 
     /// Second pass: emit, with FLAG_REF on first sight of a shared object and REF after.
-    fn node(&mut self, node: Node) {
+    fn node(&mut self, node: Node, depth: usize) {
+        if depth == DEEP {
+            on_deep_stack(|| self.emit(node, depth));
+        } else {
+            self.emit(node, depth);
+        }
+    }
+
+    fn emit(&mut self, node: Node, depth: usize) {
         let mut flag = 0;
         if let Some(key) = node.key() {
             if let Some(&index) = self.refs.index.get(&key) {
@@ -185,12 +200,12 @@ impl Writer {
             }
         }
         match node {
-            Node::Obj(obj) => self.object(obj, flag),
-            Node::Tuple(items) => self.items(tc::TUPLE, items, flag),
+            Node::Obj(obj) => self.object(obj, flag, depth),
+            Node::Tuple(items) => self.items(tc::TUPLE, items, flag, depth),
             Node::StrTuple(items) => {
                 self.sequence_header(tc::TUPLE, items.len(), flag);
                 for s in items.iter() {
-                    self.node(Node::Str(s));
+                    self.node(Node::Str(s), depth + 1);
                 }
             }
             Node::Str(s) => self.str(s, flag),
@@ -198,7 +213,7 @@ impl Writer {
         }
     }
 
-    fn object(&mut self, obj: &Object, flag: u8) {
+    fn object(&mut self, obj: &Object, flag: u8, depth: usize) {
         match obj {
             Object::None => self.out.push(tc::NONE),
             Object::True => self.out.push(tc::TRUE),
@@ -217,19 +232,19 @@ impl Writer {
             }
             Object::Bytes(b) => self.bytes(b, flag),
             Object::Str(s) => self.str(s, flag),
-            Object::Tuple(items) => self.items(tc::TUPLE, items, flag),
-            Object::List(items) => self.items(tc::LIST, items, flag),
-            Object::Set(items) => self.items(tc::SET, items, flag),
-            Object::FrozenSet(items) => self.items(tc::FROZENSET, items, flag),
+            Object::Tuple(items) => self.items(tc::TUPLE, items, flag, depth),
+            Object::List(items) => self.items(tc::LIST, items, flag, depth),
+            Object::Set(items) => self.items(tc::SET, items, flag, depth),
+            Object::FrozenSet(items) => self.items(tc::FROZENSET, items, flag, depth),
             Object::Dict(items) => {
                 self.out.push(tc::DICT | flag);
                 for (k, v) in items.iter() {
-                    self.node(Node::Obj(k));
-                    self.node(Node::Obj(v));
+                    self.node(Node::Obj(k), depth + 1);
+                    self.node(Node::Obj(v), depth + 1);
                 }
                 self.out.push(tc::NULL);
             }
-            Object::Code(code) => self.code(code, flag),
+            Object::Code(code) => self.code(code, flag, depth),
         }
     }
 
@@ -306,14 +321,14 @@ impl Writer {
         }
     }
 
-    fn items(&mut self, code: u8, items: &[Object], flag: u8) {
+    fn items(&mut self, code: u8, items: &[Object], flag: u8, depth: usize) {
         self.sequence_header(code, items.len(), flag);
         for item in items {
-            self.node(Node::Obj(item));
+            self.node(Node::Obj(item), depth + 1);
         }
     }
 
-    fn code(&mut self, code: &Arc<CodeObject>, flag: u8) {
+    fn code(&mut self, code: &Arc<CodeObject>, flag: u8, depth: usize) {
         self.out.push(tc::CODE | flag);
         for v in [
             code.argcount,
@@ -327,11 +342,11 @@ impl Writer {
         let children = code_children(code);
         let (before, after) = children.split_at(8);
         for child in before {
-            self.node(*child);
+            self.node(*child, depth + 1);
         }
         self.i32_le(u32::from_le_bytes(code.firstlineno.to_le_bytes()));
         for child in after {
-            self.node(*child);
+            self.node(*child, depth + 1);
         }
     }
 }
