@@ -21,6 +21,11 @@ lint:
 parity: build
 	$(PY312) bench/check_stdlib.py $(PYC) bench-work/check
 	$(PY312) fixtures/dis_sweep.py $(PYC)
+	cargo build --release -p pyc-loader --example marshal_roundtrip
+	for v in 3.11.7 3.12.1 3.13.0; do \
+	  PYENV_VERSION=$$v python3 fixtures/marshal_roundtrip.py run \
+	    --driver target/release/examples/marshal_roundtrip --opts 0,1,2 || exit 1; \
+	done
 
 ## Speed against CPython, medians of alternating runs; figures go to BENCHMARKS.md.
 bench: build
@@ -28,7 +33,7 @@ bench: build
 
 ## Fuzz the unmarshaller for a bounded time (FUZZ_SECONDS, default 300).
 fuzz:
-	@echo "fuzzing is wired in by the marshal work"
+	fuzz/run.sh $(or $(FUZZ_SECONDS),300)
 
 ## The main job on a sample project: caches made by CPython, audited and disassembled by pyc.
 demo: build
