@@ -1,5 +1,7 @@
 //! Running the reference interpreters from tests.
 
+#![allow(dead_code)] // each test binary uses its own subset
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
