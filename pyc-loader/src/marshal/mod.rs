@@ -70,3 +70,11 @@ fn on_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })
 }
+
+/// A marshalled 32-bit length, if it is non-negative and `n` items of at least `min_size`
+/// bytes fit in the `left` bytes that remain (so no allocation exceeds the input).
+fn checked_length(n: i32, min_size: usize, left: usize) -> Option<usize> {
+    usize::try_from(n)
+        .ok()
+        .filter(|n| n.saturating_mul(min_size) <= left)
+}

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use num_bigint::{BigInt, Sign};
 
 use super::type_code as tc;
-use super::{on_deep_stack, Int, Object, Str, DEEP, FLAG_REF, LONG_SHIFT};
+use super::{checked_length, on_deep_stack, Int, Object, Str, DEEP, FLAG_REF, LONG_SHIFT};
 use crate::code::{CodeError, CodeObject};
 
 /// Deepest nesting accepted, as CPython's `MAX_MARSHAL_STACK_DEPTH`.
@@ -139,11 +139,8 @@ impl Reader {
     fn length(&mut self, min_size: usize) -> Result<usize> {
         let at = self.pos;
         let n = self.i32()?;
-        let left = self.data.len() - self.pos;
-        match usize::try_from(n) {
-            Ok(n) if n.saturating_mul(min_size) <= left => Ok(n),
-            _ => Err(self.error_at(at, MarshalErrorKind::BadLength(n.into()))),
-        }
+        checked_length(n, min_size, self.data.len() - self.pos)
+            .ok_or_else(|| self.error_at(at, MarshalErrorKind::BadLength(n.into())))
     }
 
     /// Reserves the next reference slot when `flagged`.

@@ -6,7 +6,10 @@
 use super::object::is_surrogatepass_utf8;
 use super::read::parse_python_float;
 use super::type_code as tc;
-use super::{MarshalError, MarshalErrorKind, FLAG_REF, LONG_SHIFT, MAX_DEPTH};
+use super::{
+    checked_length, on_deep_stack, MarshalError, MarshalErrorKind, DEEP, FLAG_REF, LONG_SHIFT,
+    MAX_DEPTH,
+};
 use crate::code::{CodeError, CodeFacts};
 
 /// What the validator remembers of an object: what code-object fields need to know.
@@ -100,11 +103,8 @@ impl Validator<'_> {
     fn length(&mut self, min_size: usize) -> Result<usize> {
         let at = self.pos;
         let n = self.i32()?;
-        let left = self.data.len() - self.pos;
-        match usize::try_from(n) {
-            Ok(n) if n.saturating_mul(min_size) <= left => Ok(n),
-            _ => Err(self.error_at(at, MarshalErrorKind::BadLength(n.into()))),
-        }
+        checked_length(n, min_size, self.data.len() - self.pos)
+            .ok_or_else(|| self.error_at(at, MarshalErrorKind::BadLength(n.into())))
     }
 
     fn object(&mut self) -> Result<Option<Shape>> {
@@ -142,7 +142,13 @@ impl Validator<'_> {
             return Err(self.error_at(start, MarshalErrorKind::TooDeep));
         }
         self.depth += 1;
-        let result = self.object_body(start);
+        // Past DEEP levels the walk moves to a thread with room for the rest, as the reader
+        // does: audits run on worker threads with small stacks.
+        let result = if self.depth == DEEP {
+            on_deep_stack(|| self.object_body(start))
+        } else {
+            self.object_body(start)
+        };
         self.depth -= 1;
         result
     }
