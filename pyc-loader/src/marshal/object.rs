@@ -168,6 +168,13 @@ impl Str {
     }
 }
 
+impl Default for Str {
+    /// The empty string.
+    fn default() -> Str {
+        Str::new("", false)
+    }
+}
+
 impl PartialEq for Str {
     fn eq(&self, other: &Str) -> bool {
         self.data == other.data

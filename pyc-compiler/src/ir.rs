@@ -1,0 +1,632 @@
+//! The compiler's intermediate representation: instructions with symbolic opcodes and jump
+//! labels, the constant pool, and the metadata of one code unit (a module, class, function,
+//! lambda or comprehension body).
+//!
+//! Code generation produces a [`CodeUnit`]; the flow-graph passes and the assembler turn it into
+//! a `CodeObject`. Opcodes are names here: the assembler maps them to the numbers of the target
+//! version through its opcode table, so nothing before assembly depends on numbering.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use pyc_loader::marshal::{Int, Object, Str};
+
+/// An instruction name: every opcode CPython 3.12's compiler can emit, real ones first, then
+/// the pseudo-instructions that the flow-graph passes replace before assembly.
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Opcode {
+    CACHE,
+    POP_TOP,
+    PUSH_NULL,
+    INTERPRETER_EXIT,
+    END_FOR,
+    END_SEND,
+    NOP,
+    UNARY_NEGATIVE,
+    UNARY_NOT,
+    UNARY_INVERT,
+    RESERVED,
+    BINARY_SUBSCR,
+    BINARY_SLICE,
+    STORE_SLICE,
+    GET_LEN,
+    MATCH_MAPPING,
+    MATCH_SEQUENCE,
+    MATCH_KEYS,
+    PUSH_EXC_INFO,
+    CHECK_EXC_MATCH,
+    CHECK_EG_MATCH,
+    WITH_EXCEPT_START,
+    GET_AITER,
+    GET_ANEXT,
+    BEFORE_ASYNC_WITH,
+    BEFORE_WITH,
+    END_ASYNC_FOR,
+    CLEANUP_THROW,
+    STORE_SUBSCR,
+    DELETE_SUBSCR,
+    GET_ITER,
+    GET_YIELD_FROM_ITER,
+    LOAD_BUILD_CLASS,
+    LOAD_ASSERTION_ERROR,
+    RETURN_GENERATOR,
+    RETURN_VALUE,
+    SETUP_ANNOTATIONS,
+    LOAD_LOCALS,
+    POP_EXCEPT,
+    STORE_NAME,
+    DELETE_NAME,
+    UNPACK_SEQUENCE,
+    FOR_ITER,
+    UNPACK_EX,
+    STORE_ATTR,
+    DELETE_ATTR,
+    STORE_GLOBAL,
+    DELETE_GLOBAL,
+    SWAP,
+    LOAD_CONST,
+    LOAD_NAME,
+    BUILD_TUPLE,
+    BUILD_LIST,
+    BUILD_SET,
+    BUILD_MAP,
+    LOAD_ATTR,
+    COMPARE_OP,
+    IMPORT_NAME,
+    IMPORT_FROM,
+    JUMP_FORWARD,
+    POP_JUMP_IF_FALSE,
+    POP_JUMP_IF_TRUE,
+    LOAD_GLOBAL,
+    IS_OP,
+    CONTAINS_OP,
+    RERAISE,
+    COPY,
+    RETURN_CONST,
+    BINARY_OP,
+    SEND,
+    LOAD_FAST,
+    STORE_FAST,
+    DELETE_FAST,
+    LOAD_FAST_CHECK,
+    POP_JUMP_IF_NOT_NONE,
+    POP_JUMP_IF_NONE,
+    RAISE_VARARGS,
+    GET_AWAITABLE,
+    MAKE_FUNCTION,
+    BUILD_SLICE,
+    JUMP_BACKWARD_NO_INTERRUPT,
+    MAKE_CELL,
+    LOAD_CLOSURE,
+    LOAD_DEREF,
+    STORE_DEREF,
+    DELETE_DEREF,
+    JUMP_BACKWARD,
+    LOAD_SUPER_ATTR,
+    CALL_FUNCTION_EX,
+    LOAD_FAST_AND_CLEAR,
+    EXTENDED_ARG,
+    LIST_APPEND,
+    SET_ADD,
+    MAP_ADD,
+    COPY_FREE_VARS,
+    YIELD_VALUE,
+    RESUME,
+    MATCH_CLASS,
+    FORMAT_VALUE,
+    BUILD_CONST_KEY_MAP,
+    BUILD_STRING,
+    LIST_EXTEND,
+    SET_UPDATE,
+    DICT_MERGE,
+    DICT_UPDATE,
+    CALL,
+    KW_NAMES,
+    CALL_INTRINSIC_1,
+    CALL_INTRINSIC_2,
+    LOAD_FROM_DICT_OR_GLOBALS,
+    LOAD_FROM_DICT_OR_DEREF,
+    SETUP_FINALLY,
+    SETUP_CLEANUP,
+    SETUP_WITH,
+    POP_BLOCK,
+    JUMP,
+    JUMP_NO_INTERRUPT,
+    LOAD_METHOD,
+    LOAD_SUPER_METHOD,
+    LOAD_ZERO_SUPER_METHOD,
+    LOAD_ZERO_SUPER_ATTR,
+    STORE_FAST_MAYBE_NULL,
+}
+
+impl Opcode {
+    /// Every opcode, in declaration order.
+    pub const ALL: [Opcode; 122] = [
+        Opcode::CACHE,
+        Opcode::POP_TOP,
+        Opcode::PUSH_NULL,
+        Opcode::INTERPRETER_EXIT,
+        Opcode::END_FOR,
+        Opcode::END_SEND,
+        Opcode::NOP,
+        Opcode::UNARY_NEGATIVE,
+        Opcode::UNARY_NOT,
+        Opcode::UNARY_INVERT,
+        Opcode::RESERVED,
+        Opcode::BINARY_SUBSCR,
+        Opcode::BINARY_SLICE,
+        Opcode::STORE_SLICE,
+        Opcode::GET_LEN,
+        Opcode::MATCH_MAPPING,
+        Opcode::MATCH_SEQUENCE,
+        Opcode::MATCH_KEYS,
+        Opcode::PUSH_EXC_INFO,
+        Opcode::CHECK_EXC_MATCH,
+        Opcode::CHECK_EG_MATCH,
+        Opcode::WITH_EXCEPT_START,
+        Opcode::GET_AITER,
+        Opcode::GET_ANEXT,
+        Opcode::BEFORE_ASYNC_WITH,
+        Opcode::BEFORE_WITH,
+        Opcode::END_ASYNC_FOR,
+        Opcode::CLEANUP_THROW,
+        Opcode::STORE_SUBSCR,
+        Opcode::DELETE_SUBSCR,
+        Opcode::GET_ITER,
+        Opcode::GET_YIELD_FROM_ITER,
+        Opcode::LOAD_BUILD_CLASS,
+        Opcode::LOAD_ASSERTION_ERROR,
+        Opcode::RETURN_GENERATOR,
+        Opcode::RETURN_VALUE,
+        Opcode::SETUP_ANNOTATIONS,
+        Opcode::LOAD_LOCALS,
+        Opcode::POP_EXCEPT,
+        Opcode::STORE_NAME,
+        Opcode::DELETE_NAME,
+        Opcode::UNPACK_SEQUENCE,
+        Opcode::FOR_ITER,
+        Opcode::UNPACK_EX,
+        Opcode::STORE_ATTR,
+        Opcode::DELETE_ATTR,
+        Opcode::STORE_GLOBAL,
+        Opcode::DELETE_GLOBAL,
+        Opcode::SWAP,
+        Opcode::LOAD_CONST,
+        Opcode::LOAD_NAME,
+        Opcode::BUILD_TUPLE,
+        Opcode::BUILD_LIST,
+        Opcode::BUILD_SET,
+        Opcode::BUILD_MAP,
+        Opcode::LOAD_ATTR,
+        Opcode::COMPARE_OP,
+        Opcode::IMPORT_NAME,
+        Opcode::IMPORT_FROM,
+        Opcode::JUMP_FORWARD,
+        Opcode::POP_JUMP_IF_FALSE,
+        Opcode::POP_JUMP_IF_TRUE,
+        Opcode::LOAD_GLOBAL,
+        Opcode::IS_OP,
+        Opcode::CONTAINS_OP,
+        Opcode::RERAISE,
+        Opcode::COPY,
+        Opcode::RETURN_CONST,
+        Opcode::BINARY_OP,
+        Opcode::SEND,
+        Opcode::LOAD_FAST,
+        Opcode::STORE_FAST,
+        Opcode::DELETE_FAST,
+        Opcode::LOAD_FAST_CHECK,
+        Opcode::POP_JUMP_IF_NOT_NONE,
+        Opcode::POP_JUMP_IF_NONE,
+        Opcode::RAISE_VARARGS,
+        Opcode::GET_AWAITABLE,
+        Opcode::MAKE_FUNCTION,
+        Opcode::BUILD_SLICE,
+        Opcode::JUMP_BACKWARD_NO_INTERRUPT,
+        Opcode::MAKE_CELL,
+        Opcode::LOAD_CLOSURE,
+        Opcode::LOAD_DEREF,
+        Opcode::STORE_DEREF,
+        Opcode::DELETE_DEREF,
+        Opcode::JUMP_BACKWARD,
+        Opcode::LOAD_SUPER_ATTR,
+        Opcode::CALL_FUNCTION_EX,
+        Opcode::LOAD_FAST_AND_CLEAR,
+        Opcode::EXTENDED_ARG,
+        Opcode::LIST_APPEND,
+        Opcode::SET_ADD,
+        Opcode::MAP_ADD,
+        Opcode::COPY_FREE_VARS,
+        Opcode::YIELD_VALUE,
+        Opcode::RESUME,
+        Opcode::MATCH_CLASS,
+        Opcode::FORMAT_VALUE,
+        Opcode::BUILD_CONST_KEY_MAP,
+        Opcode::BUILD_STRING,
+        Opcode::LIST_EXTEND,
+        Opcode::SET_UPDATE,
+        Opcode::DICT_MERGE,
+        Opcode::DICT_UPDATE,
+        Opcode::CALL,
+        Opcode::KW_NAMES,
+        Opcode::CALL_INTRINSIC_1,
+        Opcode::CALL_INTRINSIC_2,
+        Opcode::LOAD_FROM_DICT_OR_GLOBALS,
+        Opcode::LOAD_FROM_DICT_OR_DEREF,
+        Opcode::SETUP_FINALLY,
+        Opcode::SETUP_CLEANUP,
+        Opcode::SETUP_WITH,
+        Opcode::POP_BLOCK,
+        Opcode::JUMP,
+        Opcode::JUMP_NO_INTERRUPT,
+        Opcode::LOAD_METHOD,
+        Opcode::LOAD_SUPER_METHOD,
+        Opcode::LOAD_ZERO_SUPER_METHOD,
+        Opcode::LOAD_ZERO_SUPER_ATTR,
+        Opcode::STORE_FAST_MAYBE_NULL,
+    ];
+
+    /// CPython's name for the opcode.
+    pub fn name(self) -> &'static str {
+        match self {
+            Opcode::CACHE => "CACHE",
+            Opcode::POP_TOP => "POP_TOP",
+            Opcode::PUSH_NULL => "PUSH_NULL",
+            Opcode::INTERPRETER_EXIT => "INTERPRETER_EXIT",
+            Opcode::END_FOR => "END_FOR",
+            Opcode::END_SEND => "END_SEND",
+            Opcode::NOP => "NOP",
+            Opcode::UNARY_NEGATIVE => "UNARY_NEGATIVE",
+            Opcode::UNARY_NOT => "UNARY_NOT",
+            Opcode::UNARY_INVERT => "UNARY_INVERT",
+            Opcode::RESERVED => "RESERVED",
+            Opcode::BINARY_SUBSCR => "BINARY_SUBSCR",
+            Opcode::BINARY_SLICE => "BINARY_SLICE",
+            Opcode::STORE_SLICE => "STORE_SLICE",
+            Opcode::GET_LEN => "GET_LEN",
+            Opcode::MATCH_MAPPING => "MATCH_MAPPING",
+            Opcode::MATCH_SEQUENCE => "MATCH_SEQUENCE",
+            Opcode::MATCH_KEYS => "MATCH_KEYS",
+            Opcode::PUSH_EXC_INFO => "PUSH_EXC_INFO",
+            Opcode::CHECK_EXC_MATCH => "CHECK_EXC_MATCH",
+            Opcode::CHECK_EG_MATCH => "CHECK_EG_MATCH",
+            Opcode::WITH_EXCEPT_START => "WITH_EXCEPT_START",
+            Opcode::GET_AITER => "GET_AITER",
+            Opcode::GET_ANEXT => "GET_ANEXT",
+            Opcode::BEFORE_ASYNC_WITH => "BEFORE_ASYNC_WITH",
+            Opcode::BEFORE_WITH => "BEFORE_WITH",
+            Opcode::END_ASYNC_FOR => "END_ASYNC_FOR",
+            Opcode::CLEANUP_THROW => "CLEANUP_THROW",
+            Opcode::STORE_SUBSCR => "STORE_SUBSCR",
+            Opcode::DELETE_SUBSCR => "DELETE_SUBSCR",
+            Opcode::GET_ITER => "GET_ITER",
+            Opcode::GET_YIELD_FROM_ITER => "GET_YIELD_FROM_ITER",
+            Opcode::LOAD_BUILD_CLASS => "LOAD_BUILD_CLASS",
+            Opcode::LOAD_ASSERTION_ERROR => "LOAD_ASSERTION_ERROR",
+            Opcode::RETURN_GENERATOR => "RETURN_GENERATOR",
+            Opcode::RETURN_VALUE => "RETURN_VALUE",
+            Opcode::SETUP_ANNOTATIONS => "SETUP_ANNOTATIONS",
+            Opcode::LOAD_LOCALS => "LOAD_LOCALS",
+            Opcode::POP_EXCEPT => "POP_EXCEPT",
+            Opcode::STORE_NAME => "STORE_NAME",
+            Opcode::DELETE_NAME => "DELETE_NAME",
+            Opcode::UNPACK_SEQUENCE => "UNPACK_SEQUENCE",
+            Opcode::FOR_ITER => "FOR_ITER",
+            Opcode::UNPACK_EX => "UNPACK_EX",
+            Opcode::STORE_ATTR => "STORE_ATTR",
+            Opcode::DELETE_ATTR => "DELETE_ATTR",
+            Opcode::STORE_GLOBAL => "STORE_GLOBAL",
+            Opcode::DELETE_GLOBAL => "DELETE_GLOBAL",
+            Opcode::SWAP => "SWAP",
+            Opcode::LOAD_CONST => "LOAD_CONST",
+            Opcode::LOAD_NAME => "LOAD_NAME",
+            Opcode::BUILD_TUPLE => "BUILD_TUPLE",
+            Opcode::BUILD_LIST => "BUILD_LIST",
+            Opcode::BUILD_SET => "BUILD_SET",
+            Opcode::BUILD_MAP => "BUILD_MAP",
+            Opcode::LOAD_ATTR => "LOAD_ATTR",
+            Opcode::COMPARE_OP => "COMPARE_OP",
+            Opcode::IMPORT_NAME => "IMPORT_NAME",
+            Opcode::IMPORT_FROM => "IMPORT_FROM",
+            Opcode::JUMP_FORWARD => "JUMP_FORWARD",
+            Opcode::POP_JUMP_IF_FALSE => "POP_JUMP_IF_FALSE",
+            Opcode::POP_JUMP_IF_TRUE => "POP_JUMP_IF_TRUE",
+            Opcode::LOAD_GLOBAL => "LOAD_GLOBAL",
+            Opcode::IS_OP => "IS_OP",
+            Opcode::CONTAINS_OP => "CONTAINS_OP",
+            Opcode::RERAISE => "RERAISE",
+            Opcode::COPY => "COPY",
+            Opcode::RETURN_CONST => "RETURN_CONST",
+            Opcode::BINARY_OP => "BINARY_OP",
+            Opcode::SEND => "SEND",
+            Opcode::LOAD_FAST => "LOAD_FAST",
+            Opcode::STORE_FAST => "STORE_FAST",
+            Opcode::DELETE_FAST => "DELETE_FAST",
+            Opcode::LOAD_FAST_CHECK => "LOAD_FAST_CHECK",
+            Opcode::POP_JUMP_IF_NOT_NONE => "POP_JUMP_IF_NOT_NONE",
+            Opcode::POP_JUMP_IF_NONE => "POP_JUMP_IF_NONE",
+            Opcode::RAISE_VARARGS => "RAISE_VARARGS",
+            Opcode::GET_AWAITABLE => "GET_AWAITABLE",
+            Opcode::MAKE_FUNCTION => "MAKE_FUNCTION",
+            Opcode::BUILD_SLICE => "BUILD_SLICE",
+            Opcode::JUMP_BACKWARD_NO_INTERRUPT => "JUMP_BACKWARD_NO_INTERRUPT",
+            Opcode::MAKE_CELL => "MAKE_CELL",
+            Opcode::LOAD_CLOSURE => "LOAD_CLOSURE",
+            Opcode::LOAD_DEREF => "LOAD_DEREF",
+            Opcode::STORE_DEREF => "STORE_DEREF",
+            Opcode::DELETE_DEREF => "DELETE_DEREF",
+            Opcode::JUMP_BACKWARD => "JUMP_BACKWARD",
+            Opcode::LOAD_SUPER_ATTR => "LOAD_SUPER_ATTR",
+            Opcode::CALL_FUNCTION_EX => "CALL_FUNCTION_EX",
+            Opcode::LOAD_FAST_AND_CLEAR => "LOAD_FAST_AND_CLEAR",
+            Opcode::EXTENDED_ARG => "EXTENDED_ARG",
+            Opcode::LIST_APPEND => "LIST_APPEND",
+            Opcode::SET_ADD => "SET_ADD",
+            Opcode::MAP_ADD => "MAP_ADD",
+            Opcode::COPY_FREE_VARS => "COPY_FREE_VARS",
+            Opcode::YIELD_VALUE => "YIELD_VALUE",
+            Opcode::RESUME => "RESUME",
+            Opcode::MATCH_CLASS => "MATCH_CLASS",
+            Opcode::FORMAT_VALUE => "FORMAT_VALUE",
+            Opcode::BUILD_CONST_KEY_MAP => "BUILD_CONST_KEY_MAP",
+            Opcode::BUILD_STRING => "BUILD_STRING",
+            Opcode::LIST_EXTEND => "LIST_EXTEND",
+            Opcode::SET_UPDATE => "SET_UPDATE",
+            Opcode::DICT_MERGE => "DICT_MERGE",
+            Opcode::DICT_UPDATE => "DICT_UPDATE",
+            Opcode::CALL => "CALL",
+            Opcode::KW_NAMES => "KW_NAMES",
+            Opcode::CALL_INTRINSIC_1 => "CALL_INTRINSIC_1",
+            Opcode::CALL_INTRINSIC_2 => "CALL_INTRINSIC_2",
+            Opcode::LOAD_FROM_DICT_OR_GLOBALS => "LOAD_FROM_DICT_OR_GLOBALS",
+            Opcode::LOAD_FROM_DICT_OR_DEREF => "LOAD_FROM_DICT_OR_DEREF",
+            Opcode::SETUP_FINALLY => "SETUP_FINALLY",
+            Opcode::SETUP_CLEANUP => "SETUP_CLEANUP",
+            Opcode::SETUP_WITH => "SETUP_WITH",
+            Opcode::POP_BLOCK => "POP_BLOCK",
+            Opcode::JUMP => "JUMP",
+            Opcode::JUMP_NO_INTERRUPT => "JUMP_NO_INTERRUPT",
+            Opcode::LOAD_METHOD => "LOAD_METHOD",
+            Opcode::LOAD_SUPER_METHOD => "LOAD_SUPER_METHOD",
+            Opcode::LOAD_ZERO_SUPER_METHOD => "LOAD_ZERO_SUPER_METHOD",
+            Opcode::LOAD_ZERO_SUPER_ATTR => "LOAD_ZERO_SUPER_ATTR",
+            Opcode::STORE_FAST_MAYBE_NULL => "STORE_FAST_MAYBE_NULL",
+        }
+    }
+
+    /// Whether this is a pseudo-instruction (no number; rewritten before assembly).
+    pub fn is_pseudo(self) -> bool {
+        self as u8 >= Opcode::SETUP_FINALLY as u8
+    }
+}
+
+/// A source span of an instruction, as CPython's `location`: 1-based lines, 0-based UTF-8 byte
+/// columns, `-1` where unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Location {
+    pub lineno: i32,
+    pub end_lineno: i32,
+    pub col_offset: i32,
+    pub end_col_offset: i32,
+}
+
+impl Location {
+    /// No location (CPython's `NO_LOCATION`): the instruction takes its line from neighbours.
+    pub const NONE: Location = Location {
+        lineno: -1,
+        end_lineno: -1,
+        col_offset: -1,
+        end_col_offset: -1,
+    };
+}
+
+impl From<crate::ast::Loc> for Location {
+    fn from(loc: crate::ast::Loc) -> Location {
+        Location {
+            lineno: loc.lineno as i32,
+            end_lineno: loc.end_lineno as i32,
+            col_offset: loc.col as i32,
+            end_col_offset: loc.end_col as i32,
+        }
+    }
+}
+
+/// A jump target in an [`InstrSequence`], bound to a position with [`InstrSequence::bind`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Label(pub u32);
+
+/// An instruction's argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Arg {
+    /// An integer argument (0 for opcodes without one).
+    Int(u32),
+    /// The target of a jump or of a `SETUP_*` pseudo-instruction.
+    Label(Label),
+}
+
+/// One instruction of code generation's output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Instr {
+    pub op: Opcode,
+    pub arg: Arg,
+    pub loc: Location,
+}
+
+/// The linear instruction stream of one code unit, with labels bound to positions (CPython's
+/// `instr_sequence`).
+#[derive(Clone, Debug, Default)]
+pub struct InstrSequence {
+    pub instrs: Vec<Instr>,
+    /// For each label, the index of the instruction it is bound to (`None` while unbound).
+    pub label_targets: Vec<Option<usize>>,
+}
+
+impl InstrSequence {
+    /// A fresh, unbound label.
+    pub fn new_label(&mut self) -> Label {
+        self.label_targets.push(None);
+        Label(self.label_targets.len() as u32 - 1)
+    }
+
+    /// Binds `label` to the position of the next instruction emitted.
+    pub fn bind(&mut self, label: Label) {
+        self.label_targets[label.0 as usize] = Some(self.instrs.len());
+    }
+
+    /// Appends an instruction.
+    pub fn emit(&mut self, op: Opcode, arg: Arg, loc: Location) {
+        self.instrs.push(Instr { op, arg, loc });
+    }
+}
+
+/// What makes two constants the same entry of `co_consts` (CPython's `_PyCode_ConstantKey`):
+/// equal values of the same type, with `0.0` and `-0.0` kept apart, and code objects by identity.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ConstKey {
+    None,
+    True,
+    False,
+    Ellipsis,
+    Int(Int),
+    /// The bit pattern of the float.
+    Float(u64),
+    Complex(u64, u64),
+    Bytes(Vec<u8>),
+    Str(Str),
+    Tuple(Vec<ConstKey>),
+    /// Keys of the members, sorted so that equal sets have equal keys.
+    FrozenSet(Vec<ConstKey>),
+    /// A code object, by address.
+    Code(usize),
+}
+
+impl ConstKey {
+    /// The key of a constant. Only the kinds of objects that can be constants are accepted;
+    /// lists, dicts and sets (never constants) key by address like code objects.
+    pub fn of(value: &Object) -> ConstKey {
+        match value {
+            Object::None => ConstKey::None,
+            Object::True => ConstKey::True,
+            Object::False => ConstKey::False,
+            Object::Ellipsis => ConstKey::Ellipsis,
+            Object::Int(i) => ConstKey::Int(i.clone()),
+            Object::Float(f) => ConstKey::Float(f.to_bits()),
+            Object::Complex(re, im) => ConstKey::Complex(re.to_bits(), im.to_bits()),
+            Object::Bytes(b) => ConstKey::Bytes(b.to_vec()),
+            Object::Str(s) => ConstKey::Str(s.clone()),
+            Object::Tuple(items) => ConstKey::Tuple(items.iter().map(ConstKey::of).collect()),
+            Object::FrozenSet(items) => {
+                let mut keys: Vec<ConstKey> = items.iter().map(ConstKey::of).collect();
+                keys.sort_by_cached_key(|k| format!("{k:?}"));
+                ConstKey::FrozenSet(keys)
+            }
+            Object::Code(code) => ConstKey::Code(Arc::as_ptr(code) as usize),
+            Object::StopIteration => ConstKey::Code(0),
+            Object::List(items) | Object::Set(items) => ConstKey::Code(items.as_ptr() as usize),
+            Object::Dict(items) => ConstKey::Code(items.as_ptr() as usize),
+        }
+    }
+}
+
+/// An insertion-ordered set of values with their indices (CPython keeps `co_consts`,
+/// `co_names` and the variable names in dicts mapping value to index).
+#[derive(Clone, Debug)]
+pub struct IndexSet<K, V> {
+    values: Vec<V>,
+    index: HashMap<K, u32>,
+}
+
+impl<K, V> Default for IndexSet<K, V> {
+    fn default() -> Self {
+        IndexSet {
+            values: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V> IndexSet<K, V> {
+    /// The index of the value with `key`, adding `value()` at the end if it is new.
+    pub fn insert_with(&mut self, key: K, value: impl FnOnce() -> V) -> u32 {
+        let next = self.values.len() as u32;
+        let values = &mut self.values;
+        *self.index.entry(key).or_insert_with(|| {
+            values.push(value());
+            next
+        })
+    }
+
+    /// The index of `key`, if present.
+    pub fn get(&self, key: &K) -> Option<u32> {
+        self.index.get(key).copied()
+    }
+
+    /// The values in index order.
+    pub fn values(&self) -> &[V] {
+        &self.values
+    }
+
+    /// The number of values.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// `co_consts` under construction.
+pub type ConstPool = IndexSet<ConstKey, Object>;
+
+impl ConstPool {
+    /// The index of `value` in the pool, adding it if new.
+    pub fn add(&mut self, value: Object) -> u32 {
+        let key = ConstKey::of(&value);
+        self.insert_with(key, || value)
+    }
+}
+
+/// A set of names (`co_names`, variable names) under construction.
+pub type NamePool = IndexSet<Str, Str>;
+
+impl NamePool {
+    /// The index of `name`, adding it if new.
+    pub fn add(&mut self, name: &Str) -> u32 {
+        self.insert_with(name.clone(), || name.clone())
+    }
+}
+
+/// Everything about a code unit besides its instructions (CPython's
+/// `_PyCompile_CodeUnitMetadata`, plus the code flags).
+#[derive(Clone, Debug, Default)]
+pub struct UnitMetadata {
+    pub name: Str,
+    pub qualname: Str,
+    pub consts: ConstPool,
+    pub names: NamePool,
+    /// Parameters first, then the other locals, in symbol-table order.
+    pub varnames: NamePool,
+    /// Cell variables, sorted as CPython sorts them.
+    pub cellvars: NamePool,
+    /// Free variables, sorted as CPython sorts them.
+    pub freevars: NamePool,
+    /// Locals of inlined comprehensions that must be hidden (`CO_FAST_HIDDEN`).
+    pub fasthidden: Vec<Str>,
+    pub argcount: u32,
+    pub posonlyargcount: u32,
+    pub kwonlyargcount: u32,
+    pub firstlineno: i32,
+    /// `co_flags` as code generation computed them (the assembler may add `CO_NOFREE`-style
+    /// bits only where CPython's assembler does).
+    pub flags: u32,
+}
+
+/// One code unit, ready for the flow-graph passes and assembly.
+#[derive(Clone, Debug, Default)]
+pub struct CodeUnit {
+    pub metadata: UnitMetadata,
+    pub instrs: InstrSequence,
+}

@@ -1,0 +1,225 @@
+//! The symbol table: which names each scope defines and uses, and how code generation must
+//! reach each of them (fast local, cell, free, global or name lookup), with CPython 3.12's
+//! scoping rules (`Python/symtable.c`).
+//!
+//! Scopes are [`Block`]s. Code generation finds the block of a scope-creating node (a function,
+//! class, lambda, comprehension, type alias, type-parameter list or annotation scope) with
+//! [`SymbolTable::block_of`], keyed by the node's address, as CPython keys by pointer. The tree
+//! must not move between building the table and generating code.
+
+use std::collections::HashMap;
+
+use crate::ast::{Identifier, Loc, Mod};
+use crate::error::CompileError;
+use crate::future::FutureFeatures;
+
+/// The `DEF_*` flags of a symbol (bit values equal to CPython's, which its `symtable` module
+/// exposes).
+pub mod def {
+    pub const GLOBAL: u32 = 1;
+    pub const LOCAL: u32 = 2;
+    pub const PARAM: u32 = 4;
+    pub const NONLOCAL: u32 = 8;
+    pub const USE: u32 = 16;
+    pub const FREE: u32 = 32;
+    pub const FREE_CLASS: u32 = 64;
+    pub const IMPORT: u32 = 128;
+    pub const ANNOT: u32 = 256;
+    pub const COMP_ITER: u32 = 512;
+    pub const TYPE_PARAM: u32 = 1024;
+    pub const COMP_CELL: u32 = 2048;
+    /// A binding in this scope of any kind.
+    pub const BOUND: u32 = LOCAL | PARAM | IMPORT;
+}
+
+/// How a name is reached from a block (CPython's scope values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Local,
+    GlobalExplicit,
+    GlobalImplicit,
+    Free,
+    Cell,
+}
+
+/// A name's entry in a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Symbol {
+    /// `def::*` bits.
+    pub flags: u32,
+    /// Resolved scope; `None` only for names the analysis leaves unresolved, as CPython does
+    /// (a scope of 0).
+    pub scope: Option<Scope>,
+}
+
+/// What kind of scope a block is (CPython's `_Py_block_ty`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockKind {
+    Function,
+    Class,
+    Module,
+    /// A PEP 695 annotation scope: the bound of a type variable, a type alias's value, or the
+    /// scope that holds a generic function's or class's type parameters.
+    Annotation(AnnotationKind),
+}
+
+/// The kinds of annotation scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnnotationKind {
+    TypeVarBound,
+    TypeAlias,
+    TypeParams,
+}
+
+/// The kind of comprehension a function block is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ComprehensionKind {
+    List,
+    Set,
+    Dict,
+    Generator,
+}
+
+/// Index of a block in [`SymbolTable::blocks`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BlockId(pub u32);
+
+/// One scope (CPython's `PySTEntryObject`).
+#[derive(Clone, Debug)]
+pub struct Block {
+    pub kind: BlockKind,
+    pub name: Identifier,
+    /// Where the scope-creating node starts.
+    pub loc: Loc,
+    /// Symbols in first-seen order.
+    pub symbols: Vec<(Identifier, Symbol)>,
+    index: HashMap<Identifier, usize>,
+    /// Parameters in order, then (for functions) nothing else: the other locals are added by
+    /// code generation in symbol order, as CPython does.
+    pub varnames: Vec<Identifier>,
+    pub children: Vec<BlockId>,
+    pub parent: Option<BlockId>,
+    /// Nested inside a function scope.
+    pub nested: bool,
+    pub generator: bool,
+    pub coroutine: bool,
+    pub comprehension: Option<ComprehensionKind>,
+    /// A comprehension inlined into its parent (PEP 709).
+    pub comp_inlined: bool,
+    pub varargs: bool,
+    pub varkeywords: bool,
+    pub returns_value: bool,
+    /// A free variable of some child scope is defined here or further out.
+    pub child_free: bool,
+    /// A class block whose methods use `__class__` or `super()`.
+    pub needs_class_closure: bool,
+    /// A class block some annotation scope needs `__classdict__` of.
+    pub needs_classdict: bool,
+    /// An annotation scope (or function in one) that can see its class's names.
+    pub can_see_class_scope: bool,
+}
+
+impl Block {
+    /// A new, empty block.
+    pub fn new(kind: BlockKind, name: Identifier, loc: Loc, parent: Option<BlockId>) -> Block {
+        Block {
+            kind,
+            name,
+            loc,
+            symbols: Vec::new(),
+            index: HashMap::new(),
+            varnames: Vec::new(),
+            children: Vec::new(),
+            parent,
+            nested: false,
+            generator: false,
+            coroutine: false,
+            comprehension: None,
+            comp_inlined: false,
+            varargs: false,
+            varkeywords: false,
+            returns_value: false,
+            child_free: false,
+            needs_class_closure: false,
+            needs_classdict: false,
+            can_see_class_scope: false,
+        }
+    }
+
+    /// The symbol named `name`, if the block has one.
+    pub fn symbol(&self, name: &str) -> Option<&Symbol> {
+        self.index.get(name).map(|&i| &self.symbols[i].1)
+    }
+
+    /// The symbol named `name`, created with no flags if new.
+    pub fn symbol_mut(&mut self, name: &str) -> &mut Symbol {
+        let i = match self.index.get(name) {
+            Some(&i) => i,
+            None => {
+                self.symbols.push((
+                    name.into(),
+                    Symbol {
+                        flags: 0,
+                        scope: None,
+                    },
+                ));
+                self.index.insert(name.into(), self.symbols.len() - 1);
+                self.symbols.len() - 1
+            }
+        };
+        &mut self.symbols[i].1
+    }
+
+    /// The resolved scope of `name` (CPython's `_PyST_GetScope`), `None` if unknown here.
+    pub fn scope(&self, name: &str) -> Option<Scope> {
+        self.symbol(name).and_then(|s| s.scope)
+    }
+
+    /// The `DEF_*` flags of `name` (0 if unknown here).
+    pub fn flags(&self, name: &str) -> u32 {
+        self.symbol(name).map_or(0, |s| s.flags)
+    }
+}
+
+/// The symbol table of one compilation unit.
+#[derive(Clone, Debug)]
+pub struct SymbolTable {
+    /// All blocks; the module block is first.
+    pub blocks: Vec<Block>,
+    /// Scope-creating node address to its block.
+    by_node: HashMap<usize, BlockId>,
+}
+
+impl SymbolTable {
+    /// The module's block.
+    pub fn top(&self) -> &Block {
+        &self.blocks[0]
+    }
+
+    /// A block by id.
+    pub fn block(&self, id: BlockId) -> &Block {
+        &self.blocks[id.0 as usize]
+    }
+
+    /// The block created for `node` (a `Stmt` of a def/class/type alias, an `Expr` of a
+    /// lambda or comprehension, a `Vec<TypeParam>` of a generic def/class/alias, or the
+    /// `Expr` of a type-variable bound).
+    pub fn block_of<T>(&self, node: &T) -> Option<BlockId> {
+        self.by_node.get(&(node as *const T as usize)).copied()
+    }
+
+    /// Records that `node` created block `id`.
+    pub fn set_block_of<T>(&mut self, node: &T, id: BlockId) {
+        self.by_node.insert(node as *const T as usize, id);
+    }
+}
+
+/// Builds the symbol table of a module, raising the SyntaxErrors CPython's symtable raises.
+pub fn build(
+    module: &Mod,
+    filename: &str,
+    future: &FutureFeatures,
+) -> Result<SymbolTable, CompileError> {
+    let _ = (module, filename, future);
+    Err(CompileError::syntax("symbol table not implemented", 0, 0))
+}
