@@ -36,6 +36,8 @@ cpython-tests: build
 ## Speed against CPython, medians of alternating runs; figures go to BENCHMARKS.md.
 bench: build
 	$(PY312) bench/bench_check.py $(PYC)
+	cargo build --release -p pyc-compiler --example compile_tree
+	$(PY312) bench/bench_compile.py target/release/examples/compile_tree
 
 ## Fuzz the unmarshaller for a bounded time (FUZZ_SECONDS, default 300).
 fuzz:
