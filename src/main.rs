@@ -3,6 +3,7 @@
 mod check_cmd;
 mod compile_cmd;
 mod dis_cmd;
+mod run_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +29,8 @@ enum Command {
         /// The .pyc file.
         file: PathBuf,
     },
+    /// Run a program from its cached bytecode (FILE.pyc, or FILE.py's valid cache).
+    Run(run_cmd::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,5 +38,6 @@ fn main() -> ExitCode {
         Command::Check(args) => check_cmd::run(&args),
         Command::Compile(args) => compile_cmd::run(&args),
         Command::Dis { file } => dis_cmd::run(&file),
+        Command::Run(args) => run_cmd::run(&args),
     }
 }

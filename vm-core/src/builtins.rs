@@ -1,0 +1,1623 @@
+//! The builtins module, built-in type constructors, `__build_class__`, the `sys` module and
+//! built-in attribute tables.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::dict::{DictMap, DictObj, SetMap};
+use crate::frame::Frame;
+use crate::int::as_int;
+use crate::objects::{
+    BuiltinFunction, Iter, IterState, Module, NativeFn, Range, SetObj, Slice, Wrapper,
+};
+use crate::pystr::{intern, PyStr};
+use crate::types::{c3_mro, Type, Types, EXCEPTIONS};
+use crate::value::Value;
+use crate::vm::{PyErr, PyResult, Vm};
+
+/// A built-in function value.
+pub fn builtin(name: &'static str, func: NativeFn) -> Value {
+    Value::Builtin(Rc::new(BuiltinFunction {
+        name,
+        func,
+        bound: None,
+    }))
+}
+
+/// Rejects keyword arguments.
+pub fn no_kw(vm: &Vm, name: &str, kwnames: &[Rc<PyStr>]) -> PyResult<()> {
+    if kwnames.is_empty() {
+        Ok(())
+    } else {
+        Err(vm.type_error(format!("{name}() takes no keyword arguments")))
+    }
+}
+
+/// Checks a positional argument count.
+pub fn nargs(vm: &Vm, name: &str, args: &[Value], min: usize, max: usize) -> PyResult<()> {
+    if args.len() < min || args.len() > max {
+        let msg = if min == max {
+            format!(
+                "{name}() takes exactly {min} argument{} ({} given)",
+                if min == 1 { "" } else { "s" },
+                args.len()
+            )
+        } else if args.len() < min {
+            format!(
+                "{name} expected at least {min} argument{}, got {}",
+                if min == 1 { "" } else { "s" },
+                args.len()
+            )
+        } else {
+            format!(
+                "{name} expected at most {max} arguments, got {}",
+                args.len()
+            )
+        };
+        return Err(vm.type_error(msg));
+    }
+    Ok(())
+}
+
+/// Splits vectorcall arguments into positional ones and (name, value) keywords.
+pub fn split_kw<'a>(
+    args: &'a [Value],
+    kwnames: &'a [Rc<PyStr>],
+) -> (&'a [Value], Vec<(&'a str, &'a Value)>) {
+    let (pos, kw) = args.split_at(args.len() - kwnames.len());
+    (
+        pos,
+        kwnames.iter().map(|n| n.as_str()).zip(kw.iter()).collect(),
+    )
+}
+
+/// An empty set object.
+pub fn new_set(_vm: &Vm, frozen: bool) -> Rc<SetObj> {
+    Rc::new(SetObj {
+        frozen,
+        map: RefCell::new(SetMap::default()),
+    })
+}
+
+/// `ascii()` applied to a repr.
+pub fn ascii_of(repr: &str) -> String {
+    let mut out = String::new();
+    for c in repr.chars() {
+        let cp = c as u32;
+        if cp < 0x80 {
+            out.push(c);
+        } else if cp < 0x100 {
+            out.push_str(&format!("\\x{cp:02x}"));
+        } else if cp < 0x10000 {
+            out.push_str(&format!("\\u{cp:04x}"));
+        } else {
+            out.push_str(&format!("\\U{cp:08x}"));
+        }
+    }
+    out
+}
+
+/// `dict.update(other)` for a mapping or an iterable of pairs.
+pub fn dict_update(vm: &mut Vm, d: &Rc<DictObj>, other: &Value) -> PyResult<()> {
+    if let Value::Dict(o) = other {
+        let items: Vec<(i64, Value, Value)> = o
+            .map
+            .borrow()
+            .iter_hashed()
+            .map(|(h, k, v)| (h, k.clone(), v.clone()))
+            .collect();
+        let mut m = d.map.borrow_mut();
+        for (h, k, v) in items {
+            m.insert(k, h, v);
+        }
+        return Ok(());
+    }
+    if let Value::Instance(_) = other {
+        let keys = intern("keys");
+        if let Ok(kf) = vm.get_attr(other, &keys) {
+            let ks = vm.call(&kf, &[], &[])?;
+            for k in vm.to_vec(&ks)? {
+                let v = vm.get_item(other, &k)?;
+                let h = vm.hash(&k)?;
+                d.map.borrow_mut().insert(k, h, v);
+            }
+            return Ok(());
+        }
+    }
+    for (i, pair) in vm.to_vec(other)?.into_iter().enumerate() {
+        let kv = vm.to_vec(&pair).map_err(|_| {
+            vm.type_error(format!(
+                "cannot convert dictionary update sequence element #{i} to a sequence"
+            ))
+        })?;
+        if kv.len() != 2 {
+            return Err(vm.value_error(format!(
+                "dictionary update sequence element #{i} has length {}; 2 is required",
+                kv.len()
+            )));
+        }
+        let h = vm.hash(&kv[0])?;
+        d.map.borrow_mut().insert(kv[0].clone(), h, kv[1].clone());
+    }
+    Ok(())
+}
+
+/// Creates the built-in types and the exception hierarchy.
+pub fn make_types() -> Types {
+    let object = Type::builtin("object", None, Some(object_new));
+    let o = Some(&object);
+    let int = Type::builtin("int", o, Some(int_new));
+    let mut exceptions: Vec<Rc<Type>> = Vec::new();
+    for (name, base) in EXCEPTIONS {
+        let base = exceptions
+            .iter()
+            .find(|t| t.name.as_str() == *base)
+            .cloned()
+            .unwrap_or_else(|| object.clone());
+        let t = Type::builtin(name, Some(&base), None);
+        exceptions.push(t);
+    }
+    Types {
+        type_: Type::builtin("type", o, Some(type_new)),
+        bool_: Type::builtin("bool", Some(&int), Some(bool_new)),
+        int,
+        float: Type::builtin("float", o, Some(float_new)),
+        str_: Type::builtin("str", o, Some(str_new)),
+        bytes: Type::builtin("bytes", o, Some(bytes_new)),
+        tuple: Type::builtin("tuple", o, Some(tuple_new)),
+        list: Type::builtin("list", o, Some(list_new)),
+        dict: Type::builtin("dict", o, Some(dict_new)),
+        set: Type::builtin("set", o, Some(set_new)),
+        frozenset: Type::builtin("frozenset", o, Some(frozenset_new)),
+        none: Type::builtin("NoneType", o, None),
+        not_implemented: Type::builtin("NotImplementedType", o, None),
+        ellipsis: Type::builtin("ellipsis", o, None),
+        range: Type::builtin("range", o, Some(range_new)),
+        slice: Type::builtin("slice", o, Some(slice_new)),
+        function: Type::builtin("function", o, None),
+        builtin_function: Type::builtin("builtin_function_or_method", o, None),
+        method: Type::builtin("method", o, None),
+        cell: Type::builtin("cell", o, None),
+        code: Type::builtin("code", o, None),
+        generator: Type::builtin("generator", o, None),
+        iterator: Type::builtin("iterator", o, None),
+        module: Type::builtin("module", o, None),
+        property: Type::builtin("property", o, Some(property_new)),
+        staticmethod: Type::builtin("staticmethod", o, Some(staticmethod_new)),
+        classmethod: Type::builtin("classmethod", o, Some(classmethod_new)),
+        super_: Type::builtin("super", o, Some(super_new)),
+        enumerate: Type::builtin("enumerate", o, Some(enumerate_new)),
+        zip: Type::builtin("zip", o, Some(zip_new)),
+        map: Type::builtin("map", o, Some(map_new)),
+        filter: Type::builtin("filter", o, Some(filter_new)),
+        reversed: Type::builtin("reversed", o, Some(reversed_new)),
+        object,
+        exceptions,
+    }
+}
+
+/// Fills the builtins namespace, the method tables and `sys`.
+pub fn install(vm: &mut Vm, argv: Vec<String>) {
+    let b = vm.builtins.clone();
+    let set = |name: &str, v: Value| b.set_str(&intern(name), v);
+    for (name, t) in vm.t.named() {
+        if !matches!(
+            name,
+            "NoneType"
+                | "NotImplementedType"
+                | "ellipsis"
+                | "function"
+                | "builtin_function_or_method"
+                | "method"
+                | "cell"
+                | "code"
+                | "generator"
+                | "iterator"
+                | "module"
+        ) {
+            set(name, Value::Type(t));
+        }
+    }
+    for t in &vm.t.exceptions {
+        set(t.name.as_str(), Value::Type(t.clone()));
+    }
+    set("None", Value::None);
+    set("Ellipsis", Value::Ellipsis);
+    set("NotImplemented", Value::NotImplemented);
+    set("__debug__", Value::Bool(true));
+    let fns: &[(&'static str, NativeFn)] = &[
+        ("print", bi_print),
+        ("len", bi_len),
+        ("repr", bi_repr),
+        ("ascii", bi_ascii),
+        ("isinstance", bi_isinstance),
+        ("issubclass", bi_issubclass),
+        ("abs", bi_abs),
+        ("min", bi_min),
+        ("max", bi_max),
+        ("sum", bi_sum),
+        ("sorted", bi_sorted),
+        ("iter", bi_iter),
+        ("next", bi_next),
+        ("hash", bi_hash),
+        ("id", bi_id),
+        ("callable", bi_callable),
+        ("chr", bi_chr),
+        ("ord", bi_ord),
+        ("hex", bi_hex),
+        ("oct", bi_oct),
+        ("bin", bi_bin),
+        ("format", bi_format),
+        ("any", bi_any),
+        ("all", bi_all),
+        ("getattr", bi_getattr),
+        ("setattr", bi_setattr),
+        ("hasattr", bi_hasattr),
+        ("delattr", bi_delattr),
+        ("divmod", bi_divmod),
+        ("pow", bi_pow),
+        ("round", bi_round),
+        ("__build_class__", bi_build_class),
+        ("vars", bi_vars),
+    ];
+    for (name, f) in fns {
+        set(name, builtin(name, *f));
+    }
+    crate::methods::install(vm);
+    // sys
+    let sys = vm.sys.clone();
+    let s = |name: &str, v: Value| sys.dict.set_str(&intern(name), v);
+    s("__name__", Value::str("sys"));
+    s(
+        "argv",
+        Value::list(argv.into_iter().map(Value::string).collect()),
+    );
+    s("exit", builtin("exit", sys_exit));
+    s(
+        "getrecursionlimit",
+        builtin("getrecursionlimit", sys_getrecursionlimit),
+    );
+    s(
+        "setrecursionlimit",
+        builtin("setrecursionlimit", sys_setrecursionlimit),
+    );
+    s("maxsize", Value::Int(i64::MAX));
+    s(
+        "version_info",
+        Value::tuple(vec![
+            Value::Int(3),
+            Value::Int(12),
+            Value::Int(1),
+            Value::str("final"),
+            Value::Int(0),
+        ]),
+    );
+    s("byteorder", Value::str("little"));
+    s("platform", Value::str("linux"));
+    s("modules", Value::Dict(vm.modules.clone()));
+    vm.modules
+        .set_str(&intern("sys"), Value::Module(sys.clone()));
+    let bm = Rc::new(Module {
+        name: intern("builtins"),
+        dict: vm.builtins.clone(),
+    });
+    vm.modules.set_str(&intern("builtins"), Value::Module(bm));
+}
+
+/// `import name` for the native modules.
+pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
+    if let Some(m) = vm.modules.get_str(name) {
+        return Ok(m);
+    }
+    let m = match name.as_str() {
+        "math" => crate::methods::math_module(vm),
+        _ => {
+            return Err(vm.err(
+                "ModuleNotFoundError",
+                format!("No module named '{}'", name.as_str()),
+            ));
+        }
+    };
+    vm.modules.set_str(name, m.clone());
+    Ok(m)
+}
+
+fn sys_exit(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    Err(PyErr(
+        vm.new_exception(vm.exc_type("SystemExit"), args.to_vec()),
+    ))
+}
+
+fn sys_getrecursionlimit(vm: &mut Vm, _: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    Ok(Value::Int(vm.recursion_limit as i64))
+}
+
+fn sys_setrecursionlimit(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "setrecursionlimit", args, 1, 1)?;
+    let n = vm.index_of(&args[0])?;
+    if n < 1 {
+        return Err(vm.value_error("recursion limit must be greater or equal than 1"));
+    }
+    vm.recursion_limit = n as usize;
+    Ok(Value::None)
+}
+
+fn bi_print(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    let mut sep = " ".to_owned();
+    let mut end = "\n".to_owned();
+    let mut to_stderr = false;
+    for (k, v) in kw {
+        match (k, v) {
+            ("sep", Value::Str(s)) => sep = s.as_str().to_owned(),
+            ("end", Value::Str(s)) => end = s.as_str().to_owned(),
+            ("sep" | "end" | "flush", Value::None) | ("flush", _) => {}
+            ("file", f) => {
+                let stderr = vm.sys.dict.get_str(&intern("stderr"));
+                to_stderr = stderr.is_some_and(|s| s.is(f))
+                    || matches!(f, Value::Str(s) if s.as_str() == "<stderr>");
+            }
+            (k, _) => {
+                return Err(
+                    vm.type_error(format!("'{k}' is an invalid keyword argument for print()"))
+                )
+            }
+        }
+    }
+    let mut out = String::new();
+    for (i, a) in pos.iter().enumerate() {
+        if i > 0 {
+            out.push_str(&sep);
+        }
+        match a {
+            Value::Str(s) => out.push_str(s.as_str()),
+            other => out.push_str(&vm.str_of(other)?),
+        }
+    }
+    out.push_str(&end);
+    if to_stderr {
+        vm.flush();
+        eprint!("{out}");
+    } else {
+        vm.write_out(&out);
+    }
+    Ok(Value::None)
+}
+
+fn bi_len(vm: &mut Vm, args: &[Value], kw: &[Rc<PyStr>]) -> PyResult<Value> {
+    no_kw(vm, "len", kw)?;
+    nargs(vm, "len", args, 1, 1)?;
+    Ok(Value::Int(vm.len(&args[0])? as i64))
+}
+
+fn bi_repr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "repr", args, 1, 1)?;
+    Ok(Value::string(vm.repr(&args[0])?))
+}
+
+fn bi_ascii(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "ascii", args, 1, 1)?;
+    Ok(Value::string(ascii_of(&vm.repr(&args[0])?)))
+}
+
+fn class_check(vm: &mut Vm, t: &Rc<Type>, spec: &Value, name: &str) -> PyResult<bool> {
+    match spec {
+        Value::Type(c) => Ok(t.is_subtype(c)),
+        Value::Tuple(items) => {
+            for i in items.iter() {
+                if class_check(vm, t, i, name)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        _ => Err(vm.type_error(format!(
+            "{name}() arg 2 must be a type, a tuple of types, or a union"
+        ))),
+    }
+}
+
+fn bi_isinstance(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "isinstance", args, 2, 2)?;
+    let t = vm.type_of(&args[0]);
+    Ok(Value::Bool(class_check(vm, &t, &args[1], "isinstance")?))
+}
+
+fn bi_issubclass(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "issubclass", args, 2, 2)?;
+    let Value::Type(t) = &args[0] else {
+        return Err(vm.type_error("issubclass() arg 1 must be a class"));
+    };
+    Ok(Value::Bool(class_check(vm, t, &args[1], "issubclass")?))
+}
+
+fn bi_abs(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "abs", args, 1, 1)?;
+    match &args[0] {
+        Value::Float(f) => Ok(Value::Float(f.abs())),
+        v if as_int(v).is_some() => {
+            if as_int(v).is_some_and(|i| i.is_negative()) {
+                vm.neg(v)
+            } else {
+                vm.pos(v)
+            }
+        }
+        v => {
+            let n = vm.n.abs.clone();
+            match vm.call_special(v, &n, &[])? {
+                Some(r) => Ok(r),
+                None => {
+                    Err(vm.type_error(format!("bad operand type for abs(): '{}'", vm.type_name(v))))
+                }
+            }
+        }
+    }
+}
+
+fn min_max(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>], want_max: bool) -> PyResult<Value> {
+    let name = if want_max { "max" } else { "min" };
+    let (pos, kw) = split_kw(args, kwnames);
+    let mut key = Value::None;
+    let mut default = None;
+    for (k, v) in kw {
+        match k {
+            "key" => key = v.clone(),
+            "default" => default = Some(v.clone()),
+            _ => {
+                return Err(
+                    vm.type_error(format!("'{k}' is an invalid keyword argument for {name}()"))
+                )
+            }
+        }
+    }
+    let items = match pos.len() {
+        0 => return Err(vm.type_error(format!("{name} expected at least 1 argument, got 0"))),
+        1 => vm.to_vec(&pos[0])?,
+        _ => pos.to_vec(),
+    };
+    let mut best: Option<(Value, Value)> = None;
+    for item in items {
+        let k = if matches!(key, Value::None) {
+            item.clone()
+        } else {
+            vm.call(&key, std::slice::from_ref(&item), &[])?
+        };
+        let better = match &best {
+            None => true,
+            Some((bk, _)) => {
+                if want_max {
+                    vm.lt(bk, &k)?
+                } else {
+                    vm.lt(&k, bk)?
+                }
+            }
+        };
+        if better {
+            best = Some((k, item));
+        }
+    }
+    match best {
+        Some((_, v)) => Ok(v),
+        None => {
+            default.ok_or_else(|| vm.value_error(format!("{name}() iterable argument is empty")))
+        }
+    }
+}
+
+fn bi_min(vm: &mut Vm, args: &[Value], kw: &[Rc<PyStr>]) -> PyResult<Value> {
+    min_max(vm, args, kw, false)
+}
+
+fn bi_max(vm: &mut Vm, args: &[Value], kw: &[Rc<PyStr>]) -> PyResult<Value> {
+    min_max(vm, args, kw, true)
+}
+
+fn bi_sum(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    nargs(vm, "sum", pos, 1, 2)?;
+    let mut acc = pos
+        .get(1)
+        .cloned()
+        .or_else(|| {
+            kw.iter()
+                .find(|(k, _)| *k == "start")
+                .map(|(_, v)| (*v).clone())
+        })
+        .unwrap_or(Value::Int(0));
+    if matches!(acc, Value::Str(_)) {
+        return Err(vm.type_error("sum() can't sum strings [use ''.join(seq) instead]"));
+    }
+    let it = vm.iter(&pos[0])?;
+    while let Some(x) = vm.next(&it)? {
+        acc = vm.binary_op(&acc, &x, 0)?;
+    }
+    Ok(acc)
+}
+
+/// Sorts `items` stably by `key` with Python's `<`; `reverse` keeps equal items in their
+/// original order, as CPython does (reverse, stable sort, reverse).
+pub fn sort_values(
+    vm: &mut Vm,
+    items: &mut Vec<Value>,
+    key: &Value,
+    reverse: bool,
+) -> PyResult<()> {
+    if reverse {
+        items.reverse();
+    }
+    let keys: Vec<Value> = if matches!(key, Value::None) {
+        items.clone()
+    } else {
+        items
+            .iter()
+            .map(|v| vm.call(key, std::slice::from_ref(v), &[]))
+            .collect::<PyResult<_>>()?
+    };
+    let mut idx: Vec<usize> = (0..items.len()).collect();
+    let mut error = None;
+    idx.sort_by(|&a, &b| {
+        if error.is_some() {
+            return std::cmp::Ordering::Equal;
+        }
+        let (x, y) = (&keys[a], &keys[b]);
+        let r = match vm.lt(y, x) {
+            Ok(true) => Ok(std::cmp::Ordering::Greater),
+            Ok(false) => vm.lt(x, y).map(|lt| {
+                if lt {
+                    std::cmp::Ordering::Less
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            }),
+            Err(e) => Err(e),
+        };
+        r.unwrap_or_else(|e| {
+            error = Some(e);
+            std::cmp::Ordering::Equal
+        })
+    });
+    if let Some(e) = error {
+        return Err(e);
+    }
+    let mut sorted: Vec<Value> = idx.into_iter().map(|i| items[i].clone()).collect();
+    if reverse {
+        sorted.reverse();
+    }
+    *items = sorted;
+    Ok(())
+}
+
+/// Parses list.sort / sorted keywords.
+pub fn sort_kw(vm: &mut Vm, kw: &[(&str, &Value)]) -> PyResult<(Value, bool)> {
+    let mut key = Value::None;
+    let mut reverse = false;
+    for (k, v) in kw {
+        match *k {
+            "key" => key = (*v).clone(),
+            "reverse" => reverse = vm.truthy(v)?,
+            _ => {
+                return Err(
+                    vm.type_error(format!("'{k}' is an invalid keyword argument for sort()"))
+                )
+            }
+        }
+    }
+    Ok((key, reverse))
+}
+
+fn bi_sorted(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    nargs(vm, "sorted", pos, 1, 1)?;
+    let (key, reverse) = sort_kw(vm, &kw)?;
+    let mut items = vm.to_vec(&pos[0])?;
+    sort_values(vm, &mut items, &key, reverse)?;
+    Ok(Value::list(items))
+}
+
+fn bi_iter(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "iter", args, 1, 2)?;
+    if args.len() == 2 {
+        return Ok(Value::Iter(Rc::new(Iter {
+            state: RefCell::new(IterState::Callable {
+                func: args[0].clone(),
+                sentinel: args[1].clone(),
+            }),
+        })));
+    }
+    vm.iter(&args[0])
+}
+
+fn bi_next(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "next", args, 1, 2)?;
+    if let Value::Generator(g) = &args[0] {
+        let g = g.clone();
+        return match vm.gen_resume(&g, Value::None, None)? {
+            crate::generator::GenStep::Yield(v) => Ok(v),
+            crate::generator::GenStep::Return(v) => match args.get(1) {
+                Some(d) => Ok(d.clone()),
+                None => Err(vm.stop_iteration(v)),
+            },
+        };
+    }
+    match vm.next(&args[0])? {
+        Some(v) => Ok(v),
+        None => match args.get(1) {
+            Some(d) => Ok(d.clone()),
+            None => Err(vm.stop_iteration(Value::None)),
+        },
+    }
+}
+
+fn bi_hash(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "hash", args, 1, 1)?;
+    Ok(Value::Int(vm.hash(&args[0])?))
+}
+
+fn bi_id(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "id", args, 1, 1)?;
+    Ok(Value::Int(args[0].id() as i64))
+}
+
+fn bi_callable(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "callable", args, 1, 1)?;
+    Ok(Value::Bool(match &args[0] {
+        Value::Function(_) | Value::Builtin(_) | Value::BoundMethod(_) | Value::Type(_) => true,
+        Value::Instance(i) => i.class.lookup(&vm.n.call.clone()).is_some(),
+        _ => false,
+    }))
+}
+
+fn bi_chr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "chr", args, 1, 1)?;
+    let i = vm.index_of(&args[0])?;
+    match u32::try_from(i).ok().and_then(char::from_u32) {
+        Some(c) => Ok(crate::ops::char_value(c)),
+        None => Err(vm.value_error("chr() arg not in range(0x110000)")),
+    }
+}
+
+fn bi_ord(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "ord", args, 1, 1)?;
+    match &args[0] {
+        Value::Str(s) => {
+            let mut it = s.as_str().chars();
+            match (it.next(), it.next()) {
+                (Some(c), None) => Ok(Value::Int(c as i64)),
+                _ => Err(vm.type_error(format!(
+                    "ord() expected a character, but string of length {} found",
+                    s.char_len()
+                ))),
+            }
+        }
+        other => Err(vm.type_error(format!(
+            "ord() expected string of length 1, but {} found",
+            vm.type_name(other)
+        ))),
+    }
+}
+
+fn radix(vm: &mut Vm, v: &Value, base: u32, prefix: &str) -> PyResult<Value> {
+    let big = match as_int(v) {
+        Some(i) => i.big(),
+        None => {
+            let i = vm.index_of(v)?;
+            num_bigint::BigInt::from(i)
+        }
+    };
+    let neg = big.sign() == num_bigint::Sign::Minus;
+    let digits = big.magnitude().to_str_radix(base);
+    Ok(Value::string(format!(
+        "{}{prefix}{digits}",
+        if neg { "-" } else { "" }
+    )))
+}
+
+fn bi_hex(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "hex", args, 1, 1)?;
+    radix(vm, &args[0], 16, "0x")
+}
+
+fn bi_oct(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "oct", args, 1, 1)?;
+    radix(vm, &args[0], 8, "0o")
+}
+
+fn bi_bin(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "bin", args, 1, 1)?;
+    radix(vm, &args[0], 2, "0b")
+}
+
+fn bi_format(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "format", args, 1, 2)?;
+    let spec = match args.get(1) {
+        Some(Value::Str(s)) => s.as_str().to_owned(),
+        _ => String::new(),
+    };
+    Ok(Value::string(crate::format::format_value(
+        vm, &args[0], &spec,
+    )?))
+}
+
+fn bi_any(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "any", args, 1, 1)?;
+    let it = vm.iter(&args[0])?;
+    while let Some(x) = vm.next(&it)? {
+        if vm.truthy(&x)? {
+            return Ok(Value::Bool(true));
+        }
+    }
+    Ok(Value::Bool(false))
+}
+
+fn bi_all(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "all", args, 1, 1)?;
+    let it = vm.iter(&args[0])?;
+    while let Some(x) = vm.next(&it)? {
+        if !vm.truthy(&x)? {
+            return Ok(Value::Bool(false));
+        }
+    }
+    Ok(Value::Bool(true))
+}
+
+fn attr_name(vm: &Vm, v: &Value) -> PyResult<Rc<PyStr>> {
+    match v {
+        Value::Str(s) => Ok(intern(s.as_str())),
+        other => Err(vm.type_error(format!(
+            "attribute name must be string, not '{}'",
+            vm.type_name(other)
+        ))),
+    }
+}
+
+fn bi_getattr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "getattr", args, 2, 3)?;
+    let name = attr_name(vm, &args[1])?;
+    match vm.get_attr(&args[0], &name) {
+        Ok(v) => Ok(v),
+        Err(e) if args.len() == 3 && vm.err_is(&e, "AttributeError") => Ok(args[2].clone()),
+        Err(e) => Err(e),
+    }
+}
+
+fn bi_setattr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "setattr", args, 3, 3)?;
+    let name = attr_name(vm, &args[1])?;
+    vm.set_attr(&args[0], &name, args[2].clone())?;
+    Ok(Value::None)
+}
+
+fn bi_hasattr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "hasattr", args, 2, 2)?;
+    let name = attr_name(vm, &args[1])?;
+    match vm.get_attr(&args[0], &name) {
+        Ok(_) => Ok(Value::Bool(true)),
+        Err(e) if vm.err_is(&e, "AttributeError") => Ok(Value::Bool(false)),
+        Err(e) => Err(e),
+    }
+}
+
+fn bi_delattr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "delattr", args, 2, 2)?;
+    let name = attr_name(vm, &args[1])?;
+    vm.del_attr(&args[0], &name)?;
+    Ok(Value::None)
+}
+
+fn bi_divmod(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "divmod", args, 2, 2)?;
+    let q = vm.binary_op(&args[0], &args[1], 2)?;
+    let r = vm.binary_op(&args[0], &args[1], 6)?;
+    Ok(Value::tuple(vec![q, r]))
+}
+
+fn bi_pow(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "pow", args, 2, 3)?;
+    if let (Some(m), Some(b), Some(e)) = (args.get(2), as_int(&args[0]), as_int(&args[1])) {
+        let Some(m) = as_int(m) else {
+            return Err(
+                vm.type_error("pow() 3rd argument not allowed unless all arguments are integers")
+            );
+        };
+        if m.is_zero() {
+            return Err(vm.value_error("pow() 3rd argument cannot be 0"));
+        }
+        let (b, e, m) = (b.big(), e.big(), m.big());
+        if e.sign() == num_bigint::Sign::Minus {
+            return Err(vm.value_error("base is not invertible for the given modulus"));
+        }
+        let r = b.modpow(&e, &m);
+        let r = if r.sign() != num_bigint::Sign::NoSign && r.sign() != m.sign() {
+            r + &m
+        } else {
+            r
+        };
+        return Ok(Value::from_bigint(r));
+    }
+    vm.binary_op(&args[0], &args[1], 8)
+}
+
+fn bi_round(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value> {
+    let (pos, _) = split_kw(args, kwnames);
+    nargs(vm, "round", pos, 1, 2)?;
+    let nd = match pos.get(1) {
+        None | Some(Value::None) => None,
+        Some(v) => Some(vm.index_of(v)?),
+    };
+    match (&pos[0], nd) {
+        (Value::Float(f), None) => {
+            let r = f.round_ties_even();
+            if !r.is_finite() {
+                return Err(vm.err(
+                    if r.is_nan() {
+                        "ValueError"
+                    } else {
+                        "OverflowError"
+                    },
+                    if r.is_nan() {
+                        "cannot convert float NaN to integer"
+                    } else {
+                        "cannot convert float infinity to integer"
+                    },
+                ));
+            }
+            Ok(if r.abs() < 9.2e18 {
+                Value::Int(r as i64)
+            } else {
+                Value::from_bigint(num_traits::FromPrimitive::from_f64(r).unwrap_or_default())
+            })
+        }
+        (Value::Float(f), Some(n)) => Ok(Value::Float(crate::format::round_float(*f, n))),
+        (v, None) if as_int(v).is_some() => vm.pos(v),
+        (v, Some(n)) if as_int(v).is_some() => {
+            if n >= 0 {
+                return vm.pos(v);
+            }
+            let p = crate::int::pow(&crate::int::IntRef::Small(10), (-n) as u64);
+            let half = vm.binary_op(&p, &Value::Int(2), 2)?;
+            let q = vm.binary_op(v, &p, 2)?;
+            let r = vm.binary_op(v, &p, 6)?;
+            let q = match crate::ops::builtin_order(&r, &half) {
+                Some(Some(std::cmp::Ordering::Greater)) => vm.binary_op(&q, &Value::Int(1), 0)?,
+                Some(Some(std::cmp::Ordering::Equal)) => {
+                    let odd = vm.binary_op(&q, &Value::Int(2), 6)?;
+                    if matches!(odd, Value::Int(1)) {
+                        vm.binary_op(&q, &Value::Int(1), 0)?
+                    } else {
+                        q
+                    }
+                }
+                _ => q,
+            };
+            vm.binary_op(&q, &p, 5)
+        }
+        (v, _) => {
+            let n = intern("__round__");
+            match vm.call_special(v, &n, &pos[1..])? {
+                Some(r) => Ok(r),
+                None => Err(vm.type_error(format!(
+                    "type {} doesn't define __round__ method",
+                    vm.type_name(v)
+                ))),
+            }
+        }
+    }
+}
+
+fn bi_vars(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "vars", args, 1, 1)?;
+    let n = vm.n.dict.clone();
+    vm.get_attr(&args[0], &n)
+        .map_err(|_| vm.type_error("vars() argument must have __dict__ attribute"))
+}
+
+fn bi_build_class(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    if pos.len() < 2 {
+        return Err(vm.type_error("__build_class__: not enough arguments"));
+    }
+    let Value::Function(func) = &pos[0] else {
+        return Err(vm.type_error("__build_class__: func must be a function"));
+    };
+    let Value::Str(name) = &pos[1] else {
+        return Err(vm.type_error("__build_class__: name is not a string"));
+    };
+    let mut bases = Vec::new();
+    for b in &pos[2..] {
+        match b {
+            Value::Type(t) => bases.push(t.clone()),
+            other => {
+                return Err(
+                    vm.type_error(format!("bases must be types, not {}", vm.type_name(other)))
+                )
+            }
+        }
+    }
+    if let Some((k, _)) = kw.iter().find(|(k, _)| *k != "metaclass") {
+        return Err(vm.type_error(format!("__build_class__: unsupported keyword '{k}'")));
+    }
+    let ns = DictObj::new(DictMap::new());
+    let mut frame = Frame::new(
+        func.code.clone(),
+        func.globals.clone(),
+        func.builtins.clone(),
+        Some(ns.clone()),
+    );
+    frame.closure = func.closure.clone();
+    let cell = vm.run_frame(&mut frame)?;
+    let cls = make_class(vm, name.clone(), bases, &ns)?;
+    if let Value::Cell(c) = cell {
+        *c.value.borrow_mut() = Value::Type(cls.clone());
+    }
+    Ok(Value::Type(cls))
+}
+
+/// Creates a class from its name, bases and namespace (`type(name, bases, ns)`).
+pub fn make_class(
+    vm: &mut Vm,
+    name: Rc<PyStr>,
+    mut bases: Vec<Rc<Type>>,
+    ns: &Rc<DictObj>,
+) -> PyResult<Rc<Type>> {
+    if bases.is_empty() {
+        bases.push(vm.t.object.clone());
+    }
+    for b in &bases {
+        if b.builtin && !b.is_exception && !Rc::ptr_eq(b, &vm.t.object) {
+            return Err(vm.type_error(format!(
+                "subclassing the built-in type '{}' is not supported yet",
+                b.name.as_str()
+            )));
+        }
+    }
+    let mro = c3_mro(&bases).ok_or_else(|| {
+        vm.type_error("Cannot create a consistent method resolution order (MRO) for bases")
+    })?;
+    let dict = DictObj::new(DictMap::new());
+    let mut qualname = name.clone();
+    for (k, v) in ns.map.borrow().iter() {
+        let Value::Str(k) = k else { continue };
+        match k.as_str() {
+            "__qualname__" => {
+                if let Value::Str(q) = v {
+                    qualname = q.clone();
+                }
+            }
+            "__classcell__" => {}
+            "__init_subclass__" | "__class_getitem__" if matches!(v, Value::Function(_)) => {
+                dict.set_str(k, Value::Wrapper(Rc::new(Wrapper::ClassMethod(v.clone()))));
+            }
+            "__new__" if matches!(v, Value::Function(_)) => {
+                dict.set_str(k, Value::Wrapper(Rc::new(Wrapper::StaticMethod(v.clone()))));
+            }
+            _ => dict.set_str(k, v.clone()),
+        }
+    }
+    let is_exception = bases.iter().any(|b| b.is_exception);
+    let t = Rc::new(Type {
+        name,
+        qualname: RefCell::new(qualname),
+        bases: bases.clone(),
+        mro,
+        dict,
+        is_exception,
+        builtin: false,
+        new: None,
+    });
+    let cls = Value::Type(t.clone());
+    let items: Vec<(Value, Value)> = t
+        .dict
+        .map
+        .borrow()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let set_name = vm.n.set_name.clone();
+    for (k, v) in items {
+        if let Value::Instance(i) = &v {
+            if let Some(f) = i.class.lookup(&set_name) {
+                let bound = vm.bind_descriptor(f, &v, None)?;
+                vm.call(&bound, &[cls.clone(), k], &[])?;
+            }
+        }
+    }
+    let isc = vm.n.init_subclass.clone();
+    if let Some(parent) = t.mro.iter().find_map(|b| b.dict.get_str(&isc)) {
+        let f = vm.bind_descriptor(parent, &Value::None, Some(&t))?;
+        vm.call(&f, &[], &[])?;
+    }
+    Ok(t)
+}
+
+fn object_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    match args.first() {
+        Some(Value::Type(t)) => Ok(vm.new_instance(t, &args[1..])),
+        None => Ok(vm.new_instance(&vm.t.object.clone(), &[])),
+        _ => Err(vm.type_error("object.__new__(X): X is not a type object")),
+    }
+}
+
+fn type_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    match args {
+        [v] => Ok(Value::Type(vm.type_of(v))),
+        [Value::Str(name), bases, Value::Dict(ns)] => {
+            let bases = vm
+                .to_vec(bases)?
+                .into_iter()
+                .filter_map(|b| match b {
+                    Value::Type(t) => Some(t),
+                    _ => None,
+                })
+                .collect();
+            Ok(Value::Type(make_class(vm, name.clone(), bases, ns)?))
+        }
+        _ => Err(vm.type_error("type() takes 1 or 3 arguments")),
+    }
+}
+
+fn parse_int(vm: &Vm, text: &str, base: u32) -> PyResult<Value> {
+    let t = text.trim();
+    let (neg, digits) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let mut base = base;
+    let mut digits = digits.to_owned();
+    let lower = digits.to_ascii_lowercase();
+    for (p, b) in [("0x", 16), ("0o", 8), ("0b", 2)] {
+        if (base == 0 || base == b) && lower.starts_with(p) {
+            base = b;
+            digits = digits[2..].to_owned();
+            break;
+        }
+    }
+    if base == 0 {
+        base = 10;
+    }
+    let clean: String = digits.chars().filter(|&c| c != '_').collect();
+    let bad = || {
+        vm.value_error(format!(
+            "invalid literal for int() with base {base}: {}",
+            crate::ops::str_repr(text)
+        ))
+    };
+    if clean.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__")
+    {
+        return Err(bad());
+    }
+    let v = num_bigint::BigInt::parse_bytes(clean.as_bytes(), base).ok_or_else(bad)?;
+    Ok(Value::from_bigint(if neg { -v } else { v }))
+}
+
+fn int_new(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    let base = match (pos.get(1), kw.iter().find(|(k, _)| *k == "base")) {
+        (Some(b), _) | (None, Some(&(_, b))) => Some(vm.index_of(b)? as u32),
+        _ => None,
+    };
+    match (pos.first(), base) {
+        (None, _) => Ok(Value::Int(0)),
+        (Some(Value::Str(s)), b) => parse_int(vm, s.as_str(), b.unwrap_or(10)),
+        (Some(_), Some(_)) => {
+            Err(vm.type_error("int() can't convert non-string with explicit base"))
+        }
+        (Some(Value::Float(f)), None) => {
+            if f.is_nan() {
+                return Err(vm.value_error("cannot convert float NaN to integer"));
+            }
+            if f.is_infinite() {
+                return Err(vm.err("OverflowError", "cannot convert float infinity to integer"));
+            }
+            let t = f.trunc();
+            Ok(if t.abs() < 9.2e18 {
+                Value::Int(t as i64)
+            } else {
+                Value::from_bigint(num_traits::FromPrimitive::from_f64(t).unwrap_or_default())
+            })
+        }
+        (Some(v), None) if as_int(v).is_some() => vm.pos(v),
+        (Some(Value::Bytes(b)), None) => parse_int(vm, &String::from_utf8_lossy(b), 10),
+        (Some(v), None) => {
+            for n in ["__int__", "__index__", "__trunc__"] {
+                if let Some(r) = vm.call_special(v, &intern(n), &[])? {
+                    return Ok(r);
+                }
+            }
+            Err(vm.type_error(format!(
+                "int() argument must be a string, a bytes-like object or a real number, not '{}'",
+                vm.type_name(v)
+            )))
+        }
+    }
+}
+
+fn bool_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "bool", args, 0, 1)?;
+    match args.first() {
+        Some(v) => Ok(Value::Bool(vm.truthy(v)?)),
+        None => Ok(Value::Bool(false)),
+    }
+}
+
+/// float(text) as CPython parses it.
+pub fn parse_float(vm: &Vm, text: &str) -> PyResult<f64> {
+    let t = text.trim();
+    let clean: String = t.chars().filter(|&c| c != '_').collect();
+    let lower = clean.to_ascii_lowercase();
+    let v = match lower.trim_start_matches(['+', '-']) {
+        "inf" | "infinity" => Some(f64::INFINITY),
+        "nan" => Some(f64::NAN),
+        _ => None,
+    };
+    if let Some(v) = v {
+        return Ok(if lower.starts_with('-') { -v } else { v });
+    }
+    clean
+        .parse::<f64>()
+        .ok()
+        .filter(|_| !t.is_empty() && !t.contains("__"))
+        .ok_or_else(|| {
+            vm.value_error(format!(
+                "could not convert string to float: {}",
+                crate::ops::str_repr(text)
+            ))
+        })
+}
+
+fn float_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "float", args, 0, 1)?;
+    match args.first() {
+        None => Ok(Value::Float(0.0)),
+        Some(Value::Float(f)) => Ok(Value::Float(*f)),
+        Some(Value::Str(s)) => Ok(Value::Float(parse_float(vm, s.as_str())?)),
+        Some(v) if as_int(v).is_some() => match as_int(v).and_then(|i| i.to_f64()) {
+            Some(f) => Ok(Value::Float(f)),
+            None => Err(vm.err("OverflowError", "int too large to convert to float")),
+        },
+        Some(v) => {
+            let n = vm.n.float.clone();
+            match vm.call_special(v, &n, &[])? {
+                Some(r) => Ok(r),
+                None => Err(vm.type_error(format!(
+                    "float() argument must be a string or a real number, not '{}'",
+                    vm.type_name(v)
+                ))),
+            }
+        }
+    }
+}
+
+fn str_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "str", args, 0, 3)?;
+    match args {
+        [] => Ok(Value::str("")),
+        [Value::Bytes(b), ..] if args.len() > 1 => {
+            Ok(Value::string(String::from_utf8_lossy(b).into_owned()))
+        }
+        [v] => Ok(match v {
+            Value::Str(_) => v.clone(),
+            _ => Value::string(vm.str_of(v)?),
+        }),
+        _ => Err(vm.type_error("decoding str is not supported")),
+    }
+}
+
+fn bytes_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    match args.first() {
+        None => Ok(Value::Bytes(Rc::new(Vec::new()))),
+        Some(Value::Str(s)) => Ok(Value::Bytes(Rc::new(s.as_str().as_bytes().to_vec()))),
+        Some(Value::Int(n)) => Ok(Value::Bytes(Rc::new(vec![0; (*n).max(0) as usize]))),
+        Some(v) => {
+            let items = vm.to_vec(v)?;
+            let mut out = Vec::with_capacity(items.len());
+            for i in items {
+                let b = vm.index_of(&i)?;
+                if !(0..256).contains(&b) {
+                    return Err(vm.value_error("bytes must be in range(0, 256)"));
+                }
+                out.push(b as u8);
+            }
+            Ok(Value::Bytes(Rc::new(out)))
+        }
+    }
+}
+
+fn tuple_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "tuple", args, 0, 1)?;
+    match args.first() {
+        None => Ok(Value::tuple(vec![])),
+        Some(v @ Value::Tuple(_)) => Ok(v.clone()),
+        Some(v) => Ok(Value::tuple(vm.to_vec(v)?)),
+    }
+}
+
+fn list_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "list", args, 0, 1)?;
+    match args.first() {
+        None => Ok(Value::list(vec![])),
+        Some(v) => Ok(Value::list(vm.to_vec(v)?)),
+    }
+}
+
+fn dict_new(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    nargs(vm, "dict", pos, 0, 1)?;
+    let d = DictObj::new(DictMap::new());
+    if let Some(v) = pos.first() {
+        dict_update(vm, &d, v)?;
+    }
+    for (k, v) in kw {
+        d.set_str(&intern(k), v.clone());
+    }
+    Ok(Value::Dict(d))
+}
+
+/// A set (or frozenset) of the items of `v`.
+pub fn set_from(vm: &mut Vm, v: Option<&Value>, frozen: bool) -> PyResult<Value> {
+    let s = new_set(vm, frozen);
+    if let Some(v) = v {
+        if let Value::Set(o) = v {
+            let src = o.map.borrow().clone();
+            let mut m = s.map.borrow_mut();
+            m.reserve_for_merge(src.len());
+            for (h, k) in src.iter() {
+                m.add(k.clone(), h);
+            }
+        } else {
+            if let Value::Dict(d) = v {
+                let n = d.map.borrow().len();
+                s.map.borrow_mut().reserve_for_merge(n);
+            }
+            let it = vm.iter(v)?;
+            while let Some(x) = vm.next(&it)? {
+                let h = vm.hash(&x)?;
+                s.map.borrow_mut().add(x, h);
+            }
+        }
+    }
+    Ok(Value::Set(s))
+}
+
+fn set_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "set", args, 0, 1)?;
+    set_from(vm, args.first(), false)
+}
+
+fn frozenset_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "frozenset", args, 0, 1)?;
+    set_from(vm, args.first(), true)
+}
+
+fn range_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "range", args, 1, 3)?;
+    let mut v = Vec::with_capacity(3);
+    for a in args {
+        v.push(vm.index_of(a)?);
+    }
+    let (start, stop, step) = match v[..] {
+        [stop] => (0, stop, 1),
+        [start, stop] => (start, stop, 1),
+        [start, stop, step] => (start, stop, step),
+        _ => unreachable!("checked by nargs"),
+    };
+    if step == 0 {
+        return Err(vm.value_error("range() arg 3 must not be zero"));
+    }
+    Ok(Value::Range(Rc::new(Range { start, stop, step })))
+}
+
+fn slice_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "slice", args, 1, 3)?;
+    let (start, stop, step) = match args {
+        [stop] => (Value::None, stop.clone(), Value::None),
+        [a, b] => (a.clone(), b.clone(), Value::None),
+        [a, b, c] => (a.clone(), b.clone(), c.clone()),
+        _ => unreachable!("checked by nargs"),
+    };
+    Ok(Value::Slice(Rc::new(Slice { start, stop, step })))
+}
+
+fn iter_value(state: IterState) -> Value {
+    Value::Iter(Rc::new(Iter {
+        state: RefCell::new(state),
+    }))
+}
+
+fn enumerate_new(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    nargs(vm, "enumerate", pos, 1, 2)?;
+    let start = match (pos.get(1), kw.iter().find(|(k, _)| *k == "start")) {
+        (Some(s), _) | (None, Some(&(_, s))) => vm.index_of(s)?,
+        _ => 0,
+    };
+    let inner = vm.iter(&pos[0])?;
+    Ok(iter_value(IterState::Enumerate {
+        inner,
+        count: start,
+    }))
+}
+
+fn zip_new(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value> {
+    let (pos, _) = split_kw(args, kwnames);
+    let inners = pos
+        .iter()
+        .map(|a| vm.iter(a))
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(iter_value(IterState::Zip { inners }))
+}
+
+fn map_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    if args.len() < 2 {
+        return Err(vm.type_error("map() must have at least two arguments."));
+    }
+    let inners = args[1..]
+        .iter()
+        .map(|a| vm.iter(a))
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(iter_value(IterState::Map {
+        func: args[0].clone(),
+        inners,
+    }))
+}
+
+fn filter_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "filter", args, 2, 2)?;
+    let inner = vm.iter(&args[1])?;
+    Ok(iter_value(IterState::Filter {
+        func: args[0].clone(),
+        inner,
+    }))
+}
+
+fn reversed_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "reversed", args, 1, 1)?;
+    let v = &args[0];
+    if let Value::Instance(_) = v {
+        let n = vm.n.reversed.clone();
+        if let Some(r) = vm.call_special(v, &n, &[])? {
+            return Ok(r);
+        }
+    }
+    let seq = match v {
+        Value::Dict(d) => Value::list(d.map.borrow().iter().map(|(k, _)| k.clone()).collect()),
+        Value::Range(r) => {
+            let n = r.len();
+            let last = r.start + (n - 1) * r.step;
+            return Ok(iter_value(IterState::Range {
+                next: last,
+                step: -r.step,
+                left: n,
+            }));
+        }
+        other => other.clone(),
+    };
+    let len = vm
+        .len(&seq)
+        .map_err(|_| vm.type_error(format!("'{}' object is not reversible", vm.type_name(v))))?;
+    Ok(iter_value(IterState::Reversed { seq, index: len }))
+}
+
+fn property_new(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    let mut slots = [Value::None, Value::None, Value::None, Value::None];
+    for (i, v) in pos.iter().enumerate().take(4) {
+        slots[i] = v.clone();
+    }
+    for (k, v) in kw {
+        let i = match k {
+            "fget" => 0,
+            "fset" => 1,
+            "fdel" => 2,
+            "doc" => 3,
+            _ => {
+                return Err(vm.type_error(format!(
+                    "property() got an unexpected keyword argument '{k}'"
+                )))
+            }
+        };
+        slots[i] = v.clone();
+    }
+    let [fget, fset, fdel, doc] = slots;
+    Ok(Value::Wrapper(Rc::new(Wrapper::Property {
+        fget,
+        fset,
+        fdel,
+        doc,
+    })))
+}
+
+fn staticmethod_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "staticmethod", args, 1, 1)?;
+    Ok(Value::Wrapper(Rc::new(Wrapper::StaticMethod(
+        args[0].clone(),
+    ))))
+}
+
+fn classmethod_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "classmethod", args, 1, 1)?;
+    Ok(Value::Wrapper(Rc::new(Wrapper::ClassMethod(
+        args[0].clone(),
+    ))))
+}
+
+fn super_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    match args {
+        [Value::Type(this), obj] => {
+            let obj_type = match obj {
+                Value::Type(t) if t.is_subtype(this) => t.clone(),
+                _ => vm.type_of(obj),
+            };
+            if !obj_type.is_subtype(this) {
+                return Err(
+                    vm.type_error("super(type, obj): obj must be an instance or subtype of type")
+                );
+            }
+            Ok(Value::Wrapper(Rc::new(Wrapper::Super {
+                this: this.clone(),
+                obj: obj.clone(),
+                obj_type,
+            })))
+        }
+        [] => Err(vm.err("RuntimeError", "super(): no arguments")),
+        _ => Err(vm.type_error("super() argument 1 must be a type")),
+    }
+}
+
+/// Attributes of type objects that are not in their namespace.
+pub fn type_attr(vm: &mut Vm, t: &Rc<Type>, name: &str) -> Option<Value> {
+    Some(match name {
+        "__name__" => Value::Str(t.name.clone()),
+        "__qualname__" => Value::Str(t.qualname.borrow().clone()),
+        "__module__" => Value::string(t.module_name()),
+        "__bases__" => Value::tuple(t.bases.iter().map(|b| Value::Type(b.clone())).collect()),
+        "__base__" => t
+            .bases
+            .first()
+            .map_or(Value::None, |b| Value::Type(b.clone())),
+        "__mro__" => {
+            let mut v = vec![Value::Type(t.clone())];
+            v.extend(t.mro.iter().map(|b| Value::Type(b.clone())));
+            Value::tuple(v)
+        }
+        "__dict__" => Value::Dict(t.dict.clone()),
+        "__doc__" => Value::None,
+        "__new__" => builtin("__new__", object_new),
+        "__init__" => builtin("__init__", object_init),
+        _ => {
+            let _ = vm;
+            return None;
+        }
+    })
+}
+
+/// `object.__init__`: accepts and ignores its arguments (the check for extra arguments happens
+/// when the class is called).
+pub fn object_init(_: &mut Vm, _: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    Ok(Value::None)
+}
+
+/// Attributes of built-in values that are not methods.
+pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>> {
+    Ok(Some(match (v, name) {
+        (_, "__class__") => Value::Type(vm.type_of(v)),
+        (Value::Function(f), "__name__") => Value::Str(f.name.borrow().clone()),
+        (Value::Function(f), "__qualname__") => Value::Str(f.qualname.borrow().clone()),
+        (Value::Function(f), "__module__") => f.module.clone(),
+        (Value::Function(f), "__doc__") => f.doc.clone(),
+        (Value::Function(f), "__dict__") => Value::Dict(f.dict.clone()),
+        (Value::Function(f), "__defaults__") => {
+            if f.defaults.is_empty() {
+                Value::None
+            } else {
+                Value::tuple(f.defaults.clone())
+            }
+        }
+        (Value::Function(f), "__code__") => Value::Code(f.code.clone()),
+        (Value::Function(f), "__annotations__") => f.annotations.clone(),
+        (Value::Function(f), other) => match f.dict.get_str(&intern(other)) {
+            Some(v) => v,
+            None => return Ok(None),
+        },
+        (Value::Builtin(b), "__name__") => Value::str(b.name),
+        (Value::BoundMethod(m), "__self__") => m.receiver.clone(),
+        (Value::BoundMethod(m), "__func__") => m.func.clone(),
+        (Value::BoundMethod(m), _) => {
+            let f = m.func.clone();
+            return vm.get_attr(&f, &intern(name)).map(Some);
+        }
+        (Value::Generator(g), "__name__") => Value::Str(g.name.clone()),
+        (Value::Generator(g), "__qualname__") => Value::Str(g.qualname.clone()),
+        (Value::Code(c), "co_name") => Value::Str(c.name.clone()),
+        (Value::Code(c), "co_filename") => Value::Str(c.filename.clone()),
+        (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "real" | "numerator") => vm.pos(v)?,
+        (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "imag") => Value::Int(0),
+        (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "denominator") => Value::Int(1),
+        (Value::Float(f), "real") => Value::Float(*f),
+        (Value::Float(_), "imag") => Value::Float(0.0),
+        (Value::Slice(s), "start") => s.start.clone(),
+        (Value::Slice(s), "stop") => s.stop.clone(),
+        (Value::Slice(s), "step") => s.step.clone(),
+        (Value::Range(r), "start") => Value::Int(r.start),
+        (Value::Range(r), "stop") => Value::Int(r.stop),
+        (Value::Range(r), "step") => Value::Int(r.step),
+        (Value::Wrapper(w), _) => match (&**w, name) {
+            (Wrapper::Property { fget, .. }, "fget") => fget.clone(),
+            (
+                Wrapper::Property {
+                    fget,
+                    fset,
+                    fdel,
+                    doc,
+                },
+                "setter" | "getter" | "deleter",
+            ) => {
+                let _ = (fget, fset, fdel, doc);
+                let f = match name {
+                    "setter" => property_setter,
+                    "getter" => property_getter,
+                    _ => property_deleter,
+                };
+                Value::Builtin(Rc::new(BuiltinFunction {
+                    name: "setter",
+                    func: f,
+                    bound: Some(v.clone()),
+                }))
+            }
+            (Wrapper::StaticMethod(f) | Wrapper::ClassMethod(f), "__func__") => f.clone(),
+            _ => return Ok(None),
+        },
+        (Value::Module(m), "__dict__") => Value::Dict(m.dict.clone()),
+        _ => return Ok(None),
+    }))
+}
+
+fn property_with(vm: &mut Vm, args: &[Value], which: usize) -> PyResult<Value> {
+    let [Value::Wrapper(w), f] = args else {
+        return Err(vm.type_error("property setter expects one function"));
+    };
+    let Wrapper::Property {
+        fget,
+        fset,
+        fdel,
+        doc,
+    } = &**w
+    else {
+        return Err(vm.type_error("not a property"));
+    };
+    let mut slots = [fget.clone(), fset.clone(), fdel.clone()];
+    slots[which] = f.clone();
+    let [fget, fset, fdel] = slots;
+    Ok(Value::Wrapper(Rc::new(Wrapper::Property {
+        fget,
+        fset,
+        fdel,
+        doc: doc.clone(),
+    })))
+}
+
+fn property_getter(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    property_with(vm, args, 0)
+}
+
+fn property_setter(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    property_with(vm, args, 1)
+}
+
+fn property_deleter(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    property_with(vm, args, 2)
+}
+
+/// An integral float as an int (OverflowError / ValueError for inf and nan).
+pub fn float_to_int(vm: &mut Vm, x: f64) -> PyResult<Value> {
+    if x.is_nan() {
+        return Err(vm.value_error("cannot convert float NaN to integer"));
+    }
+    if x.is_infinite() {
+        return Err(vm.err("OverflowError", "cannot convert float infinity to integer"));
+    }
+    Ok(if x.abs() < 9.2e18 {
+        Value::Int(x as i64)
+    } else {
+        Value::from_bigint(num_traits::FromPrimitive::from_f64(x).unwrap_or_default())
+    })
+}

@@ -1,0 +1,82 @@
+//! An executing (or suspended) Python frame: one flat slot array holding the fast locals, the
+//! cells and free variables, then the value stack.
+
+use std::rc::Rc;
+
+use crate::code::Code;
+use crate::dict::DictObj;
+use crate::pystr::PyStr;
+use crate::value::Value;
+
+/// A frame.
+#[derive(Debug)]
+pub struct Frame {
+    /// The code being run.
+    pub code: Rc<Code>,
+    /// Fast slots (`code.nlocalsplus()` of them), then the value stack.
+    pub slots: Vec<Value>,
+    /// The index of the next instruction.
+    pub pc: usize,
+    /// Globals.
+    pub globals: Rc<DictObj>,
+    /// Builtins.
+    pub builtins: Rc<DictObj>,
+    /// The locals mapping of module and class bodies (NAME instructions).
+    pub locals: Option<Rc<DictObj>>,
+    /// Closure cells to copy into the free-variable slots (COPY_FREE_VARS).
+    pub closure: Vec<Rc<crate::objects::Cell>>,
+    /// Keyword names set by KW_NAMES for the next CALL.
+    pub kwnames: Option<Rc<Vec<Value>>>,
+    /// Set when an exception is re-raised: no new traceback entry for this frame.
+    pub reraising: bool,
+    /// The instruction index a RERAISE restored for the traceback line.
+    pub lasti: Option<usize>,
+}
+
+impl Frame {
+    /// A frame for `code` with all fast slots unbound.
+    pub fn new(
+        code: Rc<Code>,
+        globals: Rc<DictObj>,
+        builtins: Rc<DictObj>,
+        locals: Option<Rc<DictObj>>,
+    ) -> Frame {
+        let mut slots = Vec::with_capacity(code.nlocalsplus() + code.stacksize + 1);
+        slots.resize(code.nlocalsplus(), Value::Null);
+        Frame {
+            code,
+            slots,
+            pc: 0,
+            globals,
+            builtins,
+            locals,
+            closure: Vec::new(),
+            kwnames: None,
+            reraising: false,
+            lasti: None,
+        }
+    }
+
+    /// Pushes onto the value stack.
+    #[inline(always)]
+    pub fn push(&mut self, v: Value) {
+        self.slots.push(v);
+    }
+
+    /// Pops the value stack (an empty stack yields Null rather than panicking).
+    #[inline(always)]
+    pub fn pop(&mut self) -> Value {
+        self.slots.pop().unwrap_or_default()
+    }
+
+    /// The value `n` places below the top (1 = top).
+    #[inline(always)]
+    pub fn peek(&self, n: usize) -> &Value {
+        &self.slots[self.slots.len() - n]
+    }
+
+    /// The name of fast slot `i`.
+    pub fn local_name(&self, i: usize) -> Rc<PyStr> {
+        self.code.localsplusnames[i].clone()
+    }
+}

@@ -1,0 +1,278 @@
+//! The heap objects other than str, dict and type: containers, functions, cells, instances,
+//! generators, iterators, modules and descriptor wrappers.
+
+use std::cell::{Cell as StdCell, RefCell};
+use std::rc::Rc;
+
+use crate::code::Code;
+use crate::dict::{DictObj, SetMap};
+use crate::frame::Frame;
+use crate::pystr::PyStr;
+use crate::types::Type;
+use crate::value::Value;
+use crate::vm::{PyResult, Vm};
+
+/// A list.
+#[derive(Debug, Default)]
+pub struct ListObj {
+    /// The items.
+    pub items: RefCell<Vec<Value>>,
+}
+
+impl ListObj {
+    /// A list holding `items`.
+    pub fn new(items: Vec<Value>) -> ListObj {
+        ListObj {
+            items: RefCell::new(items),
+        }
+    }
+}
+
+/// A set or frozenset.
+#[derive(Debug, Default)]
+pub struct SetObj {
+    /// Whether this is a frozenset.
+    pub frozen: bool,
+    /// The items.
+    pub map: RefCell<SetMap>,
+}
+
+/// A range.
+#[derive(Debug)]
+pub struct Range {
+    /// First value.
+    pub start: i64,
+    /// Bound (exclusive).
+    pub stop: i64,
+    /// Step (never 0).
+    pub step: i64,
+}
+
+impl Range {
+    /// The number of values.
+    pub fn len(&self) -> i64 {
+        let (lo, hi, step) = if self.step > 0 {
+            (self.start, self.stop, self.step)
+        } else {
+            (self.stop, self.start, -self.step)
+        };
+        if lo >= hi {
+            0
+        } else {
+            ((hi as i128 - lo as i128 - 1) / step as i128 + 1) as i64
+        }
+    }
+
+    /// Whether the range is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A slice object.
+#[derive(Debug)]
+pub struct Slice {
+    /// start, stop, step (each may be None).
+    pub start: Value,
+    /// The stop.
+    pub stop: Value,
+    /// The step.
+    pub step: Value,
+}
+
+/// A closure cell.
+#[derive(Debug, Default)]
+pub struct Cell {
+    /// The contents; `Null` when empty.
+    pub value: RefCell<Value>,
+}
+
+/// A function defined in Python.
+#[derive(Debug)]
+pub struct Function {
+    /// Its code.
+    pub code: Rc<Code>,
+    /// Its globals.
+    pub globals: Rc<DictObj>,
+    /// The builtins its frames see.
+    pub builtins: Rc<DictObj>,
+    /// `__name__`.
+    pub name: RefCell<Rc<PyStr>>,
+    /// `__qualname__`.
+    pub qualname: RefCell<Rc<PyStr>>,
+    /// Positional defaults.
+    pub defaults: Vec<Value>,
+    /// Keyword-only defaults.
+    pub kwdefaults: Option<Rc<DictObj>>,
+    /// The closure cells, in co_freevars order.
+    pub closure: Vec<Rc<Cell>>,
+    /// `__annotations__` (a dict or a tuple of name/value pairs).
+    pub annotations: Value,
+    /// `__dict__`.
+    pub dict: Rc<DictObj>,
+    /// `__module__`.
+    pub module: Value,
+    /// `__doc__`.
+    pub doc: Value,
+}
+
+/// The signature of a function implemented in Rust: positional arguments then the values of the
+/// keyword arguments named by `kwnames` (CPython's vectorcall convention).
+pub type NativeFn = fn(&mut Vm, &[Value], &[Rc<PyStr>]) -> PyResult<Value>;
+
+/// A function implemented in Rust; with `bound`, a method already bound to its receiver.
+#[derive(Debug)]
+pub struct BuiltinFunction {
+    /// Its name.
+    pub name: &'static str,
+    /// The implementation; a method receives its receiver as the first argument.
+    pub func: NativeFn,
+    /// The receiver of a bound built-in method.
+    pub bound: Option<Value>,
+}
+
+/// A method bound to its receiver.
+#[derive(Debug)]
+pub struct BoundMethod {
+    /// The function.
+    pub func: Value,
+    /// The receiver.
+    pub receiver: Value,
+}
+
+/// The state an exception instance carries.
+#[derive(Debug, Default)]
+pub struct ExcData {
+    /// `args`.
+    pub args: Value,
+    /// Traceback entries, innermost first: (code, instruction index).
+    pub traceback: Vec<(Rc<Code>, usize)>,
+    /// `__cause__`.
+    pub cause: Value,
+    /// `__context__`.
+    pub context: Value,
+    /// `__suppress_context__`.
+    pub suppress_context: bool,
+    /// Whether `__context__` has been decided (it is set once, where the exception is raised).
+    pub context_set: bool,
+}
+
+/// An instance of a class.
+#[derive(Debug)]
+pub struct Instance {
+    /// Its class.
+    pub class: Rc<Type>,
+    /// `__dict__`.
+    pub dict: Rc<DictObj>,
+    /// Exception state, for instances of BaseException subclasses.
+    pub exc: Option<RefCell<ExcData>>,
+}
+
+/// A generator: its suspended frame.
+#[derive(Debug)]
+pub struct Generator {
+    /// The frame; `None` once finished.
+    pub frame: RefCell<Option<Box<Frame>>>,
+    /// Whether it is executing now.
+    pub running: StdCell<bool>,
+    /// Whether it has started (a first `send` must be None).
+    pub started: StdCell<bool>,
+    /// `__name__`.
+    pub name: Rc<PyStr>,
+    /// `__qualname__`.
+    pub qualname: Rc<PyStr>,
+}
+
+/// What a dict iterator yields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DictPart {
+    /// Keys.
+    Keys,
+    /// Values.
+    Values,
+    /// (key, value) tuples.
+    Items,
+}
+
+/// The state of a built-in iterator.
+#[derive(Debug)]
+pub enum IterState {
+    /// Over a list, tuple or str by index (list iterators see appends, as in CPython).
+    Seq { seq: Value, index: usize },
+    /// Over a str by byte offset.
+    Str { s: Rc<PyStr>, pos: usize },
+    /// Over a range.
+    Range { next: i64, step: i64, left: i64 },
+    /// Over a dict.
+    Dict {
+        dict: Rc<DictObj>,
+        pos: usize,
+        len: usize,
+        part: DictPart,
+    },
+    /// Over a set.
+    Set {
+        set: Rc<SetObj>,
+        pos: usize,
+        len: usize,
+    },
+    /// Backwards over a sequence.
+    Reversed { seq: Value, index: usize },
+    /// enumerate().
+    Enumerate { inner: Value, count: i64 },
+    /// zip().
+    Zip { inners: Vec<Value> },
+    /// map().
+    Map { func: Value, inners: Vec<Value> },
+    /// filter().
+    Filter { func: Value, inner: Value },
+    /// iter(callable, sentinel).
+    Callable { func: Value, sentinel: Value },
+    /// Exhausted.
+    Done,
+}
+
+/// A built-in iterator.
+#[derive(Debug)]
+pub struct Iter {
+    /// Its state.
+    pub state: RefCell<IterState>,
+}
+
+/// A module.
+#[derive(Debug)]
+pub struct Module {
+    /// Its name.
+    pub name: Rc<PyStr>,
+    /// Its namespace.
+    pub dict: Rc<DictObj>,
+}
+
+/// Descriptor and proxy objects.
+#[derive(Debug)]
+pub enum Wrapper {
+    /// property(fget, fset, fdel, doc).
+    Property {
+        /// Getter.
+        fget: Value,
+        /// Setter.
+        fset: Value,
+        /// Deleter.
+        fdel: Value,
+        /// Docstring.
+        doc: Value,
+    },
+    /// staticmethod(f).
+    StaticMethod(Value),
+    /// classmethod(f).
+    ClassMethod(Value),
+    /// super(type, obj): lookups start after `this` in the MRO of `obj`'s type.
+    Super {
+        /// The class where the lookup starts (exclusive).
+        this: Rc<Type>,
+        /// The object (or class) methods bind to.
+        obj: Value,
+        /// The type whose MRO is searched.
+        obj_type: Rc<Type>,
+    },
+}

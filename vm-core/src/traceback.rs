@@ -1,0 +1,119 @@
+//! Printing an uncaught exception as CPython 3.12 does: the chain of causes and contexts, each
+//! with "Traceback (most recent call last):", file/line/function entries, the source line and
+//! its caret line, and the `Type: message` line.
+
+use std::rc::Rc;
+
+use crate::objects::Instance;
+use crate::value::Value;
+use crate::vm::Vm;
+
+fn source_line(filename: &str, line: i32) -> Option<String> {
+    let text = std::fs::read_to_string(filename).ok()?;
+    text.lines()
+        .nth(usize::try_from(line - 1).ok()?)
+        .map(str::to_owned)
+}
+
+impl Vm {
+    /// The text CPython prints on stderr for the uncaught exception `exc`.
+    pub fn format_exception(&mut self, exc: &Rc<Instance>) -> String {
+        let mut out = String::new();
+        let mut seen = Vec::new();
+        self.format_chain(exc, &mut out, &mut seen);
+        out
+    }
+
+    fn format_chain(&mut self, exc: &Rc<Instance>, out: &mut String, seen: &mut Vec<usize>) {
+        seen.push(Rc::as_ptr(exc) as usize);
+        if let Some(data) = &exc.exc {
+            let (cause, context, suppress) = {
+                let d = data.borrow();
+                (d.cause.clone(), d.context.clone(), d.suppress_context)
+            };
+            if let Value::Instance(c) = &cause {
+                if !seen.contains(&(Rc::as_ptr(c) as usize)) {
+                    self.format_chain(c, out, seen);
+                    out.push_str("\nThe above exception was the direct cause of the following exception:\n\n");
+                }
+            } else if let (Value::Instance(c), false) = (&context, suppress) {
+                if !seen.contains(&(Rc::as_ptr(c) as usize)) {
+                    self.format_chain(c, out, seen);
+                    out.push_str(
+                        "\nDuring handling of the above exception, another exception occurred:\n\n",
+                    );
+                }
+            }
+        }
+        self.format_one(exc, out);
+    }
+
+    fn format_one(&mut self, exc: &Rc<Instance>, out: &mut String) {
+        let entries = exc
+            .exc
+            .as_ref()
+            .map(|d| d.borrow().traceback.clone())
+            .unwrap_or_default();
+        if !entries.is_empty() {
+            out.push_str("Traceback (most recent call last):\n");
+        }
+        for (code, at) in entries.iter().rev() {
+            let pos = code.position(*at);
+            let line = pos.line.unwrap_or(code.firstlineno());
+            out.push_str(&format!(
+                "  File \"{}\", line {}, in {}\n",
+                code.filename.as_str(),
+                line,
+                code.name.as_str()
+            ));
+            if let Some(src) = source_line(code.filename.as_str(), line) {
+                let stripped = src.trim_start();
+                if stripped.is_empty() {
+                    continue;
+                }
+                out.push_str(&format!("    {}\n", stripped.trim_end()));
+                if let Some(carets) = caret_line(&src, &pos) {
+                    out.push_str(&carets);
+                }
+            }
+        }
+        let t = &exc.class;
+        let module = t.module_name();
+        let name = if module == "builtins" || module == "__main__" {
+            t.qualname.borrow().as_str().to_owned()
+        } else {
+            format!("{module}.{}", t.qualname.borrow().as_str())
+        };
+        let msg = self
+            .str_of(&Value::Instance(exc.clone()))
+            .unwrap_or_else(|_| "<exception str() failed>".into());
+        if msg.is_empty() {
+            out.push_str(&format!("{name}\n"));
+        } else {
+            out.push_str(&format!("{name}: {msg}\n"));
+        }
+    }
+}
+
+/// The `^^^` line under the failing expression, when it does not span the whole line.
+fn caret_line(src: &str, pos: &pyc_loader::linetable::Position) -> Option<String> {
+    let (line, end_line, col, end_col) = (pos.line?, pos.end_line?, pos.col?, pos.end_col?);
+    if line != end_line {
+        return None;
+    }
+    // Columns are UTF-8 byte offsets.
+    let bytes = src.as_bytes();
+    let (col, end_col) = (col as usize, (end_col as usize).min(bytes.len()));
+    if col >= end_col {
+        return None;
+    }
+    let indent = src.len() - src.trim_start().len();
+    let trimmed_end = src.trim_end().len();
+    if col <= indent && end_col >= trimmed_end {
+        return None;
+    }
+    let width = |s: &[u8]| String::from_utf8_lossy(s).chars().count();
+    let lead = width(&bytes[indent..col.max(indent)]);
+    let span = width(&bytes[col..end_col]);
+    Some(format!("    {}{}\n", " ".repeat(lead), "^".repeat(span)))
+}

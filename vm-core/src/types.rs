@@ -1,0 +1,214 @@
+//! Type objects: name, bases, C3 MRO, namespace, and the table of built-in types.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::dict::{DictMap, DictObj};
+use crate::objects::NativeFn;
+use crate::pystr::{intern, PyStr};
+use crate::value::Value;
+
+/// A type object.
+#[derive(Debug)]
+pub struct Type {
+    /// `__name__`.
+    pub name: Rc<PyStr>,
+    /// `__qualname__`.
+    pub qualname: RefCell<Rc<PyStr>>,
+    /// `__bases__`.
+    pub bases: Vec<Rc<Type>>,
+    /// `__mro__` without the type itself (which would make a reference cycle).
+    pub mro: Vec<Rc<Type>>,
+    /// The namespace.
+    pub dict: Rc<DictObj>,
+    /// Whether instances are exceptions (a subclass of BaseException).
+    pub is_exception: bool,
+    /// Whether this is a built-in type (its attributes cannot be set).
+    pub builtin: bool,
+    /// How calling a built-in type constructs its instances (`None`: generic object creation
+    /// with `__new__`/`__init__`).
+    pub new: Option<NativeFn>,
+}
+
+impl Type {
+    /// A built-in type.
+    pub fn builtin(name: &str, base: Option<&Rc<Type>>, new: Option<NativeFn>) -> Rc<Type> {
+        let (bases, mro, is_exception) = match base {
+            Some(b) => {
+                let mut mro = vec![b.clone()];
+                mro.extend(b.mro.iter().cloned());
+                (
+                    vec![b.clone()],
+                    mro,
+                    b.is_exception || name == "BaseException",
+                )
+            }
+            None => (vec![], vec![], false),
+        };
+        Rc::new(Type {
+            name: intern(name),
+            qualname: RefCell::new(intern(name)),
+            bases,
+            mro,
+            dict: DictObj::new(DictMap::new()),
+            is_exception: is_exception || name == "BaseException",
+            builtin: true,
+            new,
+        })
+    }
+
+    /// Looks `name` up along the MRO.
+    #[inline]
+    pub fn lookup(&self, name: &Rc<PyStr>) -> Option<Value> {
+        if let Some(v) = self.dict.get_str(name) {
+            return Some(v);
+        }
+        self.mro.iter().find_map(|t| t.dict.get_str(name))
+    }
+
+    /// Whether `self` is `other` or a subclass of it.
+    pub fn is_subtype(self: &Rc<Type>, other: &Rc<Type>) -> bool {
+        Rc::ptr_eq(self, other) || self.mro.iter().any(|t| Rc::ptr_eq(t, other))
+    }
+
+    /// The `__module__` of the type.
+    pub fn module_name(&self) -> String {
+        if self.builtin {
+            return "builtins".into();
+        }
+        match self.dict.get_str(&intern("__module__")) {
+            Some(Value::Str(s)) => s.as_str().to_owned(),
+            _ => "builtins".into(),
+        }
+    }
+}
+
+/// C3 linearization of `bases` (the MRO without the new class itself), or None when the bases
+/// admit no consistent order.
+pub fn c3_mro(bases: &[Rc<Type>]) -> Option<Vec<Rc<Type>>> {
+    let mut seqs: Vec<Vec<Rc<Type>>> = bases
+        .iter()
+        .map(|b| {
+            let mut s = vec![b.clone()];
+            s.extend(b.mro.iter().cloned());
+            s
+        })
+        .collect();
+    seqs.push(bases.to_vec());
+    let mut out = Vec::new();
+    loop {
+        seqs.retain(|s| !s.is_empty());
+        if seqs.is_empty() {
+            return Some(out);
+        }
+        let head = seqs.iter().map(|s| s[0].clone()).find(|cand| {
+            !seqs
+                .iter()
+                .any(|s| s[1..].iter().any(|t| Rc::ptr_eq(t, cand)))
+        })?;
+        for s in &mut seqs {
+            if Rc::ptr_eq(&s[0], &head) {
+                s.remove(0);
+            }
+        }
+        out.push(head);
+    }
+}
+
+macro_rules! builtin_types {
+    ($($field:ident = $name:literal),* $(,)?) => {
+        /// The built-in types.
+        #[derive(Debug)]
+        pub struct Types {
+            $(#[doc = $name] pub $field: Rc<Type>,)*
+            /// Every exception class, by name, in definition order.
+            pub exceptions: Vec<Rc<Type>>,
+        }
+
+        impl Types {
+            /// Names and types of the non-exception built-in types, for the builtins module.
+            pub fn named(&self) -> Vec<(&'static str, Rc<Type>)> {
+                vec![$(($name, self.$field.clone()),)*]
+            }
+        }
+    };
+}
+
+builtin_types! {
+    object = "object",
+    type_ = "type",
+    int = "int",
+    bool_ = "bool",
+    float = "float",
+    str_ = "str",
+    bytes = "bytes",
+    tuple = "tuple",
+    list = "list",
+    dict = "dict",
+    set = "set",
+    frozenset = "frozenset",
+    none = "NoneType",
+    not_implemented = "NotImplementedType",
+    ellipsis = "ellipsis",
+    range = "range",
+    slice = "slice",
+    function = "function",
+    builtin_function = "builtin_function_or_method",
+    method = "method",
+    cell = "cell",
+    code = "code",
+    generator = "generator",
+    iterator = "iterator",
+    module = "module",
+    property = "property",
+    staticmethod = "staticmethod",
+    classmethod = "classmethod",
+    super_ = "super",
+    enumerate = "enumerate",
+    zip = "zip",
+    map = "map",
+    filter = "filter",
+    reversed = "reversed",
+}
+
+/// The exception hierarchy: (name, base) in an order where each base comes first.
+pub const EXCEPTIONS: &[(&str, &str)] = &[
+    ("BaseException", ""),
+    ("SystemExit", "BaseException"),
+    ("KeyboardInterrupt", "BaseException"),
+    ("GeneratorExit", "BaseException"),
+    ("Exception", "BaseException"),
+    ("StopIteration", "Exception"),
+    ("StopAsyncIteration", "Exception"),
+    ("ArithmeticError", "Exception"),
+    ("FloatingPointError", "ArithmeticError"),
+    ("OverflowError", "ArithmeticError"),
+    ("ZeroDivisionError", "ArithmeticError"),
+    ("AssertionError", "Exception"),
+    ("AttributeError", "Exception"),
+    ("BufferError", "Exception"),
+    ("EOFError", "Exception"),
+    ("ImportError", "Exception"),
+    ("ModuleNotFoundError", "ImportError"),
+    ("LookupError", "Exception"),
+    ("IndexError", "LookupError"),
+    ("KeyError", "LookupError"),
+    ("MemoryError", "Exception"),
+    ("NameError", "Exception"),
+    ("UnboundLocalError", "NameError"),
+    ("OSError", "Exception"),
+    ("FileNotFoundError", "OSError"),
+    ("ReferenceError", "Exception"),
+    ("RuntimeError", "Exception"),
+    ("NotImplementedError", "RuntimeError"),
+    ("RecursionError", "RuntimeError"),
+    ("SyntaxError", "Exception"),
+    ("SystemError", "Exception"),
+    ("TypeError", "Exception"),
+    ("ValueError", "Exception"),
+    ("UnicodeError", "ValueError"),
+    ("Warning", "Exception"),
+    ("UserWarning", "Warning"),
+    ("DeprecationWarning", "Warning"),
+    ("RuntimeWarning", "Warning"),
+];
