@@ -700,12 +700,11 @@ fn seq_index(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
             return Ok(Value::Int(i as i64));
         }
     }
-    let what = if matches!(args[0], Value::List(_)) {
-        "list.index(x): x not in list"
-    } else {
-        "tuple.index(x): x not in tuple"
-    };
-    Err(vm.value_error(what))
+    if matches!(args[0], Value::List(_)) {
+        let r = vm.repr(&args[1])?;
+        return Err(vm.value_error(format!("{r} is not in list")));
+    }
+    Err(vm.value_error("tuple.index(x): x not in tuple"))
 }
 
 fn seq_count(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {

@@ -115,5 +115,84 @@ fn caret_line(src: &str, pos: &pyc_loader::linetable::Position) -> Option<String
     let width = |s: &[u8]| String::from_utf8_lossy(s).chars().count();
     let lead = width(&bytes[indent..col.max(indent)]);
     let span = width(&bytes[col..end_col]);
-    Some(format!("    {}{}\n", " ".repeat(lead), "^".repeat(span)))
+    let segment = String::from_utf8_lossy(&bytes[col..end_col]).into_owned();
+    let marks = match binop_anchor(&segment) {
+        Some((start, end)) => segment
+            .chars()
+            .enumerate()
+            .map(|(i, _)| if (start..end).contains(&i) { '^' } else { '~' })
+            .collect(),
+        None => "^".repeat(span),
+    };
+    Some(format!("    {}{marks}\n", " ".repeat(lead)))
+}
+
+/// The character range of the operator when `segment` is a binary operation (CPython anchors
+/// its carets there): the rightmost top-level operator of the lowest precedence.
+fn binop_anchor(segment: &str) -> Option<(usize, usize)> {
+    const OPS: [(&str, u8); 13] = [
+        ("**", 7),
+        ("//", 5),
+        ("<<", 3),
+        (">>", 3),
+        ("|", 0),
+        ("^", 1),
+        ("&", 2),
+        ("+", 4),
+        ("-", 4),
+        ("*", 5),
+        ("/", 5),
+        ("%", 5),
+        ("@", 5),
+    ];
+    let cs: Vec<char> = segment.chars().collect();
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut best: Option<(u8, usize, usize)> = None;
+    let mut prev_operand = false;
+    let mut i = 0;
+    while i < cs.len() {
+        let c = cs[i];
+        if let Some(q) = quote {
+            if c == '\\' {
+                i += 1;
+            } else if c == q {
+                quote = None;
+                prev_operand = true;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => {
+                depth -= 1;
+                prev_operand = true;
+            }
+            c if c.is_whitespace() => {}
+            _ if depth == 0 => {
+                let rest: String = cs[i..].iter().take(2).collect();
+                if let Some((op, prec)) = OPS.iter().find(|(op, _)| rest.starts_with(op)) {
+                    let n = op.chars().count();
+                    if prev_operand && cs.get(i + n) != Some(&'=') {
+                        let better = match best {
+                            None => true,
+                            Some((p, ..)) => *prec < p || (*prec == p && *prec != 7),
+                        };
+                        if better {
+                            best = Some((*prec, i, i + n));
+                        }
+                        prev_operand = false;
+                        i += n;
+                        continue;
+                    }
+                }
+                prev_operand = c.is_alphanumeric() || c == '_' || c == '.';
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    best.map(|(_, s, e)| (s, e))
 }

@@ -1,0 +1,94 @@
+//! Differential tests of `pyc run`: every fixtures/programs/NAME.py is compiled by CPython 3.12
+//! (py_compile), run by `pyc run NAME.pyc`, and its stdout, exit status and (for uncaught
+//! exceptions) stderr are compared with what CPython printed (NAME.stdout / NAME.status /
+//! NAME.stderr, written by fixtures/programs/regen.py).
+
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+
+#[test]
+fn programs_match_cpython() {
+    let dir = common::fixtures().join("programs");
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            let stem = p.file_stem()?.to_str()?.to_owned();
+            (p.extension()? == "py" && stem != "regen").then_some(stem)
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 40, "only {} programs", names.len());
+    let work = tempfile::tempdir().unwrap();
+    for n in &names {
+        fs::copy(
+            dir.join(format!("{n}.py")),
+            work.path().join(format!("{n}.py")),
+        )
+        .unwrap();
+    }
+    let sources: Vec<String> = names.iter().map(|n| format!("{n}.py")).collect();
+    common::run_ok(
+        common::python("3.12.1")
+            .current_dir(work.path())
+            .arg("-c")
+            .arg("import os, py_compile, sys\nfor f in sys.argv[1:]: py_compile.compile(f, cfile=f + 'c', dfile=os.path.abspath(f), doraise=True)")
+            .args(&sources),
+    );
+    let mut failures = Vec::new();
+    for n in &names {
+        let out = common::pyc()
+            .current_dir(work.path())
+            .args(["run", &format!("{n}.pyc")])
+            .output()
+            .unwrap();
+        let expected = |ext: &str| fs::read(dir.join(format!("{n}.{ext}"))).unwrap_or_default();
+        let status: i32 = String::from_utf8(expected("status"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let mut why = Vec::new();
+        if out.stdout != expected("stdout") {
+            why.push(format!(
+                "stdout differs:\n--- expected\n{}\n--- got\n{}",
+                String::from_utf8_lossy(&expected("stdout")),
+                String::from_utf8_lossy(&out.stdout)
+            ));
+        }
+        if out.status.code() != Some(status) {
+            why.push(format!("status {:?}, expected {status}", out.status.code()));
+        }
+        let err_path: PathBuf = dir.join(format!("{n}.stderr"));
+        let want_err = fs::read_to_string(&err_path)
+            .map(|e| {
+                e.replace(
+                    "{DIR}",
+                    &work.path().canonicalize().unwrap().display().to_string(),
+                )
+            })
+            .ok();
+        if want_err
+            .as_ref()
+            .is_some_and(|e| e.as_bytes() != out.stderr)
+        {
+            why.push(format!(
+                "stderr differs:\n--- expected\n{}\n--- got\n{}",
+                want_err.unwrap_or_default(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        if !why.is_empty() {
+            failures.push(format!("== {n}\n{}", why.join("\n")));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} programs differ from CPython:\n{}",
+        failures.len(),
+        names.len(),
+        failures.join("\n")
+    );
+}
