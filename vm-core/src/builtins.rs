@@ -191,6 +191,9 @@ pub fn make_types() -> Types {
         map: Type::builtin("map", o, Some(map_new)),
         filter: Type::builtin("filter", o, Some(filter_new)),
         reversed: Type::builtin("reversed", o, Some(reversed_new)),
+        dict_keys: Type::builtin("dict_keys", o, None),
+        dict_values: Type::builtin("dict_values", o, None),
+        dict_items: Type::builtin("dict_items", o, None),
         object,
         exceptions,
     }
@@ -214,6 +217,9 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
                 | "generator"
                 | "iterator"
                 | "module"
+                | "dict_keys"
+                | "dict_values"
+                | "dict_items"
         ) {
             set(name, Value::Type(t));
         }
@@ -942,6 +948,7 @@ fn bi_build_class(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResul
         func.globals.clone(),
         func.builtins.clone(),
         Some(ns.clone()),
+        Vec::new(),
     );
     frame.closure = func.closure.clone();
     let cell = vm.run_frame(&mut frame)?;
@@ -1003,6 +1010,7 @@ pub fn make_class(
         is_exception,
         builtin: false,
         new: None,
+        cache: RefCell::default(),
     });
     let cls = Value::Type(t.clone());
     let items: Vec<(Value, Value)> = t
@@ -1270,8 +1278,7 @@ pub fn set_from(vm: &mut Vm, v: Option<&Value>, frozen: bool) -> PyResult<Value>
             }
             let it = vm.iter(v)?;
             while let Some(x) = vm.next(&it)? {
-                let h = vm.hash(&x)?;
-                s.map.borrow_mut().add(x, h);
+                vm.set_add(&s, x)?;
             }
         }
     }

@@ -60,11 +60,13 @@ impl Vm {
         kwnames: &[Rc<PyStr>],
     ) -> PyResult<Value> {
         let code = &func.code;
+        let pooled = self.slot_pool.pop().unwrap_or_default();
         let mut frame = Frame::new(
             code.clone(),
             func.globals.clone(),
             func.builtins.clone(),
             None,
+            pooled,
         );
         if !func.closure.is_empty() {
             frame.closure = func.closure.clone();
@@ -81,7 +83,19 @@ impl Vm {
         if code.flags & (flags::GENERATOR | flags::COROUTINE | flags::ASYNC_GENERATOR) != 0 {
             return self.make_generator(frame);
         }
-        self.run_frame(&mut frame)
+        let result = self.run_frame(&mut frame);
+        self.recycle(frame);
+        result
+    }
+
+    /// Returns a finished frame's slot vector to the pool (its values are dropped now).
+    fn recycle(&mut self, mut frame: Frame) {
+        let mut slots = std::mem::take(&mut frame.slots);
+        drop(frame);
+        if self.slot_pool.len() < 64 && slots.capacity() <= 256 {
+            slots.clear();
+            self.slot_pool.push(slots);
+        }
     }
 
     fn make_generator(&mut self, mut frame: Frame) -> PyResult<Value> {

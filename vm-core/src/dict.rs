@@ -139,6 +139,46 @@ impl DictMap {
         }
     }
 
+    /// Entry indices of the live keys with hash `hash`, in probe order (for keys whose equality
+    /// needs Python code).
+    pub fn hash_matches(&self, hash: i64) -> Vec<usize> {
+        let mut out = Vec::new();
+        if self.indices.is_empty() {
+            return out;
+        }
+        let mask = self.mask();
+        let mut perturb = hash as u64;
+        let mut i = (hash as u64 as usize) & mask;
+        loop {
+            match self.indices[i] {
+                EMPTY => return out,
+                DUMMY => {}
+                ix => {
+                    if self.entries[ix as usize].hash == hash {
+                        out.push(ix as usize);
+                    }
+                }
+            }
+            perturb >>= 5;
+            i = (i
+                .wrapping_mul(5)
+                .wrapping_add(1)
+                .wrapping_add(perturb as usize))
+                & mask;
+        }
+    }
+
+    /// The key and value of entry `ix`.
+    pub fn entry_at(&self, ix: usize) -> (&Value, &Value) {
+        let e = &self.entries[ix];
+        (&e.key, &e.value)
+    }
+
+    /// Replaces the value of entry `ix`.
+    pub fn set_value_at(&mut self, ix: usize, value: Value) {
+        self.entries[ix].value = value;
+    }
+
     /// Looks `key` (whose hash is `hash`) up.
     pub fn get(&self, key: &Value, hash: i64) -> Option<&Value> {
         self.find(key, hash).ok().map(|ix| &self.entries[ix].value)
@@ -354,6 +394,14 @@ impl SetMap {
             perturb >>= 5;
             i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb)) & mask;
         }
+    }
+
+    /// The live keys with hash `hash` (for keys whose equality needs Python code).
+    pub fn hash_matches(&self, hash: i64) -> Vec<Value> {
+        self.iter()
+            .filter(|(h, _)| *h == hash)
+            .map(|(_, k)| k.clone())
+            .collect()
     }
 
     /// Whether `key` is present.

@@ -524,8 +524,7 @@ impl Vm {
                     let items = frame.slots.split_off(frame.slots.len() - arg);
                     let set = crate::builtins::new_set(self, false);
                     for item in items {
-                        let h = self.hash(&item)?;
-                        set.map.borrow_mut().add(item, h);
+                        self.set_add(&set, item)?;
                     }
                     frame.push(Value::Set(set));
                 }
@@ -569,9 +568,8 @@ impl Vm {
                 }
                 Op::SetAdd => {
                     let v = frame.pop();
-                    let h = self.hash(&v)?;
-                    if let Value::Set(s) = frame.peek(arg) {
-                        s.map.borrow_mut().add(v, h);
+                    if let Value::Set(s) = frame.peek(arg).clone() {
+                        self.set_add(&s, v)?;
                     }
                 }
                 Op::MapAdd => {

@@ -176,7 +176,7 @@ fn float_exp(x: f64, prec: usize, upper: bool) -> String {
     }
 }
 
-fn float_general(x: f64, prec: usize, alt: bool) -> String {
+fn float_general(x: f64, prec: usize, alt: bool, add_dot_0: bool) -> String {
     let p = if prec == 0 { 1 } else { prec };
     if x == 0.0 {
         return if alt {
@@ -189,7 +189,8 @@ fn float_general(x: f64, prec: usize, alt: bool) -> String {
     let e: i32 = exp_s
         .split_once('e')
         .map_or(0, |(_, e)| e.parse().unwrap_or(0));
-    let s = if e >= -4 && e < p as i32 {
+    let limit = if add_dot_0 { p as i32 - 1 } else { p as i32 };
+    let s = if e >= -4 && e < limit {
         format!("{:.*}", (p as i32 - 1 - e).max(0) as usize, x.abs())
     } else {
         float_exp(x.abs(), p - 1, false)
@@ -315,7 +316,7 @@ pub fn format_value(vm: &mut Vm, v: &Value, spec: &str) -> PyResult<String> {
                     Some('e' | 'E') => float_exp(a, s.precision.unwrap_or(6), s.ty == Some('E')),
                     Some('%') => format!("{:.*}%", s.precision.unwrap_or(6), a * 100.0),
                     Some('g' | 'G') => {
-                        let r = float_general(a, s.precision.unwrap_or(6), s.alt);
+                        let r = float_general(a, s.precision.unwrap_or(6), s.alt, false);
                         if s.ty == Some('G') {
                             r.to_uppercase()
                         } else {
@@ -324,7 +325,7 @@ pub fn format_value(vm: &mut Vm, v: &Value, spec: &str) -> PyResult<String> {
                     }
                     None => match s.precision {
                         Some(p) => {
-                            let r = float_general(a, p, s.alt);
+                            let r = float_general(a, p, s.alt, true);
                             if r.contains(['.', 'e', 'n', 'i']) {
                                 r
                             } else {

@@ -34,14 +34,16 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// A frame for `code` with all fast slots unbound.
+    /// A frame for `code` with all fast slots unbound, in `slots` (an empty or recycled vector).
     pub fn new(
         code: Rc<Code>,
         globals: Rc<DictObj>,
         builtins: Rc<DictObj>,
         locals: Option<Rc<DictObj>>,
+        mut slots: Vec<Value>,
     ) -> Frame {
-        let mut slots = Vec::with_capacity(code.nlocalsplus() + code.stacksize + 1);
+        slots.clear();
+        slots.reserve(code.nlocalsplus() + code.stacksize + 1);
         slots.resize(code.nlocalsplus(), Value::Null);
         Frame {
             code,

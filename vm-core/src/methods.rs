@@ -6,7 +6,7 @@ use std::rc::Rc;
 use crate::builtins::{builtin, nargs, no_kw, sort_kw, sort_values, split_kw};
 use crate::dict::DictObj;
 use crate::int::as_int;
-use crate::objects::{DictPart, Iter, IterState, Module, NativeFn};
+use crate::objects::{DictPart, Module, NativeFn};
 use crate::pystr::{intern, PyStr};
 use crate::types::Type;
 use crate::value::Value;
@@ -756,21 +756,15 @@ fn this_dict<'a>(vm: &Vm, args: &'a [Value]) -> PyResult<&'a Rc<DictObj>> {
 fn dict_get(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     nargs(vm, "get", &args[1..], 1, 2)?;
     let d = this_dict(vm, args)?.clone();
-    let h = vm.hash(&args[1])?;
-    let r = d.map.borrow().get(&args[1], h).cloned();
+    let r = vm.dict_get(&d, &args[1])?;
     Ok(r.unwrap_or_else(|| args.get(2).cloned().unwrap_or(Value::None)))
 }
 
 fn dict_view(vm: &mut Vm, args: Args, part: DictPart) -> PyResult<Value> {
     let d = this_dict(vm, args)?.clone();
-    let len = d.map.borrow().len();
-    Ok(Value::Iter(Rc::new(Iter {
-        state: std::cell::RefCell::new(IterState::Dict {
-            dict: d,
-            pos: 0,
-            len,
-            part,
-        }),
+    Ok(Value::Wrapper(Rc::new(crate::objects::Wrapper::DictView {
+        dict: d,
+        part,
     })))
 }
 
@@ -856,8 +850,7 @@ fn this_set<'a>(vm: &Vm, args: &'a [Value]) -> PyResult<&'a Rc<crate::objects::S
 fn set_add(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     nargs(vm, "set.add", &args[1..], 1, 1)?;
     let s = this_set(vm, args)?.clone();
-    let h = vm.hash(&args[1])?;
-    s.map.borrow_mut().add(args[1].clone(), h);
+    vm.set_add(&s, args[1].clone())?;
     Ok(Value::None)
 }
 

@@ -266,6 +266,13 @@ pub enum Wrapper {
     StaticMethod(Value),
     /// classmethod(f).
     ClassMethod(Value),
+    /// `dict.keys()`, `dict.values()`, `dict.items()`: live views of a dict.
+    DictView {
+        /// The dict.
+        dict: Rc<DictObj>,
+        /// Which part it shows.
+        part: DictPart,
+    },
     /// super(type, obj): lookups start after `this` in the MRO of `obj`'s type.
     Super {
         /// The class where the lookup starts (exclusive).

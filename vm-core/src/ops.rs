@@ -276,6 +276,11 @@ impl Vm {
                 Wrapper::StaticMethod(_) => t.staticmethod.clone(),
                 Wrapper::ClassMethod(_) => t.classmethod.clone(),
                 Wrapper::Super { .. } => t.super_.clone(),
+                Wrapper::DictView { part, .. } => match part {
+                    DictPart::Keys => t.dict_keys.clone(),
+                    DictPart::Values => t.dict_values.clone(),
+                    DictPart::Items => t.dict_items.clone(),
+                },
             },
         }
     }
@@ -408,6 +413,82 @@ impl Vm {
             return Ok(true);
         }
         self.eq(a, b)
+    }
+
+    /// Whether dict/set lookups of `key` need Python-level `__eq__`.
+    fn needs_py_eq(&self, key: &Value) -> bool {
+        match key {
+            Value::Instance(i) => matches!(i.class.lookup(&self.n.eq), Some(Value::Function(_))),
+            Value::Tuple(t) => t.iter().any(|k| self.needs_py_eq(k)),
+            _ => false,
+        }
+    }
+
+    /// The entry index of `key` in `d`, using Python equality where keys need it.
+    pub fn dict_find(&mut self, d: &DictObj, key: &Value, hash: i64) -> PyResult<Option<usize>> {
+        let cands = d.map.borrow().hash_matches(hash);
+        let slow = self.needs_py_eq(key);
+        for ix in cands {
+            let k = d.map.borrow().entry_at(ix).0.clone();
+            if k.is(key)
+                || (if slow {
+                    self.eq(&k, key)?
+                } else {
+                    key_eq(&k, key)
+                })
+            {
+                return Ok(Some(ix));
+            }
+        }
+        Ok(None)
+    }
+
+    /// `d[key]` or None.
+    pub fn dict_get(&mut self, d: &DictObj, key: &Value) -> PyResult<Option<Value>> {
+        let h = self.hash(key)?;
+        if !self.needs_py_eq(key) {
+            return Ok(d.map.borrow().get(key, h).cloned());
+        }
+        Ok(self
+            .dict_find(d, key, h)?
+            .map(|ix| d.map.borrow().entry_at(ix).1.clone()))
+    }
+
+    /// `d[key] = value`.
+    pub fn dict_set(&mut self, d: &DictObj, key: Value, value: Value) -> PyResult<()> {
+        let h = self.hash(&key)?;
+        if self.needs_py_eq(&key) {
+            if let Some(ix) = self.dict_find(d, &key, h)? {
+                d.map.borrow_mut().set_value_at(ix, value);
+                return Ok(());
+            }
+        }
+        d.map.borrow_mut().insert(key, h, value);
+        Ok(())
+    }
+
+    /// Whether `key` is in set `s`.
+    pub fn set_contains(&mut self, s: &SetObj, key: &Value) -> PyResult<bool> {
+        let h = self.hash(key)?;
+        if !self.needs_py_eq(key) {
+            return Ok(s.map.borrow().contains(key, h));
+        }
+        for k in s.map.borrow().hash_matches(h) {
+            if k.is(key) || self.eq(&k, key)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Adds `key` to set `s`.
+    pub fn set_add(&mut self, s: &SetObj, key: Value) -> PyResult<()> {
+        if self.needs_py_eq(&key) && self.set_contains(s, &key)? {
+            return Ok(());
+        }
+        let h = self.hash(&key)?;
+        s.map.borrow_mut().add(key, h);
+        Ok(())
     }
 
     /// A rich comparison.
@@ -602,6 +683,20 @@ impl Vm {
                 "unsupported operand type(s) for ** or pow(): '{}' and '{}'",
                 self.type_name(a),
                 self.type_name(b)
+            )));
+        }
+        if base == 5
+            && (matches!(a, Value::Str(_) | Value::List(_) | Value::Tuple(_))
+                || matches!(b, Value::Str(_) | Value::List(_) | Value::Tuple(_)))
+        {
+            let other = if matches!(a, Value::Str(_) | Value::List(_) | Value::Tuple(_)) {
+                b
+            } else {
+                a
+            };
+            return Err(self.type_error(format!(
+                "can't multiply sequence by non-int of type '{}'",
+                self.type_name(other)
             )));
         }
         if base == 0 && matches!(a, Value::Str(_)) {
@@ -1051,7 +1146,17 @@ impl Vm {
             ),
             Value::Iter(_) => format!("<{} object at {:#x}>", self.type_name(v), v.id()),
             Value::Module(m) => format!("<module '{}'>", m.name.as_str()),
-            Value::Wrapper(_) => format!("<{} object at {:#x}>", self.type_name(v), v.id()),
+            Value::Wrapper(w) => match &**w {
+                Wrapper::DictView { .. } => {
+                    let items = self.to_vec(v)?;
+                    format!(
+                        "{}([{}])",
+                        self.type_name(v),
+                        self.repr_items(&items)?.join(", ")
+                    )
+                }
+                _ => format!("<{} object at {:#x}>", self.type_name(v), v.id()),
+            },
         })
     }
 
@@ -1119,6 +1224,10 @@ impl Vm {
             Value::Dict(d) => d.map.borrow().len(),
             Value::Set(s) => s.map.borrow().len(),
             Value::Range(r) => r.len() as usize,
+            Value::Wrapper(w) if matches!(&**w, Wrapper::DictView { .. }) => match &**w {
+                Wrapper::DictView { dict, .. } => dict.map.borrow().len(),
+                _ => 0,
+            },
             Value::Instance(_) => {
                 let n = self.n.len.clone();
                 match self.call_special(v, &n, &[])? {
@@ -1153,14 +1262,22 @@ impl Vm {
                     self.type_name(x)
                 ))),
             },
-            Value::Dict(d) => {
-                let h = self.hash(x)?;
-                Ok(d.map.borrow().get(x, h).is_some())
+            Value::Dict(d) => Ok(self.dict_get(d, x)?.is_some()),
+            Value::Wrapper(w)
+                if matches!(
+                    &**w,
+                    Wrapper::DictView {
+                        part: DictPart::Keys,
+                        ..
+                    }
+                ) =>
+            {
+                match &**w {
+                    Wrapper::DictView { dict, .. } => Ok(self.dict_get(dict, x)?.is_some()),
+                    _ => Ok(false),
+                }
             }
-            Value::Set(s) => {
-                let h = self.hash(x)?;
-                Ok(s.map.borrow().contains(x, h))
-            }
+            Value::Set(s) => self.set_contains(s, x),
             Value::Range(r) => Ok(match as_int(x) {
                 Some(IntRef::Small(i)) => {
                     let (lo, hi) = if r.step > 0 {
@@ -1254,6 +1371,15 @@ impl Vm {
                 len: s.map.borrow().len(),
             },
             Value::Iter(_) | Value::Generator(_) => return Ok(v.clone()),
+            Value::Wrapper(w) if matches!(&**w, Wrapper::DictView { .. }) => match &**w {
+                Wrapper::DictView { dict, part } => IterState::Dict {
+                    dict: dict.clone(),
+                    pos: 0,
+                    len: dict.map.borrow().len(),
+                    part: *part,
+                },
+                _ => IterState::Done,
+            },
             Value::Instance(_) => {
                 let n = self.n.iter.clone();
                 if let Some(r) = self.call_special(v, &n, &[])? {
@@ -1612,9 +1738,8 @@ impl Vm {
                 Ok(t[i].clone())
             }
             (Value::Dict(d), k) => {
-                let h = self.hash(k)?;
-                if let Some(v) = d.map.borrow().get(k, h) {
-                    return Ok(v.clone());
+                if let Some(v) = self.dict_get(d, k)? {
+                    return Ok(v);
                 }
                 Err(PyErr(
                     self.new_exception(self.exc_type("KeyError"), vec![k.clone()]),
@@ -1725,11 +1850,7 @@ impl Vm {
                 l.items.borrow_mut()[i] = value;
                 Ok(())
             }
-            (Value::Dict(d), k) => {
-                let h = self.hash(k)?;
-                d.map.borrow_mut().insert(k.clone(), h, value);
-                Ok(())
-            }
+            (Value::Dict(d), k) => self.dict_set(d, k.clone(), value),
             (Value::Instance(_), _) => {
                 let n = self.n.setitem.clone();
                 match self.call_special(obj, &n, &[key.clone(), value])? {
@@ -2073,6 +2194,7 @@ impl Vm {
                 Ok(())
             }
             Value::Type(t) if !t.builtin => {
+                crate::types::bump_epoch();
                 t.dict.set_str(name, value);
                 Ok(())
             }
@@ -2125,7 +2247,10 @@ impl Vm {
                 }
                 inst.dict.clone()
             }
-            Value::Type(t) if !t.builtin => t.dict.clone(),
+            Value::Type(t) if !t.builtin => {
+                crate::types::bump_epoch();
+                t.dict.clone()
+            }
             Value::Module(m) => m.dict.clone(),
             Value::Function(f) => f.dict.clone(),
             _ => return Err(self.attr_error(obj, name)),

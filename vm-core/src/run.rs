@@ -45,7 +45,13 @@ fn run_main(code: &Arc<CodeObject>, argv: Vec<String>) -> i32 {
     globals.set_str(&intern("__builtins__"), Value::Dict(vm.builtins.clone()));
     globals.set_str(&intern("__file__"), Value::Str(code.filename.clone()));
     globals.set_str(&intern("__doc__"), Value::None);
-    let mut frame = Frame::new(code, globals.clone(), vm.builtins.clone(), Some(globals));
+    let mut frame = Frame::new(
+        code,
+        globals.clone(),
+        vm.builtins.clone(),
+        Some(globals),
+        Vec::new(),
+    );
     let result = vm.run_frame(&mut frame);
     drop(frame);
     let status = match result {

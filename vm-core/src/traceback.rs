@@ -116,7 +116,7 @@ fn caret_line(src: &str, pos: &pyc_loader::linetable::Position) -> Option<String
     let lead = width(&bytes[indent..col.max(indent)]);
     let span = width(&bytes[col..end_col]);
     let segment = String::from_utf8_lossy(&bytes[col..end_col]).into_owned();
-    let marks = match binop_anchor(&segment) {
+    let marks = match binop_anchor(&segment).or_else(|| subscript_anchor(&segment)) {
         Some((start, end)) => segment
             .chars()
             .enumerate()
@@ -125,6 +125,28 @@ fn caret_line(src: &str, pos: &pyc_loader::linetable::Position) -> Option<String
         None => "^".repeat(span),
     };
     Some(format!("    {}{marks}\n", " ".repeat(lead)))
+}
+
+/// The character range of `[...]` when `segment` is a subscript `value[...]`.
+fn subscript_anchor(segment: &str) -> Option<(usize, usize)> {
+    let cs: Vec<char> = segment.chars().collect();
+    if cs.last() != Some(&']') {
+        return None;
+    }
+    let mut depth = 0;
+    for i in (0..cs.len()).rev() {
+        match cs[i] {
+            ']' | ')' | '}' => depth += 1,
+            '[' | '(' | '{' => {
+                depth -= 1;
+                if depth == 0 {
+                    return (cs[i] == '[' && i > 0).then_some((i, cs.len()));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The character range of the operator when `segment` is a binary operation (CPython anchors

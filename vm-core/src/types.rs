@@ -1,6 +1,8 @@
 //! Type objects: name, bases, C3 MRO, namespace, and the table of built-in types.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 use crate::dict::{DictMap, DictObj};
@@ -28,6 +30,60 @@ pub struct Type {
     /// How calling a built-in type constructs its instances (`None`: generic object creation
     /// with `__new__`/`__init__`).
     pub new: Option<NativeFn>,
+    /// Results of MRO lookups, valid while the global type epoch is unchanged.
+    pub cache: RefCell<AttrCache>,
+}
+
+/// A hasher that passes through the (already computed) hash of a str key.
+#[derive(Default)]
+pub struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_i64(&mut self, v: i64) {
+        self.0 = v as u64;
+    }
+}
+
+/// A str key hashed by its cached hash.
+#[derive(Clone, Debug)]
+pub struct NameKey(pub Rc<PyStr>);
+
+impl std::hash::Hash for NameKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_i64(self.0.hash());
+    }
+}
+
+impl PartialEq for NameKey {
+    fn eq(&self, other: &NameKey) -> bool {
+        crate::pystr::str_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for NameKey {}
+
+/// The per-type lookup cache: (epoch, name → result).
+#[derive(Debug, Default)]
+pub struct AttrCache {
+    epoch: u64,
+    map: HashMap<NameKey, Option<Value>, BuildHasherDefault<PassThrough>>,
+}
+
+thread_local! {
+    static EPOCH: Cell<u64> = const { Cell::new(1) };
+}
+
+/// Invalidates every type's lookup cache (called when a class namespace changes).
+pub fn bump_epoch() {
+    EPOCH.with(|e| e.set(e.get() + 1));
 }
 
 impl Type {
@@ -54,16 +110,28 @@ impl Type {
             is_exception: is_exception || name == "BaseException",
             builtin: true,
             new,
+            cache: RefCell::default(),
         })
     }
 
     /// Looks `name` up along the MRO.
     #[inline]
     pub fn lookup(&self, name: &Rc<PyStr>) -> Option<Value> {
-        if let Some(v) = self.dict.get_str(name) {
-            return Some(v);
+        let epoch = EPOCH.with(Cell::get);
+        let mut cache = self.cache.borrow_mut();
+        if cache.epoch != epoch {
+            cache.map.clear();
+            cache.epoch = epoch;
         }
-        self.mro.iter().find_map(|t| t.dict.get_str(name))
+        if let Some(v) = cache.map.get(&NameKey(name.clone())) {
+            return v.clone();
+        }
+        let v = self
+            .dict
+            .get_str(name)
+            .or_else(|| self.mro.iter().find_map(|t| t.dict.get_str(name)));
+        cache.map.insert(NameKey(name.clone()), v.clone());
+        v
     }
 
     /// Whether `self` is `other` or a subclass of it.
@@ -169,6 +237,9 @@ builtin_types! {
     map = "map",
     filter = "filter",
     reversed = "reversed",
+    dict_keys = "dict_keys",
+    dict_values = "dict_values",
+    dict_items = "dict_items",
 }
 
 /// The exception hierarchy: (name, base) in an order where each base comes first.

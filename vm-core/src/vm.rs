@@ -67,6 +67,8 @@ pub struct Vm {
     pub recursion_limit: usize,
     /// Ids of containers whose repr is being computed (for `[...]`).
     pub repr_stack: Vec<usize>,
+    /// Slot vectors of finished frames, reused by new frames.
+    pub slot_pool: Vec<Vec<Value>>,
     /// Buffered stdout.
     out: Vec<u8>,
     /// Lowest native stack address calls may reach before RecursionError.
@@ -94,6 +96,7 @@ impl Vm {
             depth: 0,
             recursion_limit: 1000,
             repr_stack: Vec::new(),
+            slot_pool: Vec::new(),
             out: Vec::with_capacity(1 << 16),
             stack_floor: here.saturating_sub(stack_size.saturating_sub(STACK_MARGIN)),
         };
