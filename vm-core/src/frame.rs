@@ -43,8 +43,11 @@ impl Frame {
         mut slots: Vec<Value>,
     ) -> Frame {
         slots.clear();
-        slots.reserve(code.nlocalsplus() + code.stacksize + 1);
-        slots.resize(code.nlocalsplus(), Value::Null);
+        let n = code.nlocalsplus();
+        slots.reserve(n + code.stacksize + 1);
+        for _ in 0..n {
+            slots.push(Value::Null);
+        }
         Frame {
             code,
             slots,

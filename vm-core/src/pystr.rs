@@ -48,11 +48,17 @@ impl PyStr {
     }
 
     /// CPython's str hash with PYTHONHASHSEED=0 (SipHash-1-3), computed once.
+    #[inline]
     pub fn hash(&self) -> i64 {
         let h = self.hash.get();
         if h != -1 {
             return h;
         }
+        self.compute_hash()
+    }
+
+    #[cold]
+    fn compute_hash(&self) -> i64 {
         let obj = Object::Str(pyc_loader::Str::new(&self.text, false));
         let h = pyc_loader::pyhash::hash(&obj, Target::V3_12).unwrap_or(0) as i64;
         self.hash.set(h);

@@ -34,7 +34,7 @@ pub struct Type {
     pub cache: RefCell<AttrCache>,
 }
 
-/// A hasher that passes through the (already computed) hash of a str key.
+/// A hasher for pointer-sized keys that are already well distributed.
 #[derive(Default)]
 pub struct PassThrough(u64);
 
@@ -47,34 +47,17 @@ impl Hasher for PassThrough {
             self.0 = (self.0 << 8) | u64::from(b);
         }
     }
-    fn write_i64(&mut self, v: i64) {
-        self.0 = v as u64;
+    fn write_usize(&mut self, v: usize) {
+        self.0 = (v as u64 >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 
-/// A str key hashed by its cached hash.
-#[derive(Clone, Debug)]
-pub struct NameKey(pub Rc<PyStr>);
-
-impl std::hash::Hash for NameKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_i64(self.0.hash());
-    }
-}
-
-impl PartialEq for NameKey {
-    fn eq(&self, other: &NameKey) -> bool {
-        crate::pystr::str_eq(&self.0, &other.0)
-    }
-}
-
-impl Eq for NameKey {}
-
-/// The per-type lookup cache: (epoch, name → result).
+/// The per-type lookup cache: (epoch, name address → (name, result)). Each entry keeps its
+/// name alive, so the address cannot be reused by another string while it is cached.
 #[derive(Debug, Default)]
 pub struct AttrCache {
     epoch: u64,
-    map: HashMap<NameKey, Option<Value>, BuildHasherDefault<PassThrough>>,
+    map: HashMap<usize, (Rc<PyStr>, Option<Value>), BuildHasherDefault<PassThrough>>,
 }
 
 thread_local! {
@@ -123,14 +106,15 @@ impl Type {
             cache.map.clear();
             cache.epoch = epoch;
         }
-        if let Some(v) = cache.map.get(&NameKey(name.clone())) {
+        let key = Rc::as_ptr(name) as usize;
+        if let Some((_, v)) = cache.map.get(&key) {
             return v.clone();
         }
         let v = self
             .dict
             .get_str(name)
             .or_else(|| self.mro.iter().find_map(|t| t.dict.get_str(name)));
-        cache.map.insert(NameKey(name.clone()), v.clone());
+        cache.map.insert(key, (name.clone(), v.clone()));
         v
     }
 
