@@ -92,3 +92,70 @@ fn programs_match_cpython() {
         failures.join("\n")
     );
 }
+
+/// `pyc run FILE.py` runs the script's cache from `__pycache__` with `sys.argv` as Python sets
+/// it, and refuses a cache that importlib would consider stale.
+#[test]
+fn run_py_uses_the_validated_cache() {
+    let work = tempfile::tempdir().unwrap();
+    let script = work.path().join("prog.py");
+    fs::write(&script, "import sys\nprint(sys.argv)\n").unwrap();
+    common::run_ok(common::python("3.12.1").current_dir(work.path()).args([
+        "-m",
+        "py_compile",
+        "prog.py",
+    ]));
+    let run = || {
+        common::pyc()
+            .current_dir(work.path())
+            .args(["run", "prog.py", "a", "-b"])
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let expected = common::run_ok(
+        common::python("3.12.1")
+            .current_dir(work.path())
+            .args(["prog.py", "a", "-b"]),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&expected.stdout)
+    );
+    assert!(out.status.success());
+    fs::write(&script, "import sys\nprint(sys.argv, 'changed')\n").unwrap();
+    let out = run();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("stale"),
+        "{out:?}"
+    );
+}
+
+/// With a recursion limit far beyond what the native stack holds, unbounded recursion still
+/// ends in RecursionError (the native stack guard), never a crash.
+#[test]
+fn deep_recursion_never_overflows_the_native_stack() {
+    let work = tempfile::tempdir().unwrap();
+    fs::write(
+        work.path().join("deep.py"),
+        "import sys\nsys.setrecursionlimit(10**8)\ndef f(n):\n    return f(n + 1)\nf(0)\n",
+    )
+    .unwrap();
+    common::run_ok(common::python("3.12.1").current_dir(work.path()).args([
+        "-c",
+        "import py_compile; py_compile.compile('deep.py', cfile='deep.pyc')",
+    ]));
+    let out = common::pyc()
+        .current_dir(work.path())
+        .args(["run", "deep.pyc"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.ends_with("RecursionError: maximum recursion depth exceeded\n"),
+        "{}",
+        &stderr[stderr.len().saturating_sub(500)..]
+    );
+}

@@ -244,6 +244,7 @@ impl Code {
                 })
             })
             .collect::<Result<Vec<_>, DecodeError>>()?;
+        validate_args(&instrs, &offsets, co)?;
         let consts = co
             .consts
             .iter()
@@ -302,6 +303,51 @@ impl Code {
         let i = index as u32;
         self.handlers.iter().find(|h| h.start <= i && i < h.end)
     }
+}
+
+/// Checks that every constant, name and fast-slot index an instruction uses exists, so the eval
+/// loop can index without failing.
+fn validate_args(instrs: &[Instr], offsets: &[u32], co: &CodeObject) -> Result<(), DecodeError> {
+    let (nconsts, nnames, nlocals) = (co.consts.len(), co.names.len(), co.localsplusnames.len());
+    for (instr, &off) in instrs.iter().zip(offsets) {
+        let a = instr.arg as usize;
+        let (index, bound, what) = match instr.op {
+            Op::LoadConst | Op::ReturnConst | Op::KwNames => (a, nconsts, "constant"),
+            Op::LoadName
+            | Op::StoreName
+            | Op::DeleteName
+            | Op::StoreAttr
+            | Op::DeleteAttr
+            | Op::StoreGlobal
+            | Op::DeleteGlobal
+            | Op::ImportName
+            | Op::ImportFrom
+            | Op::LoadFromDictOrGlobals => (a, nnames, "name"),
+            Op::LoadGlobal | Op::LoadAttr => (a >> 1, nnames, "name"),
+            Op::LoadSuperAttr => (a >> 2, nnames, "name"),
+            Op::LoadFast
+            | Op::LoadFastCheck
+            | Op::LoadFastAndClear
+            | Op::StoreFast
+            | Op::DeleteFast
+            | Op::MakeCell
+            | Op::LoadClosure
+            | Op::LoadDeref
+            | Op::StoreDeref
+            | Op::DeleteDeref
+            | Op::LoadFromDictOrDeref => (a, nlocals, "local"),
+            Op::CopyFreeVars => (a, nlocals + 1, "free variable count"),
+            Op::ForIter => (a + 1, instrs.len() + 1, "jump target"),
+            _ => continue,
+        };
+        if index >= bound {
+            return Err(DecodeError(format!(
+                "{what} index {index} out of range at offset {off} in {}",
+                co.qualname.to_string_lossy()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn const_value(obj: &Object) -> Result<Value, DecodeError> {

@@ -120,7 +120,9 @@ impl Vm {
         let code = frame.code.clone();
         let nlocals = code.nlocalsplus();
         loop {
-            let instr = code.instrs[frame.pc];
+            let Some(&instr) = code.instrs.get(frame.pc) else {
+                return Err(self.err("SystemError", "execution ran past the end of the bytecode"));
+            };
             frame.pc += 1;
             let arg = instr.arg as usize;
             match instr.op {
@@ -161,10 +163,14 @@ impl Vm {
                 }
                 Op::Swap => {
                     let len = frame.slots.len();
+                    if arg == 0 || arg > len {
+                        return Err(self.err("SystemError", "SWAP below the bottom of the stack"));
+                    }
                     frame.slots.swap(len - 1, len - arg);
                 }
                 Op::ReturnValue => {
                     let v = frame.pop();
+                    self.close_dropped_generators();
                     return Ok(Exit::Return(v));
                 }
                 Op::ReturnConst => return Ok(Exit::Return(code.consts[arg].clone())),
@@ -513,15 +519,15 @@ impl Vm {
                     frame.push(Value::Slice(Rc::new(Slice { start, stop, step })));
                 }
                 Op::BuildTuple => {
-                    let items = frame.slots.split_off(frame.slots.len() - arg);
+                    let items = frame.take_top(arg);
                     frame.push(Value::tuple(items));
                 }
                 Op::BuildList => {
-                    let items = frame.slots.split_off(frame.slots.len() - arg);
+                    let items = frame.take_top(arg);
                     frame.push(Value::list(items));
                 }
                 Op::BuildSet => {
-                    let items = frame.slots.split_off(frame.slots.len() - arg);
+                    let items = frame.take_top(arg);
                     let set = crate::builtins::new_set(self, false);
                     for item in items {
                         self.set_add(&set, item)?;
@@ -529,7 +535,7 @@ impl Vm {
                     frame.push(Value::Set(set));
                 }
                 Op::BuildMap => {
-                    let items = frame.slots.split_off(frame.slots.len() - 2 * arg);
+                    let items = frame.take_top(2 * arg);
                     let mut map = DictMap::new();
                     for pair in items.chunks(2) {
                         let h = self.hash(&pair[0])?;
@@ -539,7 +545,7 @@ impl Vm {
                 }
                 Op::BuildConstKeyMap => {
                     let keys = frame.pop();
-                    let values = frame.slots.split_off(frame.slots.len() - arg);
+                    let values = frame.take_top(arg);
                     let Value::Tuple(keys) = keys else {
                         return Err(self.err("SystemError", "bad BUILD_CONST_KEY_MAP keys"));
                     };
@@ -551,7 +557,7 @@ impl Vm {
                     frame.push(Value::Dict(crate::dict::DictObj::new(map)));
                 }
                 Op::BuildString => {
-                    let parts = frame.slots.split_off(frame.slots.len() - arg);
+                    let parts = frame.take_top(arg);
                     let mut s = String::new();
                     for p in &parts {
                         if let Value::Str(p) = p {
@@ -669,9 +675,12 @@ impl Vm {
                     }
                 }
                 Op::Call => {
+                    self.close_dropped_generators();
                     let kwnames = self.kwnames_of(frame);
                     let len = frame.slots.len();
-                    let base = len - arg - 2;
+                    let Some(base) = len.checked_sub(arg + 2) else {
+                        return Err(self.err("SystemError", "CALL below the bottom of the stack"));
+                    };
                     let mut start = base + 2;
                     let mut callable = std::mem::take(&mut frame.slots[base + 1]);
                     if !matches!(frame.slots[base], Value::Null) {

@@ -74,10 +74,20 @@ impl Frame {
         self.slots.pop().unwrap_or_default()
     }
 
-    /// The value `n` places below the top (1 = top).
+    /// The value `n` places below the top (1 = top); Null below the bottom.
     #[inline(always)]
     pub fn peek(&self, n: usize) -> &Value {
-        &self.slots[self.slots.len() - n]
+        const NULL: &Value = &Value::Null;
+        match self.slots.len().checked_sub(n) {
+            Some(i) => &self.slots[i],
+            None => NULL,
+        }
+    }
+
+    /// Pops the top `n` values, in stack order.
+    pub fn take_top(&mut self, n: usize) -> Vec<Value> {
+        let at = self.slots.len().saturating_sub(n);
+        self.slots.split_off(at)
     }
 
     /// The name of fast slot `i`.

@@ -72,6 +72,32 @@ impl Vm {
         }
     }
 
+    /// Closes the generators dropped while suspended in a `try` (see
+    /// [`crate::objects::PENDING_CLOSE`]); errors are ignored, as CPython only reports them.
+    #[inline]
+    pub fn close_dropped_generators(&mut self) {
+        if crate::objects::PENDING_CLOSE.with(|p| p.borrow().is_empty()) {
+            return;
+        }
+        self.close_dropped_slow();
+    }
+
+    #[cold]
+    fn close_dropped_slow(&mut self) {
+        while let Some((frame, name, qualname)) =
+            crate::objects::PENDING_CLOSE.with(|p| p.borrow_mut().pop())
+        {
+            let gen = Rc::new(Generator {
+                frame: std::cell::RefCell::new(Some(frame)),
+                running: std::cell::Cell::new(false),
+                started: std::cell::Cell::new(true),
+                name,
+                qualname,
+            });
+            let _ = self.gen_close(&gen);
+        }
+    }
+
     /// `gen.close()`.
     pub fn gen_close(&mut self, gen: &Rc<Generator>) -> PyResult<()> {
         if gen.frame.borrow().is_none() || !gen.started.get() {

@@ -183,6 +183,28 @@ pub struct Generator {
     pub qualname: Rc<PyStr>,
 }
 
+thread_local! {
+    /// Frames of generators dropped while suspended inside a `try` (or `with`): the VM closes
+    /// them (raising GeneratorExit at the suspension point, as CPython does on deallocation) at
+    /// its next call or return.
+    pub static PENDING_CLOSE: RefCell<Vec<(Box<Frame>, Rc<PyStr>, Rc<PyStr>)>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Drop for Generator {
+    fn drop(&mut self) {
+        if let Some(frame) = self.frame.get_mut().take() {
+            let suspended_in_try =
+                self.started.get() && frame.code.handler_for(frame.pc.saturating_sub(1)).is_some();
+            if suspended_in_try {
+                PENDING_CLOSE.with(|p| {
+                    p.borrow_mut()
+                        .push((frame, self.name.clone(), self.qualname.clone()))
+                });
+            }
+        }
+    }
+}
+
 /// What a dict iterator yields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DictPart {

@@ -54,6 +54,7 @@ fn run_main(code: &Arc<CodeObject>, argv: Vec<String>) -> i32 {
     );
     let result = vm.run_frame(&mut frame);
     drop(frame);
+    vm.close_dropped_generators();
     let status = match result {
         Ok(_) => 0,
         Err(err) => {

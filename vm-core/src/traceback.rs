@@ -57,9 +57,32 @@ impl Vm {
         if !entries.is_empty() {
             out.push_str("Traceback (most recent call last):\n");
         }
+        // CPython prints a run of identical entries three times, then a count of the rest.
+        let mut last: Option<(usize, i32)> = None;
+        let mut repeats = 0usize;
+        let flush_repeats = |out: &mut String, repeats: usize| {
+            if repeats > 3 {
+                let n = repeats - 3;
+                out.push_str(&format!(
+                    "  [Previous line repeated {n} more time{}]\n",
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
+        };
         for (code, at) in entries.iter().rev() {
             let pos = code.position(*at);
             let line = pos.line.unwrap_or(code.firstlineno());
+            let key = (Rc::as_ptr(code) as usize, line);
+            if last == Some(key) {
+                repeats += 1;
+            } else {
+                flush_repeats(out, repeats);
+                last = Some(key);
+                repeats = 1;
+            }
+            if repeats > 3 {
+                continue;
+            }
             out.push_str(&format!(
                 "  File \"{}\", line {}, in {}\n",
                 code.filename.as_str(),
@@ -77,6 +100,7 @@ impl Vm {
                 }
             }
         }
+        flush_repeats(out, repeats);
         let t = &exc.class;
         let module = t.module_name();
         let name = if module == "builtins" || module == "__main__" {
