@@ -183,11 +183,14 @@ pub struct Generator {
     pub qualname: Rc<PyStr>,
 }
 
+/// A dropped generator awaiting its close: frame, `__name__`, `__qualname__`.
+pub type DroppedGenerator = (Box<Frame>, Rc<PyStr>, Rc<PyStr>);
+
 thread_local! {
     /// Frames of generators dropped while suspended inside a `try` (or `with`): the VM closes
     /// them (raising GeneratorExit at the suspension point, as CPython does on deallocation) at
     /// its next call or return.
-    pub static PENDING_CLOSE: RefCell<Vec<(Box<Frame>, Rc<PyStr>, Rc<PyStr>)>> = const { RefCell::new(Vec::new()) };
+    pub static PENDING_CLOSE: RefCell<Vec<DroppedGenerator>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Drop for Generator {
