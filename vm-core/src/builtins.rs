@@ -265,11 +265,19 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         ("round", bi_round),
         ("__build_class__", bi_build_class),
         ("vars", bi_vars),
+        ("input", bi_input),
     ];
     for (name, f) in fns {
         set(name, builtin(name, *f));
     }
     crate::methods::install(vm);
+    vm.t.dict.dict.set_str(
+        &intern("fromkeys"),
+        Value::Wrapper(Rc::new(Wrapper::StaticMethod(builtin(
+            "fromkeys",
+            dict_fromkeys,
+        )))),
+    );
     // sys
     let sys = vm.sys.clone();
     let s = |name: &str, v: Value| sys.dict.set_str(&intern(name), v);
@@ -301,6 +309,19 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
     s("byteorder", Value::str("little"));
     s("platform", Value::str("linux"));
     s("modules", Value::Dict(vm.modules.clone()));
+    for (name, write, flush) in [
+        ("stdout", stdout_write as NativeFn, stdout_flush as NativeFn),
+        ("stderr", stderr_write, stdout_flush),
+    ] {
+        let d = crate::ops::new_dict();
+        d.set_str(&intern("write"), builtin("write", write));
+        d.set_str(&intern("flush"), builtin("flush", flush));
+        let stream = Rc::new(Module {
+            name: intern(&format!("<{name}>")),
+            dict: d,
+        });
+        s(name, Value::Module(stream));
+    }
     vm.modules
         .set_str(&intern("sys"), Value::Module(sys.clone()));
     let bm = Rc::new(Module {
@@ -317,6 +338,8 @@ pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
     }
     let m = match name.as_str() {
         "math" => crate::methods::math_module(vm),
+        "itertools" => crate::itertools::module(),
+        "time" => crate::methods::time_module(),
         _ => {
             return Err(vm.err(
                 "ModuleNotFoundError",
@@ -326,6 +349,65 @@ pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
     };
     vm.modules.set_str(name, m.clone());
     Ok(m)
+}
+
+fn stream_text(vm: &mut Vm, args: &[Value]) -> PyResult<String> {
+    nargs(vm, "write", args, 1, 1)?;
+    match &args[0] {
+        Value::Str(s) => Ok(s.as_str().to_owned()),
+        other => Err(vm.type_error(format!(
+            "write() argument must be str, not {}",
+            vm.type_name(other)
+        ))),
+    }
+}
+
+fn stdout_write(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    let text = stream_text(vm, args)?;
+    vm.write_out(&text);
+    Ok(Value::Int(text.chars().count() as i64))
+}
+
+fn stderr_write(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    let text = stream_text(vm, args)?;
+    vm.flush();
+    eprint!("{text}");
+    Ok(Value::Int(text.chars().count() as i64))
+}
+
+fn stdout_flush(vm: &mut Vm, _: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    vm.flush();
+    Ok(Value::None)
+}
+
+fn bi_input(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "input", args, 0, 1)?;
+    if let Some(p) = args.first() {
+        let p = vm.str_of(p)?;
+        vm.write_out(&p);
+    }
+    vm.flush();
+    let mut line = String::new();
+    match std::io::stdin().read_line(&mut line) {
+        Ok(0) => Err(vm.err("EOFError", "EOF when reading a line")),
+        Ok(_) => {
+            if line.ends_with('\n') {
+                line.pop();
+            }
+            Ok(Value::string(line))
+        }
+        Err(e) => Err(vm.err("OSError", e.to_string())),
+    }
+}
+
+fn dict_fromkeys(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "fromkeys", args, 1, 2)?;
+    let value = args.get(1).cloned().unwrap_or(Value::None);
+    let d = DictObj::new(DictMap::new());
+    for k in vm.to_vec(&args[0])? {
+        vm.dict_set(&d, k, value.clone())?;
+    }
+    Ok(Value::Dict(d))
 }
 
 fn sys_exit(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
@@ -1488,13 +1570,103 @@ pub fn type_attr(vm: &mut Vm, t: &Rc<Type>, name: &str) -> Option<Value> {
         }
         "__dict__" => Value::Dict(t.dict.clone()),
         "__doc__" => Value::None,
-        "__new__" => builtin("__new__", object_new),
-        "__init__" => builtin("__init__", object_init),
+        other if object_method(other).is_some() => object_method(other)?,
         _ => {
             let _ = vm;
             return None;
         }
     })
+}
+
+/// The methods every class inherits from `object` (and BaseException), found when a lookup
+/// through `super()` or on a class reaches them.
+pub fn object_method(name: &str) -> Option<Value> {
+    const METHODS: &[(&str, NativeFn)] = &[
+        ("__init__", object_init),
+        ("__new__", object_new),
+        ("__repr__", object_repr),
+        ("__str__", object_str),
+        ("__setattr__", object_setattr),
+        ("__getattribute__", object_getattribute),
+        ("__delattr__", object_delattr),
+        ("__eq__", object_eq),
+        ("__ne__", object_ne),
+        ("__hash__", object_hash),
+        ("__init_subclass__", object_init_subclass),
+    ];
+    METHODS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(n, f)| builtin(n, f))
+}
+
+fn object_repr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    match args.first() {
+        Some(v @ Value::Instance(i)) => Ok(Value::string(vm.base_repr(&i.clone(), v)?)),
+        Some(v) => Ok(Value::string(vm.repr(v)?)),
+        None => Err(vm.type_error("descriptor '__repr__' of 'object' object needs an argument")),
+    }
+}
+
+fn object_str(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    match args.first() {
+        Some(v @ Value::Instance(i)) => Ok(Value::string(vm.base_str(&i.clone(), v)?)),
+        Some(v) => Ok(Value::string(vm.str_of(v)?)),
+        None => Err(vm.type_error("descriptor '__str__' of 'object' object needs an argument")),
+    }
+}
+
+fn object_setattr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "__setattr__", args, 3, 3)?;
+    let name = attr_name(vm, &args[1])?;
+    match &args[0] {
+        Value::Instance(i) => {
+            i.dict.set_str(&name, args[2].clone());
+            Ok(Value::None)
+        }
+        other => {
+            let other = other.clone();
+            vm.set_attr(&other, &name, args[2].clone())?;
+            Ok(Value::None)
+        }
+    }
+}
+
+fn object_getattribute(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "__getattribute__", args, 2, 2)?;
+    let name = attr_name(vm, &args[1])?;
+    vm.get_attr(&args[0], &name)
+}
+
+fn object_delattr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "__delattr__", args, 2, 2)?;
+    let name = attr_name(vm, &args[1])?;
+    vm.del_attr(&args[0], &name)?;
+    Ok(Value::None)
+}
+
+fn object_eq(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "__eq__", args, 2, 2)?;
+    Ok(if args[0].is(&args[1]) {
+        Value::Bool(true)
+    } else {
+        Value::NotImplemented
+    })
+}
+
+fn object_ne(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "__ne__", args, 2, 2)?;
+    let r = vm.eq(&args[0], &args[1])?;
+    Ok(Value::Bool(!r))
+}
+
+fn object_hash(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "__hash__", args, 1, 1)?;
+    Ok(Value::Int((args[0].id() >> 4) as i64))
+}
+
+fn object_init_subclass(_: &mut Vm, _: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    Ok(Value::None)
 }
 
 /// `object.__init__`: accepts and ignores its arguments (the check for extra arguments happens

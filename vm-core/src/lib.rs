@@ -42,6 +42,7 @@ pub mod format;
 pub mod frame;
 pub mod generator;
 pub mod int;
+pub mod itertools;
 pub mod methods;
 pub mod objects;
 pub mod ops;

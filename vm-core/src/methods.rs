@@ -1050,6 +1050,7 @@ macro_rules! math_fns {
 math_fns! {
     sqrt => f64::sqrt, sin => f64::sin, cos => f64::cos, tan => f64::tan, exp => f64::exp,
     atan => f64::atan, log10 => f64::log10, log2 => f64::log2, fabs => f64::abs,
+    asin => f64::asin, acos => f64::acos, degrees => f64::to_degrees, radians => f64::to_radians,
 }
 
 fn math_log(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
@@ -1114,6 +1115,88 @@ fn math_factorial(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     Ok(Value::from_bigint(r))
 }
 
+fn time_time(_: &mut Vm, _: Args, _: Kw) -> PyResult<Value> {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Ok(Value::Float(d.as_secs_f64()))
+}
+
+fn time_perf_counter(_: &mut Vm, _: Args, _: Kw) -> PyResult<Value> {
+    thread_local! {
+        static START: std::time::Instant = std::time::Instant::now();
+    }
+    Ok(Value::Float(START.with(|s| s.elapsed().as_secs_f64())))
+}
+
+/// The `time` module (clocks only).
+pub fn time_module() -> Value {
+    let d = crate::ops::new_dict();
+    d.set_str(&intern("__name__"), Value::str("time"));
+    for (name, f) in [
+        ("time", time_time as NativeFn),
+        ("perf_counter", time_perf_counter),
+        ("monotonic", time_perf_counter),
+    ] {
+        d.set_str(&intern(name), builtin(name, f));
+    }
+    Value::Module(Rc::new(Module {
+        name: intern("time"),
+        dict: d,
+    }))
+}
+
+fn math_hypot(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let mut s = 0.0f64;
+    for a in args {
+        let x = float_arg(vm, a)?;
+        s += x * x;
+    }
+    Ok(Value::Float(s.sqrt()))
+}
+
+fn math_atan2(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    nargs(vm, "atan2", args, 2, 2)?;
+    let (y, x) = (float_arg(vm, &args[0])?, float_arg(vm, &args[1])?);
+    Ok(Value::Float(y.atan2(x)))
+}
+
+fn math_pow(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    nargs(vm, "pow", args, 2, 2)?;
+    let (x, y) = (float_arg(vm, &args[0])?, float_arg(vm, &args[1])?);
+    Ok(Value::Float(x.powf(y)))
+}
+
+fn math_isclose(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    nargs(vm, "isclose", pos, 2, 2)?;
+    let (a, b) = (float_arg(vm, &pos[0])?, float_arg(vm, &pos[1])?);
+    let mut rel = 1e-9;
+    let mut abs = 0.0;
+    for (k, v) in kw {
+        match k {
+            "rel_tol" => rel = float_arg(vm, v)?,
+            "abs_tol" => abs = float_arg(vm, v)?,
+            _ => {
+                return Err(vm.type_error(format!(
+                    "isclose() got an unexpected keyword argument '{k}'"
+                )))
+            }
+        }
+    }
+    let close = a == b || (a - b).abs() <= f64::max(rel * f64::max(a.abs(), b.abs()), abs);
+    Ok(Value::Bool(close))
+}
+
+fn math_trunc(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    nargs(vm, "trunc", args, 1, 1)?;
+    if as_int(&args[0]).is_some() {
+        return vm.pos(&args[0]);
+    }
+    let x = float_arg(vm, &args[0])?.trunc();
+    crate::builtins::float_to_int(vm, x)
+}
+
 /// The `math` module.
 pub fn math_module(_vm: &mut Vm) -> Value {
     let d = crate::ops::new_dict();
@@ -1139,6 +1222,15 @@ pub fn math_module(_vm: &mut Vm) -> Value {
         ("gcd", math_gcd),
         ("isqrt", math_isqrt),
         ("factorial", math_factorial),
+        ("hypot", math_hypot),
+        ("atan2", math_atan2),
+        ("pow", math_pow),
+        ("isclose", math_isclose),
+        ("trunc", math_trunc),
+        ("asin", asin),
+        ("acos", acos),
+        ("degrees", degrees),
+        ("radians", radians),
     ] {
         d.set_str(&intern(name), builtin(name, f));
     }

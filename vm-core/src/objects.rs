@@ -253,6 +253,23 @@ pub enum IterState {
     Filter { func: Value, inner: Value },
     /// iter(callable, sentinel).
     Callable { func: Value, sentinel: Value },
+    /// itertools.count().
+    Count { next: Value, step: Value },
+    /// itertools.chain(): the remaining iterables, the current iterator.
+    Chain {
+        rest: std::collections::VecDeque<Value>,
+        current: Value,
+    },
+    /// itertools.islice(): items at positions `next`, `next + step`, ... below `stop`.
+    Islice {
+        inner: Value,
+        pos: usize,
+        next: usize,
+        stop: Option<usize>,
+        step: usize,
+    },
+    /// itertools.repeat().
+    Repeat { value: Value, left: Option<usize> },
     /// Exhausted.
     Done,
 }

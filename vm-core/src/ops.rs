@@ -1122,20 +1122,7 @@ impl Vm {
                         ))),
                     };
                 }
-                if let Some(exc) = &inst.exc {
-                    let args = exc.borrow().args.clone();
-                    let name = inst.class.name.as_str().to_owned();
-                    return Ok(match &args {
-                        Value::Tuple(t) if t.len() == 1 => format!("{name}({})", self.repr(&t[0])?),
-                        _ => format!("{name}{}", self.repr(&args)?),
-                    });
-                }
-                format!(
-                    "<{}.{} object at {:#x}>",
-                    inst.class.module_name(),
-                    inst.class.qualname.borrow().as_str(),
-                    v.id()
-                )
+                return self.base_repr(inst, v);
             }
             Value::Cell(_) => format!("<cell at {:#x}>", v.id()),
             Value::Code(c) => format!("<code object {} at {:#x}>", c.name.as_str(), v.id()),
@@ -1180,25 +1167,48 @@ impl Vm {
                         ))),
                     };
                 }
-                if let Some(exc) = &inst.exc {
-                    let args = exc.borrow().args.clone();
-                    let is_key_error = inst.class.is_subtype(&self.exc_type("KeyError"));
-                    return match &args {
-                        Value::Tuple(t) if t.is_empty() => Ok(String::new()),
-                        Value::Tuple(t) if t.len() == 1 => {
-                            if is_key_error {
-                                self.repr(&t[0])
-                            } else {
-                                self.str_of(&t[0])
-                            }
-                        }
-                        _ => self.repr(&args),
-                    };
-                }
-                self.repr(v)
+                self.base_str(inst, v)
             }
             _ => self.repr(v),
         }
+    }
+
+    /// `object.__repr__` / `BaseException.__repr__` of an instance (no user `__repr__`).
+    pub fn base_repr(&mut self, inst: &Rc<Instance>, v: &Value) -> PyResult<String> {
+        if let Some(exc) = &inst.exc {
+            let args = exc.borrow().args.clone();
+            let name = inst.class.name.as_str().to_owned();
+            return Ok(match &args {
+                Value::Tuple(t) if t.len() == 1 => format!("{name}({})", self.repr(&t[0])?),
+                _ => format!("{name}{}", self.repr(&args)?),
+            });
+        }
+        Ok(format!(
+            "<{}.{} object at {:#x}>",
+            inst.class.module_name(),
+            inst.class.qualname.borrow().as_str(),
+            v.id()
+        ))
+    }
+
+    /// `object.__str__` / `BaseException.__str__` of an instance (no user `__str__`).
+    pub fn base_str(&mut self, inst: &Rc<Instance>, v: &Value) -> PyResult<String> {
+        if let Some(exc) = &inst.exc {
+            let args = exc.borrow().args.clone();
+            let is_key_error = inst.class.is_subtype(&self.exc_type("KeyError"));
+            return match &args {
+                Value::Tuple(t) if t.is_empty() => Ok(String::new()),
+                Value::Tuple(t) if t.len() == 1 => {
+                    if is_key_error {
+                        self.repr(&t[0])
+                    } else {
+                        self.str_of(&t[0])
+                    }
+                }
+                _ => self.repr(&args),
+            };
+        }
+        self.repr(v)
     }
 
     fn repr_enter(&mut self, v: &Value) -> bool {
@@ -1605,7 +1615,88 @@ impl Vm {
                 }
                 Ok(Some(v))
             }
+            IterState::Count { next, step } => {
+                let (v, step) = (next.clone(), step.clone());
+                drop(state);
+                let following = self.binary_op(&v, &step, 0)?;
+                if let IterState::Count { next, .. } = &mut *it.state.borrow_mut() {
+                    *next = following;
+                }
+                Ok(Some(v))
+            }
+            IterState::Chain { .. } => {
+                drop(state);
+                self.chain_next(it)
+            }
+            IterState::Islice {
+                inner,
+                pos,
+                next,
+                stop,
+                step,
+            } => {
+                if stop.is_some_and(|s| *next >= s) {
+                    return Ok(None);
+                }
+                let inner = inner.clone();
+                let (mut p, target, step) = (*pos, *next, *step);
+                drop(state);
+                while p < target {
+                    if self.next(&inner)?.is_none() {
+                        *it.state.borrow_mut() = IterState::Done;
+                        return Ok(None);
+                    }
+                    p += 1;
+                }
+                let v = self.next(&inner)?;
+                if let IterState::Islice { pos, next, .. } = &mut *it.state.borrow_mut() {
+                    *pos = p + 1;
+                    *next = target + step;
+                }
+                Ok(v)
+            }
+            IterState::Repeat { value, left } => match left {
+                Some(0) => Ok(None),
+                Some(n) => {
+                    *n -= 1;
+                    Ok(Some(value.clone()))
+                }
+                None => Ok(Some(value.clone())),
+            },
             IterState::Done => Ok(None),
+        }
+    }
+
+    fn chain_next(&mut self, it: &Rc<Iter>) -> PyResult<Option<Value>> {
+        loop {
+            let (current, next_src) = {
+                let mut st = it.state.borrow_mut();
+                let IterState::Chain { rest, current } = &mut *st else {
+                    return Ok(None);
+                };
+                if matches!(current, Value::Null) {
+                    (None, rest.pop_front())
+                } else {
+                    (Some(current.clone()), None)
+                }
+            };
+            match (current, next_src) {
+                (Some(cur), _) => {
+                    if let Some(v) = self.next(&cur)? {
+                        return Ok(Some(v));
+                    }
+                    if let IterState::Chain { current, .. } = &mut *it.state.borrow_mut() {
+                        *current = Value::Null;
+                    }
+                }
+                (None, Some(src)) => {
+                    let i = self.iter(&src)?;
+                    if let IterState::Chain { current, .. } = &mut *it.state.borrow_mut() {
+                        *current = i;
+                    }
+                }
+                (None, None) => return Ok(None),
+            }
         }
     }
 
@@ -2006,6 +2097,9 @@ impl Vm {
                 if let Some(v) = self.instance_special_attr(inst, name) {
                     return Ok(v);
                 }
+                if let Some(m) = crate::builtins::object_method(name.as_str()) {
+                    return self.bind_descriptor(m, obj, None);
+                }
                 let ga = self.n.getattr.clone();
                 if let Some(f) = inst.class.lookup(&ga) {
                     return self.call_descriptor(&f, obj, &[obj.clone(), Value::Str(name.clone())]);
@@ -2296,6 +2390,9 @@ impl Vm {
                 }
                 return self.bind_descriptor(v, &o, owner);
             }
+        }
+        if let Some(m) = crate::builtins::object_method(name.as_str()) {
+            return self.bind_descriptor(m, obj, None);
         }
         Err(self.err(
             "AttributeError",
