@@ -1021,9 +1021,16 @@ fn bi_build_class(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResul
             }
         }
     }
-    if let Some((k, _)) = kw.iter().find(|(k, _)| *k != "metaclass") {
-        return Err(vm.type_error(format!("__build_class__: unsupported keyword '{k}'")));
+    if let Some((_, meta)) = kw.iter().find(|(k, _)| *k == "metaclass") {
+        if !matches!(meta, Value::Type(t) if Rc::ptr_eq(t, &vm.t.type_)) {
+            return Err(vm.type_error("metaclasses other than type are not supported yet"));
+        }
     }
+    let class_kw: Vec<(Rc<PyStr>, Value)> = kw
+        .iter()
+        .filter(|(k, _)| *k != "metaclass")
+        .map(|(k, v)| (intern(k), (*v).clone()))
+        .collect();
     let ns = DictObj::new(DictMap::new());
     let mut frame = Frame::new(
         func.code.clone(),
@@ -1034,7 +1041,7 @@ fn bi_build_class(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResul
     );
     frame.closure = func.closure.clone();
     let cell = vm.run_frame(&mut frame)?;
-    let cls = make_class(vm, name.clone(), bases, &ns)?;
+    let cls = make_class(vm, name.clone(), bases, &ns, &class_kw)?;
     if let Value::Cell(c) = cell {
         *c.value.borrow_mut() = Value::Type(cls.clone());
     }
@@ -1047,6 +1054,7 @@ pub fn make_class(
     name: Rc<PyStr>,
     mut bases: Vec<Rc<Type>>,
     ns: &Rc<DictObj>,
+    kwargs: &[(Rc<PyStr>, Value)],
 ) -> PyResult<Rc<Type>> {
     if bases.is_empty() {
         bases.push(vm.t.object.clone());
@@ -1112,9 +1120,20 @@ pub fn make_class(
         }
     }
     let isc = vm.n.init_subclass.clone();
-    if let Some(parent) = t.mro.iter().find_map(|b| b.dict.get_str(&isc)) {
-        let f = vm.bind_descriptor(parent, &Value::None, Some(&t))?;
-        vm.call(&f, &[], &[])?;
+    let names: Vec<Rc<PyStr>> = kwargs.iter().map(|(k, _)| k.clone()).collect();
+    let values: Vec<Value> = kwargs.iter().map(|(_, v)| v.clone()).collect();
+    match t.mro.iter().find_map(|b| b.dict.get_str(&isc)) {
+        Some(parent) => {
+            let f = vm.bind_descriptor(parent, &Value::None, Some(&t))?;
+            vm.call(&f, &values, &names)?;
+        }
+        None if !kwargs.is_empty() => {
+            return Err(vm.type_error(format!(
+                "{}.__init_subclass__() takes no keyword arguments",
+                t.name.as_str()
+            )));
+        }
+        None => {}
     }
     Ok(t)
 }
@@ -1139,7 +1158,7 @@ fn type_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
                     _ => None,
                 })
                 .collect();
-            Ok(Value::Type(make_class(vm, name.clone(), bases, ns)?))
+            Ok(Value::Type(make_class(vm, name.clone(), bases, ns, &[])?))
         }
         _ => Err(vm.type_error("type() takes 1 or 3 arguments")),
     }
@@ -1746,8 +1765,152 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
             _ => return Ok(None),
         },
         (Value::Module(m), "__dict__") => Value::Dict(m.dict.clone()),
+        (_, name) if name.starts_with("__") => match protocol_method(name) {
+            Some(f) => Value::Builtin(Rc::new(BuiltinFunction {
+                name: f.0,
+                func: f.1,
+                bound: Some(v.clone()),
+            })),
+            None => return Ok(None),
+        },
         _ => return Ok(None),
     }))
+}
+
+/// The special methods of built-in values (`[].__len__`, `(1).__add__`), as bound built-ins
+/// that run the protocol.
+fn protocol_method(name: &str) -> Option<(&'static str, NativeFn)> {
+    macro_rules! binop {
+        ($($name:literal => $nb:expr),* $(,)?) => {
+            match name {
+                $($name => {
+                    fn f(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+                        nargs(vm, $name, &args[1..], 1, 1)?;
+                        match vm.binary_op(&args[0], &args[1], $nb) {
+                            Err(e) if vm.err_is(&e, "TypeError") => Ok(Value::NotImplemented),
+                            r => r,
+                        }
+                    }
+                    return Some(($name, f));
+                })*
+                _ => {}
+            }
+        };
+    }
+    binop! {
+        "__add__" => 0, "__and__" => 1, "__floordiv__" => 2, "__lshift__" => 3,
+        "__mul__" => 5, "__mod__" => 6, "__or__" => 7, "__pow__" => 8, "__rshift__" => 9,
+        "__sub__" => 10, "__truediv__" => 11, "__xor__" => 12,
+    }
+    macro_rules! cmp {
+        ($($name:literal => $op:expr),* $(,)?) => {
+            match name {
+                $($name => {
+                    fn f(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+                        nargs(vm, $name, &args[1..], 1, 1)?;
+                        match vm.compare(&args[0], &args[1], $op) {
+                            Err(e) if vm.err_is(&e, "TypeError") => Ok(Value::NotImplemented),
+                            r => r,
+                        }
+                    }
+                    return Some(($name, f));
+                })*
+                _ => {}
+            }
+        };
+    }
+    use crate::ops::CmpOp;
+    cmp! {
+        "__lt__" => CmpOp::Lt, "__le__" => CmpOp::Le, "__eq__" => CmpOp::Eq,
+        "__ne__" => CmpOp::Ne, "__gt__" => CmpOp::Gt, "__ge__" => CmpOp::Ge,
+    }
+    fn len(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+        Ok(Value::Int(vm.len(&args[0])? as i64))
+    }
+    fn getitem(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+        nargs(vm, "__getitem__", &args[1..], 1, 1)?;
+        vm.get_item(&args[0], &args[1])
+    }
+    fn setitem(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+        nargs(vm, "__setitem__", &args[1..], 2, 2)?;
+        vm.set_item(&args[0], &args[1], args[2].clone())?;
+        Ok(Value::None)
+    }
+    fn delitem(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+        nargs(vm, "__delitem__", &args[1..], 1, 1)?;
+        vm.del_item(&args[0], &args[1])?;
+        Ok(Value::None)
+    }
+    fn contains(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+        nargs(vm, "__contains__", &args[1..], 1, 1)?;
+        Ok(Value::Bool(vm.contains(&args[0], &args[1])?))
+    }
+    fn iter(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+        vm.iter(&args[0])
+    }
+    fn next(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+        match vm.next(&args[0])? {
+            Some(v) => Ok(v),
+            None => Err(vm.stop_iteration(Value::None)),
+        }
+    }
+    fn repr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+        Ok(Value::string(vm.repr(&args[0])?))
+    }
+    fn str_(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+        Ok(Value::string(vm.str_of(&args[0])?))
+    }
+    fn hash(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+        Ok(Value::Int(vm.hash(&args[0])?))
+    }
+    fn bool_(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+        Ok(Value::Bool(vm.truthy(&args[0])?))
+    }
+    fn neg(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+        vm.neg(&args[0])
+    }
+    fn format(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+        nargs(vm, "__format__", &args[1..], 1, 1)?;
+        let spec = match &args[1] {
+            Value::Str(s) => s.as_str().to_owned(),
+            _ => return Err(vm.type_error("format spec must be a str")),
+        };
+        Ok(Value::string(crate::format::format_value(
+            vm, &args[0], &spec,
+        )?))
+    }
+    let f: NativeFn = match name {
+        "__len__" => len,
+        "__getitem__" => getitem,
+        "__setitem__" => setitem,
+        "__delitem__" => delitem,
+        "__contains__" => contains,
+        "__iter__" => iter,
+        "__next__" => next,
+        "__repr__" => repr,
+        "__str__" => str_,
+        "__hash__" => hash,
+        "__bool__" => bool_,
+        "__neg__" => neg,
+        "__format__" => format,
+        _ => return None,
+    };
+    const NAMES: &[&str] = &[
+        "__len__",
+        "__getitem__",
+        "__setitem__",
+        "__delitem__",
+        "__contains__",
+        "__iter__",
+        "__next__",
+        "__repr__",
+        "__str__",
+        "__hash__",
+        "__bool__",
+        "__neg__",
+        "__format__",
+    ];
+    NAMES.iter().find(|n| **n == name).map(|n| (*n, f))
 }
 
 fn property_with(vm: &mut Vm, args: &[Value], which: usize) -> PyResult<Value> {

@@ -56,6 +56,7 @@ pub fn install(vm: &mut Vm) {
         ("encode", str_encode),
         ("swapcase", str_swapcase),
         ("isidentifier", str_isidentifier),
+        ("expandtabs", str_expandtabs),
         ("isdecimal", str_isdigit),
         ("isnumeric", str_isdigit),
     ] {
@@ -582,6 +583,36 @@ fn str_zfill(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
         "{sign}{}{rest}",
         "0".repeat(width - n)
     )))
+}
+
+fn str_expandtabs(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let s = this_str(vm, args, "expandtabs")?.clone();
+    let size = match args.get(1) {
+        Some(v) => vm.index_of(v)?.max(0) as usize,
+        None => 8,
+    };
+    let mut out = String::new();
+    let mut col = 0;
+    for c in s.as_str().chars() {
+        match c {
+            '\t' => {
+                if size > 0 {
+                    let n = size - col % size;
+                    out.extend(std::iter::repeat_n(' ', n));
+                    col += n;
+                }
+            }
+            '\n' | '\r' => {
+                out.push(c);
+                col = 0;
+            }
+            _ => {
+                out.push(c);
+                col += 1;
+            }
+        }
+    }
+    Ok(Value::string(out))
 }
 
 fn str_splitlines(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
