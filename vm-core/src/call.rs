@@ -71,16 +71,12 @@ impl Vm {
         if !func.closure.is_empty() {
             frame.closure = func.closure.clone();
         }
-        let simple = kwnames.is_empty()
-            && args.len() == code.argcount
-            && code.kwonlyargcount == 0
-            && code.flags & (flags::VARARGS | flags::VARKEYWORDS) == 0;
-        if simple {
+        if kwnames.is_empty() && code.simple_args(args.len()) {
             frame.slots[..args.len()].clone_from_slice(args);
         } else {
             self.bind_args(func, &mut frame.slots, args, kwnames)?;
         }
-        if code.flags & (flags::GENERATOR | flags::COROUTINE | flags::ASYNC_GENERATOR) != 0 {
+        if code.is_generator() {
             return self.make_generator(frame);
         }
         let result = self.run_frame(&mut frame);

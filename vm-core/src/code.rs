@@ -298,6 +298,27 @@ impl Code {
         self.localsplusnames.len()
     }
 
+    /// Whether a call with `nargs` positional arguments (and no keywords) fills exactly the
+    /// positional parameters of a plain function (no *args, **kwargs, keyword-only
+    /// parameters; not a generator), so no binding step is needed.
+    #[inline]
+    pub fn simple_args(&self, nargs: usize) -> bool {
+        nargs == self.argcount
+            && self.kwonlyargcount == 0
+            && self.flags
+                & (flags::VARARGS
+                    | flags::VARKEYWORDS
+                    | flags::GENERATOR
+                    | flags::COROUTINE
+                    | flags::ASYNC_GENERATOR)
+                == 0
+    }
+
+    /// Whether calling the code creates a generator (or coroutine).
+    pub fn is_generator(&self) -> bool {
+        self.flags & (flags::GENERATOR | flags::COROUTINE | flags::ASYNC_GENERATOR) != 0
+    }
+
     /// The handler covering instruction `index`.
     pub fn handler_for(&self, index: usize) -> Option<&Handler> {
         let i = index as u32;

@@ -29,8 +29,6 @@ pub struct Frame {
     pub kwnames: Option<Rc<Vec<Value>>>,
     /// Set when an exception is re-raised: no new traceback entry for this frame.
     pub reraising: bool,
-    /// The instruction index a RERAISE restored for the traceback line.
-    pub lasti: Option<usize>,
 }
 
 impl Frame {
@@ -58,7 +56,6 @@ impl Frame {
             closure: Vec::new(),
             kwnames: None,
             reraising: false,
-            lasti: None,
         }
     }
 

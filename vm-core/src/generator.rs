@@ -76,14 +76,14 @@ impl Vm {
     /// [`crate::objects::PENDING_CLOSE`]); errors are ignored, as CPython only reports them.
     #[inline]
     pub fn close_dropped_generators(&mut self) {
-        if crate::objects::PENDING_CLOSE.with(|p| p.borrow().is_empty()) {
-            return;
+        if crate::objects::ANY_PENDING_CLOSE.get() {
+            self.close_dropped_slow();
         }
-        self.close_dropped_slow();
     }
 
     #[cold]
     fn close_dropped_slow(&mut self) {
+        crate::objects::ANY_PENDING_CLOSE.set(false);
         while let Some((frame, name, qualname)) =
             crate::objects::PENDING_CLOSE.with(|p| p.borrow_mut().pop())
         {

@@ -187,6 +187,9 @@ pub struct Generator {
 pub type DroppedGenerator = (Box<Frame>, Rc<PyStr>, Rc<PyStr>);
 
 thread_local! {
+    /// Set when [`PENDING_CLOSE`] may be non-empty: a one-load check for the eval loop.
+    pub static ANY_PENDING_CLOSE: StdCell<bool> = const { StdCell::new(false) };
+
     /// Frames of generators dropped while suspended inside a `try` (or `with`): the VM closes
     /// them (raising GeneratorExit at the suspension point, as CPython does on deallocation) at
     /// its next call or return.
@@ -199,6 +202,7 @@ impl Drop for Generator {
             let suspended_in_try =
                 self.started.get() && frame.code.handler_for(frame.pc.saturating_sub(1)).is_some();
             if suspended_in_try {
+                ANY_PENDING_CLOSE.set(true);
                 PENDING_CLOSE.with(|p| {
                     p.borrow_mut()
                         .push((frame, self.name.clone(), self.qualname.clone()))
