@@ -396,6 +396,28 @@ pub fn percent_format(vm: &mut Vm, template: &str, values: &Value) -> PyResult<V
                 a
             }
         };
+        if spec.is_empty() {
+            // The common conversions without flags need no format-spec round trip.
+            match (conv, &arg) {
+                ('d' | 'i' | 'u', Value::Int(i)) => {
+                    out.push_str(&i.to_string());
+                    continue;
+                }
+                ('s', Value::Str(s)) => {
+                    out.push_str(s.as_str());
+                    continue;
+                }
+                ('s', other) => {
+                    out.push_str(&vm.str_of(other)?);
+                    continue;
+                }
+                ('r', other) => {
+                    out.push_str(&vm.repr(other)?);
+                    continue;
+                }
+                _ => {}
+            }
+        }
         let (flags, rest): (String, String) = {
             let i = spec
                 .find(|c: char| c.is_ascii_digit() && c != '0' || c == '.')
