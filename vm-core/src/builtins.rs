@@ -616,14 +616,43 @@ fn bi_sum(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value>
         return Err(vm.type_error("sum() can't sum strings [use ''.join(seq) instead]"));
     }
     let it = vm.iter(&pos[0])?;
+    // Floats are added with Neumaier compensation, as CPython 3.12's sum() does.
+    let mut comp: Option<(f64, f64)> = None;
     while let Some(x) = vm.next(&it)? {
+        if let Some((f, c)) = &mut comp {
+            let xf = match &x {
+                Value::Float(v) => Some(*v),
+                Value::Int(i) => Some(*i as f64),
+                _ => None,
+            };
+            if let Some(xv) = xf {
+                let t = *f + xv;
+                if f.abs() >= xv.abs() {
+                    *c += (*f - t) + xv;
+                } else {
+                    *c += (xv - t) + *f;
+                }
+                *f = t;
+                continue;
+            }
+            let (f, c) = comp.take().unwrap_or_default();
+            acc = Value::Float(if c != 0.0 && c.is_finite() { f + c } else { f });
+        }
         acc = vm.binary_op(&acc, &x, 0)?;
+        if let Value::Float(f) = acc {
+            comp = Some((f, 0.0));
+        }
+    }
+    if let Some((f, c)) = comp {
+        acc = Value::Float(if c != 0.0 && c.is_finite() { f + c } else { f });
     }
     Ok(acc)
 }
 
 /// Sorts `items` stably by `key` with Python's `<`; `reverse` keeps equal items in their
-/// original order, as CPython does (reverse, stable sort, reverse).
+/// original order, as CPython does (reverse, stable sort, reverse). Every comparison asks
+/// whether a later item is less than an earlier one, as CPython's timsort does, so errors name
+/// the same operand types.
 pub fn sort_values(
     vm: &mut Vm,
     items: &mut Vec<Value>,
@@ -641,37 +670,56 @@ pub fn sort_values(
             .map(|v| vm.call(key, std::slice::from_ref(v), &[]))
             .collect::<PyResult<_>>()?
     };
-    let mut idx: Vec<usize> = (0..items.len()).collect();
-    let mut error = None;
-    idx.sort_by(|&a, &b| {
-        if error.is_some() {
-            return std::cmp::Ordering::Equal;
-        }
-        let (x, y) = (&keys[a], &keys[b]);
-        let r = match vm.lt(y, x) {
-            Ok(true) => Ok(std::cmp::Ordering::Greater),
-            Ok(false) => vm.lt(x, y).map(|lt| {
-                if lt {
-                    std::cmp::Ordering::Less
-                } else {
-                    std::cmp::Ordering::Equal
-                }
-            }),
-            Err(e) => Err(e),
-        };
-        r.unwrap_or_else(|e| {
-            error = Some(e);
-            std::cmp::Ordering::Equal
-        })
-    });
-    if let Some(e) = error {
-        return Err(e);
-    }
-    let mut sorted: Vec<Value> = idx.into_iter().map(|i| items[i].clone()).collect();
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    merge_sort(vm, &keys, &mut order)?;
+    let mut sorted: Vec<Value> = order.into_iter().map(|i| items[i].clone()).collect();
     if reverse {
         sorted.reverse();
     }
     *items = sorted;
+    Ok(())
+}
+
+/// Stable merge sort of `order` (indices into `keys`), binary insertion for short runs.
+fn merge_sort(vm: &mut Vm, keys: &[Value], order: &mut [usize]) -> PyResult<()> {
+    const RUN: usize = 32;
+    if order.len() <= RUN {
+        for i in 1..order.len() {
+            let pivot = order[i];
+            let (mut lo, mut hi) = (0, i);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if vm.lt(&keys[pivot], &keys[order[mid]])? {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            order.copy_within(lo..i, lo + 1);
+            order[lo] = pivot;
+        }
+        return Ok(());
+    }
+    let mid = order.len() / 2;
+    merge_sort(vm, keys, &mut order[..mid])?;
+    merge_sort(vm, keys, &mut order[mid..])?;
+    let left = order[..mid].to_vec();
+    let (mut i, mut j, mut k) = (0, mid, 0);
+    while i < left.len() && j < order.len() {
+        if vm.lt(&keys[order[j]], &keys[left[i]])? {
+            order[k] = order[j];
+            j += 1;
+        } else {
+            order[k] = left[i];
+            i += 1;
+        }
+        k += 1;
+    }
+    while i < left.len() {
+        order[k] = left[i];
+        i += 1;
+        k += 1;
+    }
     Ok(())
 }
 
