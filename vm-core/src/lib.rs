@@ -1,37 +1,64 @@
 //! A virtual machine for CPython 3.12 bytecode (issue 5): it runs the code objects that
-//! pyc-loader reads and behaves as CPython 3.12 does.
+//! pyc-loader reads and behaves as CPython 3.12 does. `pyc run` ([`run::run_pyc`]) is the entry.
 //!
 //! # Design (the decisions, and why)
 //!
 //! - **Values** ([`value::Value`]) are a 16-byte enum: `None`, bools, i64 ints and floats are
 //!   unboxed; every heap object is an `Rc` to its own Rust type. Dispatch on a value's kind is a
-//!   `match` on the tag, so `int + int` or `list[i]` never look up a special method: the tag is
-//!   the "type slot" for built-in types. Classes defined in Python go through their special
-//!   methods (looked up along the MRO with interned names).
+//!   `match` on the tag, so `int + int`, `list[i]` or `len(str)` never look up a special method:
+//!   the tag plays the role of CPython's type slots for built-in types. Ints overflow from the
+//!   i64 fast path into num-bigint ([`int`]); `BigInt` never holds a value that fits in i64.
 //! - **Memory** is reference counting (`Rc`), so objects are freed when their last reference
-//!   goes, as in CPython, and `RefCell` guards mutation (single-threaded VM). Reference cycles
-//!   are not collected (CPython's cycle collector has no counterpart yet); types keep their MRO
-//!   without themselves to avoid the most common cycle.
+//!   goes, as in CPython, and `RefCell` guards mutation (the VM is single-threaded). Reference
+//!   cycles are not collected: CPython's cycle collector has no counterpart yet, and the VM
+//!   avoids creating cycles of its own (a type's MRO excludes the type itself; frames do not
+//!   point back to their callers). A cycle created by a program leaks until exit.
 //! - **Strings** ([`pystr::PyStr`]) cache their hash (CPython's SipHash-1-3 with
-//!   PYTHONHASHSEED=0, so set order matches a CPython run with that seed); every name in a code
-//!   object is interned once at load, so global and attribute lookups compare pointers and
-//!   never rehash.
-//! - **dict** is CPython's compact layout (entries in insertion order + open-addressing index);
-//!   **set** reproduces CPython's table and probe sequence, so iteration orders match.
+//!   PYTHONHASHSEED=0, so set iteration order matches a CPython run with that seed); every name
+//!   in a code object is interned once when the code is decoded, so global and attribute
+//!   lookups compare pointers and never rehash.
+//! - **dict** is CPython's compact layout (entries in insertion order plus an open-addressing
+//!   index, same probe sequence); **set** reproduces CPython's table, probing and resizing, so
+//!   iteration orders match CPython's. Keys whose class defines `__eq__` are compared through
+//!   Python code; built-in keys never are.
+//! - **Attribute lookup**: each type caches MRO lookups by interned-name address; any change to
+//!   a class namespace bumps a global epoch that invalidates every cache (class namespaces
+//!   rarely change after creation). Method calls (`LOAD_ATTR` with the method flag + `CALL`) do
+//!   not allocate bound-method objects.
 //! - **Code** is decoded once ([`code::Code::decode`]): CACHE entries dropped, EXTENDED_ARG
-//!   folded, jump targets and exception-table ranges resolved to instruction indices, constants
-//!   converted. Instructions are 8 bytes; an unimplemented opcode decodes to `Unsupported` and
-//!   raises a SystemError naming the opcode, offset and code object if it is reached.
-//! - **Frames** ([`frame::Frame`]) hold one flat `Vec<Value>`: fast locals, cells, free
-//!   variables, then the value stack (NULL is `Value::Null`, as in CPython).
-//! - **Calls**: Python→Python calls recurse on the Rust stack (one `eval` per frame), which
-//!   keeps generators simple (a suspended generator is just its boxed frame). Unbounded
-//!   recursion is impossible: every frame entry checks `sys.getrecursionlimit()` *and* the
-//!   remaining native stack, and the VM runs on a worker thread with a large stack
-//!   ([`run::run_pyc`]), so deep recursion raises RecursionError and never overflows.
+//!   folded, jump targets and exception-table ranges resolved to instruction indices, constant,
+//!   name and slot indices validated, constants converted. Instructions are 8 bytes. An opcode
+//!   the VM does not implement decodes to `Op::Unsupported` and raises a SystemError naming the
+//!   opcode, offset and code object if it is reached (never a panic).
+//! - **Frames** ([`frame::Frame`]) hold one flat `Vec<Value>`: fast locals, cells and free
+//!   variables, then the value stack (CPython's NULL is `Value::Null`). Slot vectors of finished
+//!   frames are pooled and reused.
+//! - **Calls**: a Python→Python call recurses on the Rust stack (one `eval` per frame), which
+//!   keeps generators simple (a suspended generator is its boxed frame, resumed by a nested
+//!   `eval`). Recursion is still bounded: every frame entry checks `sys.getrecursionlimit()`
+//!   *and* the remaining native stack, and the VM runs on a worker thread with a 1 GiB stack, so
+//!   deep recursion raises RecursionError and never overflows the native stack, whatever the
+//!   recursion limit. (A frame stack inside the eval loop is the planned next step for speed.)
 //! - **Exceptions** are instances of BaseException subclasses carrying args, `__cause__`,
-//!   `__context__` and traceback entries; unwinding uses the 3.12 exception table exactly
-//!   (PUSH_EXC_INFO / POP_EXCEPT keep the handled exception in [`vm::Vm::exc_info`]).
+//!   `__context__` (set where the exception is first raised) and traceback entries (code,
+//!   instruction). Unwinding uses the 3.12 exception table exactly; PUSH_EXC_INFO / POP_EXCEPT
+//!   keep the handled exception in [`vm::Vm::exc_info`]. Uncaught exceptions print CPython's
+//!   traceback ([`traceback`]): chains, source lines, caret lines with binary-operator and
+//!   subscript anchors, collapsed repeated lines.
+//! - **Generators** dropped while suspended inside a `try`/`with` are closed (GeneratorExit at
+//!   the suspension point) at the VM's next call or return, as CPython's finalizer does.
+//!
+//! # Status
+//!
+//! Implemented: the opcodes ordinary programs use (everything CPython 3.12's compiler emits
+//! except pattern matching, async, exception groups, type parameters and annotations scopes);
+//! int/float/str/bytes/tuple/list/dict/set/frozenset/range/slice, functions, closures, classes
+//! with C3 MRO, `super()`, properties, class/static methods, descriptors with `__set_name__`,
+//! `__init_subclass__` with class keywords, the special-method protocol, generators with
+//! send/throw/close and `yield from`, builtins, `sys`, `math`, `time` clocks and `itertools`.
+//! Not yet: metaclasses, subclassing built-in types other than object and exceptions,
+//! `__slots__` semantics, complex, bytearray, coroutines, `match`, `globals()`/`locals()`,
+//! `import` of Python modules, `exec`/`eval`/`compile`, `open`.
 
 pub mod builtins;
 pub mod call;
