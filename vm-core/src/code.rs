@@ -77,6 +77,8 @@ ops! {
     LoadFromDictOrDeref = "LOAD_FROM_DICT_OR_DEREF", PushExcInfo = "PUSH_EXC_INFO",
     CheckExcMatch = "CHECK_EXC_MATCH", WithExceptStart = "WITH_EXCEPT_START",
     BeforeWith = "BEFORE_WITH", CleanupThrow = "CLEANUP_THROW", FormatValue = "FORMAT_VALUE",
+    GetLen = "GET_LEN", MatchMapping = "MATCH_MAPPING", MatchSequence = "MATCH_SEQUENCE",
+    MatchKeys = "MATCH_KEYS", MatchClass = "MATCH_CLASS",
 }
 
 /// One decoded instruction: 8 bytes.

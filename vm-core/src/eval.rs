@@ -1069,6 +1069,35 @@ impl Vm {
                     })?;
                     frame.push(v);
                 }
+                Op::GetLen => {
+                    let top = frame.peek(1).clone();
+                    let n = self.len(&top)?;
+                    frame.push(Value::Int(n as i64));
+                }
+                Op::MatchMapping => {
+                    let r = matches!(frame.peek(1), Value::Dict(_));
+                    frame.push(Value::Bool(r));
+                }
+                Op::MatchSequence => {
+                    let r = matches!(
+                        frame.peek(1),
+                        Value::List(_) | Value::Tuple(_) | Value::Range(_)
+                    );
+                    frame.push(Value::Bool(r));
+                }
+                Op::MatchKeys => {
+                    let keys = frame.peek(1).clone();
+                    let subject = frame.peek(2).clone();
+                    let r = self.match_keys(&subject, &keys)?;
+                    frame.push(r);
+                }
+                Op::MatchClass => {
+                    let names = frame.pop();
+                    let cls = frame.pop();
+                    let subject = frame.pop();
+                    let r = self.match_class(&subject, &cls, arg, &names)?;
+                    frame.push(r);
+                }
                 Op::Unsupported => {
                     let name = pyc_loader::Target::V3_12
                         .opcodes()
@@ -1114,6 +1143,119 @@ impl Vm {
             });
         }
         Ok(v)
+    }
+
+    /// MATCH_KEYS: the values of `keys` in mapping `subject`, or None if one is missing.
+    fn match_keys(&mut self, subject: &Value, keys: &Value) -> PyResult<Value> {
+        let Value::Tuple(keys) = keys else {
+            return Err(self.err("SystemError", "MATCH_KEYS without a key tuple"));
+        };
+        let Value::Dict(d) = subject else {
+            return Ok(Value::None);
+        };
+        let mut values = Vec::with_capacity(keys.len());
+        for k in keys.iter() {
+            match self.dict_get(d, k)? {
+                Some(v) => values.push(v),
+                None => return Ok(Value::None),
+            }
+        }
+        Ok(Value::tuple(values))
+    }
+
+    /// MATCH_CLASS: the attributes a class pattern extracts from `subject` (positional ones via
+    /// `__match_args__`, then the keyword ones), or None when it does not match.
+    fn match_class(
+        &mut self,
+        subject: &Value,
+        cls: &Value,
+        npos: usize,
+        names: &Value,
+    ) -> PyResult<Value> {
+        let Value::Type(t) = cls else {
+            return Err(self.type_error("called match pattern must be a class"));
+        };
+        if !self.isinstance(subject, t) {
+            return Ok(Value::None);
+        }
+        let mut out = Vec::new();
+        let mut seen: Vec<Rc<PyStr>> = Vec::new();
+        if npos > 0 {
+            let self_matching = t.builtin
+                && [
+                    &self.t.bool_,
+                    &self.t.bytes,
+                    &self.t.dict,
+                    &self.t.float,
+                    &self.t.frozenset,
+                    &self.t.int,
+                    &self.t.list,
+                    &self.t.set,
+                    &self.t.str_,
+                    &self.t.tuple,
+                ]
+                .iter()
+                .any(|b| Rc::ptr_eq(b, t));
+            let match_args = t.lookup(&crate::pystr::intern("__match_args__"));
+            match match_args {
+                Some(Value::Tuple(args)) => {
+                    if npos > args.len() {
+                        return Err(self.type_error(format!(
+                            "{}() accepts {} positional sub-pattern{} ({npos} given)",
+                            t.name.as_str(),
+                            args.len(),
+                            if args.len() == 1 { "" } else { "s" }
+                        )));
+                    }
+                    for a in args.iter().take(npos) {
+                        let Value::Str(name) = a else {
+                            return Err(self.type_error("__match_args__ elements must be strings"));
+                        };
+                        let name = crate::pystr::intern(name.as_str());
+                        match self.get_attr(subject, &name) {
+                            Ok(v) => out.push(v),
+                            Err(e) if self.err_is(&e, "AttributeError") => return Ok(Value::None),
+                            Err(e) => return Err(e),
+                        }
+                        seen.push(name);
+                    }
+                }
+                Some(_) => {
+                    return Err(self.type_error(format!(
+                        "{}.__match_args__ must be a tuple",
+                        t.name.as_str()
+                    )))
+                }
+                None if self_matching && npos == 1 => out.push(subject.clone()),
+                None => {
+                    return Err(self.type_error(format!(
+                        "{}() accepts {} positional sub-pattern{} ({npos} given)",
+                        t.name.as_str(),
+                        usize::from(self_matching),
+                        if self_matching { "" } else { "s" }
+                    )))
+                }
+            }
+        }
+        if let Value::Tuple(names) = names {
+            for n in names.iter() {
+                let Value::Str(name) = n else { continue };
+                if seen.iter().any(|s| s.as_str() == name.as_str()) {
+                    return Err(self.type_error(format!(
+                        "{}() got multiple sub-patterns for attribute '{}'",
+                        t.name.as_str(),
+                        name.as_str()
+                    )));
+                }
+                let name = crate::pystr::intern(name.as_str());
+                match self.get_attr(subject, &name) {
+                    Ok(v) => out.push(v),
+                    Err(e) if self.err_is(&e, "AttributeError") => return Ok(Value::None),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(Value::tuple(out))
     }
 
     /// The exception instance `raise v` raises (classes are instantiated).

@@ -57,6 +57,12 @@ pub fn install(vm: &mut Vm) {
         ("swapcase", str_swapcase),
         ("isidentifier", str_isidentifier),
         ("expandtabs", str_expandtabs),
+        ("removeprefix", str_removeprefix),
+        ("removesuffix", str_removesuffix),
+        ("casefold", str_casefold),
+        ("rpartition", str_rpartition),
+        ("rindex", str_rindex),
+        ("istitle", str_istitle),
         ("isdecimal", str_isdigit),
         ("isnumeric", str_isdigit),
     ] {
@@ -300,6 +306,14 @@ fn str_upper(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
 
 fn str_lower(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     str_map(vm, args, str::to_lowercase)
+}
+
+fn str_casefold(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    // Lowercasing plus the common full case foldings (the rest of Unicode's CaseFolding.txt
+    // folds to the lowercase form).
+    str_map(vm, args, |s| {
+        s.to_lowercase().replace('ß', "ss").replace('ς', "σ")
+    })
 }
 
 fn str_swapcase(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
@@ -583,6 +597,67 @@ fn str_zfill(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
         "{sign}{}{rest}",
         "0".repeat(width - n)
     )))
+}
+
+fn str_removeprefix(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let s = this_str(vm, args, "removeprefix")?.clone();
+    nargs(vm, "removeprefix", &args[1..], 1, 1)?;
+    let p = str_arg(vm, &args[1], "removeprefix() argument")?;
+    Ok(Value::str(s.as_str().strip_prefix(p).unwrap_or(s.as_str())))
+}
+
+fn str_removesuffix(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let s = this_str(vm, args, "removesuffix")?.clone();
+    nargs(vm, "removesuffix", &args[1..], 1, 1)?;
+    let p = str_arg(vm, &args[1], "removesuffix() argument")?;
+    Ok(Value::str(s.as_str().strip_suffix(p).unwrap_or(s.as_str())))
+}
+
+fn str_rpartition(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let s = this_str(vm, args, "rpartition")?.clone();
+    nargs(vm, "rpartition", &args[1..], 1, 1)?;
+    let sep = str_arg(vm, &args[1], "must be")?;
+    let text = s.as_str();
+    Ok(match text.rfind(sep) {
+        Some(i) => Value::tuple(vec![
+            Value::str(&text[..i]),
+            Value::str(sep),
+            Value::str(&text[i + sep.len()..]),
+        ]),
+        None => Value::tuple(vec![Value::str(""), Value::str(""), Value::str(text)]),
+    })
+}
+
+fn str_rindex(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    match find_impl(vm, args, true)? {
+        Some(i) => Ok(Value::Int(i)),
+        None => Err(vm.value_error("substring not found")),
+    }
+}
+
+fn str_istitle(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    str_pred(vm, args, |s| {
+        let mut prev_cased = false;
+        let mut any = false;
+        for c in s.chars() {
+            if c.is_uppercase() {
+                if prev_cased {
+                    return false;
+                }
+                prev_cased = true;
+                any = true;
+            } else if c.is_lowercase() {
+                if !prev_cased {
+                    return false;
+                }
+                prev_cased = true;
+                any = true;
+            } else {
+                prev_cased = false;
+            }
+        }
+        any
+    })
 }
 
 fn str_expandtabs(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
