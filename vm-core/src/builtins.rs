@@ -21,6 +21,7 @@ pub fn builtin(name: &'static str, func: NativeFn) -> Value {
         name,
         func,
         bound: None,
+        needs_frame: false,
     }))
 }
 
@@ -264,11 +265,27 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         ("pow", bi_pow),
         ("round", bi_round),
         ("__build_class__", bi_build_class),
-        ("vars", bi_vars),
         ("input", bi_input),
     ];
     for (name, f) in fns {
         set(name, builtin(name, *f));
+    }
+    let frame_fns: &[(&'static str, NativeFn)] = &[
+        ("globals", bi_globals),
+        ("locals", bi_locals),
+        ("vars", bi_vars),
+        ("dir", bi_dir),
+    ];
+    for (name, func) in frame_fns {
+        set(
+            name,
+            Value::Builtin(Rc::new(BuiltinFunction {
+                name,
+                func: *func,
+                bound: None,
+                needs_frame: true,
+            })),
+        );
     }
     crate::methods::install(vm);
     vm.t.dict.dict.set_str(
@@ -1040,8 +1057,57 @@ fn bi_round(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Valu
     }
 }
 
+fn caller_ns(vm: &mut Vm) -> PyResult<(Rc<DictObj>, Rc<DictObj>)> {
+    vm.caller_ns
+        .take()
+        .ok_or_else(|| vm.err("SystemError", "no calling frame"))
+}
+
+fn bi_globals(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "globals", args, 0, 0)?;
+    Ok(Value::Dict(caller_ns(vm)?.0))
+}
+
+fn bi_locals(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "locals", args, 0, 0)?;
+    Ok(Value::Dict(caller_ns(vm)?.1))
+}
+
+fn bi_dir(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "dir", args, 0, 1)?;
+    let ns = caller_ns(vm);
+    let names: Vec<Value> = match args.first() {
+        None => ns?.1.map.borrow().iter().map(|(k, _)| k.clone()).collect(),
+        Some(Value::Module(m)) => m.dict.map.borrow().iter().map(|(k, _)| k.clone()).collect(),
+        Some(v) => {
+            let mut names: Vec<Value> = Vec::new();
+            let t = match v {
+                Value::Type(t) => t.clone(),
+                Value::Instance(i) => {
+                    names.extend(i.dict.map.borrow().iter().map(|(k, _)| k.clone()));
+                    i.class.clone()
+                }
+                other => vm.type_of(other),
+            };
+            names.extend(t.dict.map.borrow().iter().map(|(k, _)| k.clone()));
+            for b in &t.mro {
+                names.extend(b.dict.map.borrow().iter().map(|(k, _)| k.clone()));
+            }
+            names
+        }
+    };
+    let mut names = names;
+    sort_values(vm, &mut names, &Value::None, false)?;
+    names.dedup_by(|a, b| a.is(b) || crate::dict::key_eq(a, b));
+    Ok(Value::list(names))
+}
+
 fn bi_vars(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
-    nargs(vm, "vars", args, 1, 1)?;
+    nargs(vm, "vars", args, 0, 1)?;
+    if args.is_empty() {
+        return Ok(Value::Dict(caller_ns(vm)?.1));
+    }
+    vm.caller_ns = None;
     let n = vm.n.dict.clone();
     vm.get_attr(&args[0], &n)
         .map_err(|_| vm.type_error("vars() argument must have __dict__ attribute"))
@@ -1807,6 +1873,7 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
                     name: "setter",
                     func: f,
                     bound: Some(v.clone()),
+                    needs_frame: false,
                 }))
             }
             (Wrapper::StaticMethod(f) | Wrapper::ClassMethod(f), "__func__") => f.clone(),
@@ -1818,6 +1885,7 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
                 name: f.0,
                 func: f.1,
                 bound: Some(v.clone()),
+                needs_frame: false,
             })),
             None => return Ok(None),
         },

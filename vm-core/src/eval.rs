@@ -25,6 +25,29 @@ pub enum Exit {
     NewGenerator,
 }
 
+/// A frame's (globals, locals): the locals mapping of a module or class body, or a snapshot of
+/// a function's bound fast locals, cells and free variables (as CPython 3.12's `locals()`).
+fn frame_namespaces(frame: &Frame) -> (Rc<crate::dict::DictObj>, Rc<crate::dict::DictObj>) {
+    let locals = match &frame.locals {
+        Some(l) => l.clone(),
+        None => {
+            let d = crate::ops::new_dict();
+            let n = frame.code.nlocalsplus();
+            for (i, name) in frame.code.localsplusnames.iter().enumerate().take(n) {
+                let v = match &frame.slots[i] {
+                    Value::Cell(c) => c.value.borrow().clone(),
+                    other => other.clone(),
+                };
+                if !matches!(v, Value::Null) {
+                    d.set_str(name, v);
+                }
+            }
+            d
+        }
+    };
+    (frame.globals.clone(), locals)
+}
+
 impl Vm {
     /// Runs `frame` until it returns, yields or raises; `throw` raises an exception at the
     /// current instruction first (generator `throw`).
@@ -696,7 +719,14 @@ impl Vm {
                         Value::Function(f) => {
                             self.call_function(f, &frame.slots[start..], &kwnames)
                         }
-                        other => self.call(other, &frame.slots[start..], &kwnames),
+                        other => {
+                            if let Value::Builtin(b) = other {
+                                if b.needs_frame {
+                                    self.caller_ns = Some(frame_namespaces(frame));
+                                }
+                            }
+                            self.call(other, &frame.slots[start..], &kwnames)
+                        }
                     };
                     frame.slots.truncate(base);
                     frame.push(r?);
@@ -718,6 +748,11 @@ impl Vm {
                                 names.push(k.clone());
                                 args.push(v.clone());
                             }
+                        }
+                    }
+                    if let Value::Builtin(b) = &func {
+                        if b.needs_frame {
+                            self.caller_ns = Some(frame_namespaces(frame));
                         }
                     }
                     let r = self.call(&func, &args, &names)?;

@@ -51,13 +51,13 @@
 //! # Status
 //!
 //! Implemented: the opcodes ordinary programs use (everything CPython 3.12's compiler emits
-//! except pattern matching, async, exception groups, type parameters and annotations scopes);
+//! except async, exception groups and type parameters), pattern matching included;
 //! int/float/str/bytes/tuple/list/dict/set/frozenset/range/slice, functions, closures, classes
 //! with C3 MRO, `super()`, properties, class/static methods, descriptors with `__set_name__`,
 //! `__init_subclass__` with class keywords, the special-method protocol, generators with
 //! send/throw/close and `yield from`, builtins, `sys`, `math`, `time` clocks and `itertools`.
 //! Not yet: metaclasses, subclassing built-in types other than object and exceptions,
-//! `__slots__` semantics, complex, bytearray, coroutines, `match`, `globals()`/`locals()`,
+//! `__slots__` semantics, complex, bytearray, coroutines,
 //! `import` of Python modules, `exec`/`eval`/`compile`, `open`.
 
 pub mod builtins;

@@ -129,6 +129,9 @@ pub struct BuiltinFunction {
     pub func: NativeFn,
     /// The receiver of a bound built-in method.
     pub bound: Option<Value>,
+    /// Whether it reads its caller's namespaces (`globals()`, `locals()`, `vars()`, `dir()`):
+    /// the eval loop then records them in [`crate::vm::Vm::caller_ns`] before the call.
+    pub needs_frame: bool,
 }
 
 /// A method bound to its receiver.

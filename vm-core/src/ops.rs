@@ -2026,6 +2026,7 @@ impl Vm {
                     name: b.name,
                     func: b.func,
                     bound: Some(obj.clone()),
+                    needs_frame: false,
                 }))
             }
             Value::Wrapper(w) => match &**w {

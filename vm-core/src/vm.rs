@@ -67,6 +67,9 @@ pub struct Vm {
     pub recursion_limit: usize,
     /// Ids of containers whose repr is being computed (for `[...]`).
     pub repr_stack: Vec<usize>,
+    /// The calling frame's (globals, locals), recorded by the eval loop for built-ins that
+    /// need them (`globals()`, `locals()`, `vars()`, `dir()`).
+    pub caller_ns: Option<(Rc<DictObj>, Rc<DictObj>)>,
     /// Slot vectors of finished frames, reused by new frames.
     pub slot_pool: Vec<Vec<Value>>,
     /// Buffered stdout.
@@ -97,6 +100,7 @@ impl Vm {
             recursion_limit: 1000,
             repr_stack: Vec::new(),
             slot_pool: Vec::new(),
+            caller_ns: None,
             out: Vec::with_capacity(1 << 16),
             stack_floor: here.saturating_sub(stack_size.saturating_sub(STACK_MARGIN)),
         };
