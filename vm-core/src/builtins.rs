@@ -1173,12 +1173,41 @@ pub fn make_class(
     if bases.is_empty() {
         bases.push(vm.t.object.clone());
     }
+    let subclassable = [
+        &vm.t.object,
+        &vm.t.int,
+        &vm.t.float,
+        &vm.t.str_,
+        &vm.t.bytes,
+        &vm.t.tuple,
+        &vm.t.list,
+        &vm.t.dict,
+        &vm.t.set,
+        &vm.t.frozenset,
+    ];
+    let mut layout: Option<Rc<Type>> = None;
     for b in &bases {
-        if b.builtin && !b.is_exception && !Rc::ptr_eq(b, &vm.t.object) {
-            return Err(vm.type_error(format!(
-                "subclassing the built-in type '{}' is not supported yet",
-                b.name.as_str()
-            )));
+        let base = if b.builtin {
+            Some(b.clone())
+        } else {
+            b.builtin_base()
+        };
+        if let Some(base) = base {
+            if b.builtin && !b.is_exception && !subclassable.iter().any(|s| Rc::ptr_eq(s, &base)) {
+                return Err(vm.type_error(format!(
+                    "subclassing the built-in type '{}' is not supported yet",
+                    b.name.as_str()
+                )));
+            }
+            if Rc::ptr_eq(&base, &vm.t.object) || base.is_exception {
+                continue;
+            }
+            match &layout {
+                Some(l) if !Rc::ptr_eq(l, &base) => {
+                    return Err(vm.type_error("multiple bases have instance lay-out conflict"));
+                }
+                _ => layout = Some(base),
+            }
         }
     }
     let mro = c3_mro(&bases).ok_or_else(|| {
@@ -1254,8 +1283,8 @@ pub fn make_class(
 
 fn object_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     match args.first() {
-        Some(Value::Type(t)) => Ok(vm.new_instance(t, &args[1..])),
-        None => Ok(vm.new_instance(&vm.t.object.clone(), &[])),
+        Some(Value::Type(t)) => vm.new_instance(t, &args[1..]),
+        None => vm.new_instance(&vm.t.object.clone(), &[]),
         _ => Err(vm.type_error("object.__new__(X): X is not a type object")),
     }
 }
@@ -1341,6 +1370,9 @@ fn int_new(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value
         (Some(v), None) if as_int(v).is_some() => vm.pos(v),
         (Some(Value::Bytes(b)), None) => parse_int(vm, &String::from_utf8_lossy(b), 10),
         (Some(v), None) => {
+            if let Some(p) = vm.payload_for(v, &["__int__", "__index__"]) {
+                return int_new(vm, &[p], &[]);
+            }
             for n in ["__int__", "__index__", "__trunc__"] {
                 if let Some(r) = vm.call_special(v, &intern(n), &[])? {
                     return Ok(r);
@@ -1389,6 +1421,9 @@ pub fn parse_float(vm: &Vm, text: &str) -> PyResult<f64> {
 
 fn float_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "float", args, 0, 1)?;
+    if let Some(p) = args.first().and_then(|v| vm.payload_for(v, &["__float__"])) {
+        return float_new(vm, &[p], &[]);
+    }
     match args.first() {
         None => Ok(Value::Float(0.0)),
         Some(Value::Float(f)) => Ok(Value::Float(*f)),

@@ -276,7 +276,7 @@ impl Vm {
                 }
                 obj
             }
-            None => self.new_instance(t, &args[..args.len() - kwnames.len()]),
+            None => self.new_instance(t, &args[..args.len() - kwnames.len()])?,
         };
         let n_init = self.n.init.clone();
         match t.lookup(&n_init) {
@@ -286,7 +286,16 @@ impl Vm {
                 full.extend_from_slice(args);
                 let r = match &init {
                     Value::Function(f) => self.call_function(f, &full, kwnames)?,
-                    other => self.call(other, &full, kwnames)?,
+                    other => {
+                        if let Value::Instance(i) = &obj {
+                            if !matches!(i.payload, Value::Null)
+                                && matches!(other, Value::Builtin(_))
+                            {
+                                full[0] = i.payload.clone();
+                            }
+                        }
+                        self.call(other, &full, kwnames)?
+                    }
                 };
                 if !matches!(r, Value::None) {
                     return Err(self.type_error(format!(
@@ -296,7 +305,11 @@ impl Vm {
                 }
             }
             None => {
-                if !args.is_empty() && user_new.is_none() && !t.is_exception {
+                if !args.is_empty()
+                    && user_new.is_none()
+                    && !t.is_exception
+                    && t.builtin_base().is_none()
+                {
                     return Err(
                         self.type_error(format!("{}() takes no arguments", t.name.as_str()))
                     );
@@ -306,15 +319,36 @@ impl Vm {
         Ok(obj)
     }
 
-    /// `object.__new__(t)` (exception classes keep the call's arguments as `args`).
-    pub fn new_instance(&mut self, t: &Rc<Type>, args: &[Value]) -> Value {
+    /// `object.__new__(t)`: exception classes keep the call's arguments as `args`; subclasses
+    /// of immutable built-in types build their value from the arguments, those of list, dict
+    /// and set start empty (their `__init__` fills them).
+    pub fn new_instance(&mut self, t: &Rc<Type>, args: &[Value]) -> PyResult<Value> {
         if t.is_exception {
-            return Value::Instance(self.new_exception(t.clone(), args.to_vec()));
+            return Ok(Value::Instance(
+                self.new_exception(t.clone(), args.to_vec()),
+            ));
         }
-        Value::Instance(Rc::new(Instance {
+        let payload = match t.builtin_base() {
+            Some(base) => {
+                let new = base
+                    .new
+                    .ok_or_else(|| self.type_error("built-in base without a constructor"))?;
+                let mutable = [&self.t.list, &self.t.dict, &self.t.set]
+                    .iter()
+                    .any(|m| Rc::ptr_eq(m, &base));
+                if mutable {
+                    new(self, &[], &[])?
+                } else {
+                    new(self, args, &[])?
+                }
+            }
+            None => Value::Null,
+        };
+        Ok(Value::Instance(Rc::new(Instance {
             class: t.clone(),
             dict: crate::dict::DictObj::new(DictMap::new()),
             exc: None,
-        }))
+            payload,
+        })))
     }
 }

@@ -48,6 +48,8 @@ pub fn key_eq(a: &Value, b: &Value) -> bool {
             let (x, y) = (x.map.borrow(), y.map.borrow());
             x.len() == y.len() && x.iter().all(|(h, k)| y.contains(k, h))
         }
+        (Instance(x), _) if !matches!(x.payload, Null) => a.is(b) || key_eq(&x.payload, b),
+        (_, Instance(y)) if !matches!(y.payload, Null) => a.is(b) || key_eq(a, &y.payload),
         _ => a.is(b),
     }
 }

@@ -220,6 +220,9 @@ fn float_general(x: f64, prec: usize, alt: bool, add_dot_0: bool) -> String {
 
 /// `format(v, spec)`.
 pub fn format_value(vm: &mut Vm, v: &Value, spec: &str) -> PyResult<String> {
+    if let Some(p) = vm.payload_for(v, &["__format__", "__str__", "__repr__"]) {
+        return format_value(vm, &p, spec);
+    }
     if let Value::Instance(_) = v {
         let n = vm.n.format.clone();
         if let Some(r) = vm.call_special(v, &n, &[Value::str(spec)])? {

@@ -80,6 +80,7 @@ pub fn install(vm: &mut Vm) {
         ("reverse", list_reverse),
         ("copy", list_copy),
         ("clear", list_clear),
+        ("__init__", list_init),
     ] {
         add(&t.list, name, f);
     }
@@ -96,6 +97,7 @@ pub fn install(vm: &mut Vm) {
         ("copy", dict_copy),
         ("clear", dict_clear),
         ("popitem", dict_popitem),
+        ("__init__", dict_init),
     ] {
         add(&t.dict, name, f);
     }
@@ -106,6 +108,7 @@ pub fn install(vm: &mut Vm) {
         ("pop", set_pop),
         ("update", set_update),
         ("clear", set_clear),
+        ("__init__", set_init),
     ] {
         add(&t.set, name, f);
     }
@@ -836,6 +839,28 @@ fn list_sort(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
     let r = sort_values(vm, &mut items, &key, reverse);
     *l.items.borrow_mut() = items;
     r.map(|()| Value::None)
+}
+
+fn list_init(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    nargs(vm, "list", &args[1..], 0, 1)?;
+    let l = this_list(vm, args)?.clone();
+    let items = match args.get(1) {
+        Some(v) => vm.to_vec(v)?,
+        None => Vec::new(),
+    };
+    *l.items.borrow_mut() = items;
+    Ok(Value::None)
+}
+
+fn dict_init(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
+    dict_update_m(vm, args, kwnames)
+}
+
+fn set_init(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    nargs(vm, "set", &args[1..], 0, 1)?;
+    let s = this_set(vm, args)?.clone();
+    *s.map.borrow_mut() = Default::default();
+    set_update(vm, args, &[])
 }
 
 fn list_reverse(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {

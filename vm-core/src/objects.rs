@@ -169,6 +169,9 @@ pub struct Instance {
     pub dict: Rc<DictObj>,
     /// Exception state, for instances of BaseException subclasses.
     pub exc: Option<RefCell<ExcData>>,
+    /// The built-in value an instance of a subclass of a built-in type wraps (a list for
+    /// `class Stack(list)`); Null otherwise.
+    pub payload: Value,
 }
 
 /// A generator: its suspended frame.

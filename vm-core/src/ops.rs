@@ -330,8 +330,27 @@ impl Vm {
         }
     }
 
+    /// The wrapped built-in value of an instance of a built-in subclass, when the class does not
+    /// define any of `specials` itself (then the protocol applies to the wrapped value).
+    pub fn payload_for(&self, v: &Value, specials: &[&str]) -> Option<Value> {
+        let Value::Instance(i) = v else { return None };
+        if matches!(i.payload, Value::Null) {
+            return None;
+        }
+        let overridden = specials.iter().any(|s| {
+            matches!(
+                i.class.lookup(&crate::pystr::intern(s)),
+                Some(Value::Function(_))
+            )
+        });
+        (!overridden).then(|| i.payload.clone())
+    }
+
     /// `bool(v)`.
     pub fn truthy(&mut self, v: &Value) -> PyResult<bool> {
+        if let Some(p) = self.payload_for(v, &["__bool__", "__len__"]) {
+            return self.truthy(&p);
+        }
         Ok(match v {
             Value::Bool(b) => *b,
             Value::None | Value::Null => false,
@@ -368,6 +387,9 @@ impl Vm {
 
     /// `hash(v)`.
     pub fn hash(&mut self, v: &Value) -> PyResult<i64> {
+        if let Some(p) = self.payload_for(v, &["__hash__", "__eq__"]) {
+            return self.hash(&p);
+        }
         if let Some(h) = hash_builtin(v) {
             return Ok(h);
         }
@@ -540,6 +562,15 @@ impl Vm {
                 }
             }
         }
+        let pa = self.payload_for(a, &[]);
+        let pb = self.payload_for(b, &[]);
+        if pa.is_some() || pb.is_some() {
+            let (a2, b2) = (
+                pa.unwrap_or_else(|| a.clone()),
+                pb.unwrap_or_else(|| b.clone()),
+            );
+            return self.compare(&a2, &b2, op);
+        }
         match op {
             CmpOp::Eq => Ok(Value::Bool(a.is(b))),
             CmpOp::Ne => {
@@ -672,6 +703,15 @@ impl Vm {
                     return Ok(r);
                 }
             }
+        }
+        let pa = self.payload_for(a, &[]);
+        let pb = self.payload_for(b, &[]);
+        if pa.is_some() || pb.is_some() {
+            let (a2, b2) = (
+                pa.unwrap_or_else(|| a.clone()),
+                pb.unwrap_or_else(|| b.clone()),
+            );
+            return self.binary_op(&a2, &b2, nb);
         }
         let sym = if nb >= 13 {
             format!("{sym}=")
@@ -928,6 +968,9 @@ impl Vm {
 
     /// An int argument used as an index or count (`__index__`).
     pub fn index_of(&mut self, v: &Value) -> PyResult<i64> {
+        if let Some(p) = self.payload_for(v, &["__index__"]) {
+            return self.index_of(&p);
+        }
         match v {
             Value::Int(i) => Ok(*i),
             Value::Bool(b) => Ok(i64::from(*b)),
@@ -1122,6 +1165,10 @@ impl Vm {
                         ))),
                     };
                 }
+                if !matches!(inst.payload, Value::Null) {
+                    let p = inst.payload.clone();
+                    return self.repr(&p);
+                }
                 return self.base_repr(inst, v);
             }
             Value::Cell(_) => format!("<cell at {:#x}>", v.id()),
@@ -1166,6 +1213,9 @@ impl Vm {
                             self.type_name(&other)
                         ))),
                     };
+                }
+                if let Some(p) = self.payload_for(v, &["__repr__"]) {
+                    return self.str_of(&p);
                 }
                 self.base_str(inst, v)
             }
@@ -1226,6 +1276,9 @@ impl Vm {
 
     /// `len(v)`.
     pub fn len(&mut self, v: &Value) -> PyResult<usize> {
+        if let Some(p) = self.payload_for(v, &["__len__"]) {
+            return self.len(&p);
+        }
         Ok(match v {
             Value::Str(s) => s.char_len(),
             Value::Bytes(b) => b.len(),
@@ -1264,6 +1317,9 @@ impl Vm {
 
     /// `x in container`.
     pub fn contains(&mut self, container: &Value, x: &Value) -> PyResult<bool> {
+        if let Some(p) = self.payload_for(container, &["__contains__", "__iter__"]) {
+            return self.contains(&p, x);
+        }
         match container {
             Value::Str(s) => match x {
                 Value::Str(sub) => Ok(s.as_str().contains(sub.as_str())),
@@ -1351,6 +1407,9 @@ impl Vm {
 
     /// `iter(v)`.
     pub fn iter(&mut self, v: &Value) -> PyResult<Value> {
+        if let Some(p) = self.payload_for(v, &["__iter__"]) {
+            return self.iter(&p);
+        }
         let state = match v {
             Value::List(_) | Value::Tuple(_) => IterState::Seq {
                 seq: v.clone(),
@@ -1799,6 +1858,18 @@ impl Vm {
 
     /// `obj[key]`.
     pub fn get_item(&mut self, obj: &Value, key: &Value) -> PyResult<Value> {
+        if let Some(p) = self.payload_for(obj, &["__getitem__"]) {
+            if let Value::Dict(d) = &p {
+                if let Some(v) = self.dict_get(d, key)? {
+                    return Ok(v);
+                }
+                let missing = crate::pystr::intern("__missing__");
+                if let Some(r) = self.call_special(obj, &missing, std::slice::from_ref(key))? {
+                    return Ok(r);
+                }
+            }
+            return self.get_item(&p, key);
+        }
         match (obj, key) {
             (Value::List(l), Value::Int(i)) => {
                 let items = l.items.borrow();
@@ -1909,6 +1980,9 @@ impl Vm {
 
     /// `obj[key] = value`.
     pub fn set_item(&mut self, obj: &Value, key: &Value, value: Value) -> PyResult<()> {
+        if let Some(p) = self.payload_for(obj, &["__setitem__"]) {
+            return self.set_item(&p, key, value);
+        }
         match (obj, key) {
             (Value::List(l), Value::Slice(s)) => {
                 let new = self.to_vec(&value)?;
@@ -1961,6 +2035,9 @@ impl Vm {
 
     /// `del obj[key]`.
     pub fn del_item(&mut self, obj: &Value, key: &Value) -> PyResult<()> {
+        if let Some(p) = self.payload_for(obj, &["__delitem__"]) {
+            return self.del_item(&p, key);
+        }
         match (obj, key) {
             (Value::List(l), Value::Slice(s)) => {
                 let len = l.items.borrow().len();
@@ -2025,7 +2102,12 @@ impl Vm {
                 Value::Builtin(Rc::new(BuiltinFunction {
                     name: b.name,
                     func: b.func,
-                    bound: Some(obj.clone()),
+                    bound: Some(match obj {
+                        Value::Instance(i) if !matches!(i.payload, Value::Null) => {
+                            i.payload.clone()
+                        }
+                        _ => obj.clone(),
+                    }),
                     needs_frame: false,
                 }))
             }
@@ -2200,13 +2282,17 @@ impl Vm {
         name: &Rc<PyStr>,
     ) -> PyResult<(Value, Option<Value>)> {
         match obj {
-            Value::Instance(inst) => {
-                if let Some(f @ Value::Function(_)) = inst.class.lookup(name) {
-                    if inst.dict.map.borrow().is_empty() || inst.dict.get_str(name).is_none() {
-                        return Ok((f, Some(obj.clone())));
-                    }
+            Value::Instance(inst) => match inst.class.lookup(name) {
+                Some(f @ Value::Function(_))
+                    if inst.dict.map.borrow().is_empty() || inst.dict.get_str(name).is_none() =>
+                {
+                    return Ok((f, Some(obj.clone())));
                 }
-            }
+                Some(f @ Value::Builtin(_)) if !matches!(inst.payload, Value::Null) => {
+                    return Ok((f, Some(inst.payload.clone())));
+                }
+                _ => {}
+            },
             Value::Type(_) | Value::Module(_) | Value::Wrapper(_) => {}
             _ => {
                 let t = self.type_of(obj);

@@ -118,6 +118,17 @@ impl Type {
         v
     }
 
+    /// The built-in type (other than object) whose values instances of this class wrap.
+    pub fn builtin_base(&self) -> Option<Rc<Type>> {
+        if self.builtin {
+            return None;
+        }
+        self.mro
+            .iter()
+            .find(|b| b.builtin && b.new.is_some() && b.name.as_str() != "object")
+            .cloned()
+    }
+
     /// Whether `self` is `other` or a subclass of it.
     pub fn is_subtype(self: &Rc<Type>, other: &Rc<Type>) -> bool {
         Rc::ptr_eq(self, other) || self.mro.iter().any(|t| Rc::ptr_eq(t, other))

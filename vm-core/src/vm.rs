@@ -146,6 +146,7 @@ impl Vm {
         Rc::new(Instance {
             class: cls,
             dict: DictObj::new(DictMap::new()),
+            payload: Value::Null,
             exc: Some(RefCell::new(ExcData {
                 args: Value::tuple(args),
                 cause: Value::None,
