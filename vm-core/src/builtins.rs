@@ -288,6 +288,16 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         );
     }
     crate::methods::install(vm);
+    let type_dict = vm.t.type_.dict.clone();
+    type_dict.set_str(
+        &intern("__new__"),
+        Value::Wrapper(Rc::new(Wrapper::StaticMethod(builtin(
+            "__new__",
+            type_new_meta,
+        )))),
+    );
+    type_dict.set_str(&intern("__call__"), builtin("__call__", type_call));
+    type_dict.set_str(&intern("__init__"), builtin("__init__", type_init));
     vm.t.dict.dict.set_str(
         &intern("fromkeys"),
         Value::Wrapper(Rc::new(Wrapper::StaticMethod(builtin(
@@ -1135,11 +1145,12 @@ fn bi_build_class(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResul
             }
         }
     }
-    if let Some((_, meta)) = kw.iter().find(|(k, _)| *k == "metaclass") {
-        if !matches!(meta, Value::Type(t) if Rc::ptr_eq(t, &vm.t.type_)) {
-            return Err(vm.type_error("metaclasses other than type are not supported yet"));
-        }
-    }
+    let explicit = match kw.iter().find(|(k, _)| *k == "metaclass") {
+        Some((_, Value::Type(t))) => Some(t.clone()),
+        Some(_) => return Err(vm.type_error("metaclasses that are not classes are not supported")),
+        None => None,
+    };
+    let meta = derive_metaclass(vm, explicit, &bases)?;
     let class_kw: Vec<(Rc<PyStr>, Value)> = kw
         .iter()
         .filter(|(k, _)| *k != "metaclass")
@@ -1155,11 +1166,51 @@ fn bi_build_class(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResul
     );
     frame.closure = func.closure.clone();
     let cell = vm.run_frame(&mut frame)?;
-    let cls = make_class(vm, name.clone(), bases, &ns, &class_kw)?;
+    let cls = match meta {
+        None => make_class(vm, name.clone(), bases, &ns, &class_kw, None)?,
+        Some(meta) => {
+            let mut args = vec![
+                Value::Str(name.clone()),
+                Value::tuple(bases.into_iter().map(Value::Type).collect()),
+                Value::Dict(ns.clone()),
+            ];
+            args.extend(class_kw.iter().map(|(_, v)| v.clone()));
+            let names: Vec<Rc<PyStr>> = class_kw.iter().map(|(k, _)| k.clone()).collect();
+            match vm.call_type(&meta, &args, &names)? {
+                Value::Type(t) => t,
+                other => return Ok(other),
+            }
+        }
+    };
     if let Value::Cell(c) = cell {
         *c.value.borrow_mut() = Value::Type(cls.clone());
     }
     Ok(Value::Type(cls))
+}
+
+/// The metaclass of a new class: the most derived of the explicit one and those of the bases
+/// (None stands for `type`).
+fn derive_metaclass(
+    vm: &mut Vm,
+    explicit: Option<Rc<Type>>,
+    bases: &[Rc<Type>],
+) -> PyResult<Option<Rc<Type>>> {
+    let type_ = vm.t.type_.clone();
+    let mut winner = explicit.unwrap_or_else(|| type_.clone());
+    for b in bases {
+        let m = b.meta.clone().unwrap_or_else(|| type_.clone());
+        if winner.is_subtype(&m) {
+            continue;
+        }
+        if m.is_subtype(&winner) {
+            winner = m;
+            continue;
+        }
+        return Err(vm.type_error(
+            "metaclass conflict: the metaclass of a derived class must be a (non-strict) subclass of the metaclasses of all its bases",
+        ));
+    }
+    Ok((!Rc::ptr_eq(&winner, &type_)).then_some(winner))
 }
 
 /// Creates a class from its name, bases and namespace (`type(name, bases, ns)`).
@@ -1169,12 +1220,15 @@ pub fn make_class(
     mut bases: Vec<Rc<Type>>,
     ns: &Rc<DictObj>,
     kwargs: &[(Rc<PyStr>, Value)],
+    meta: Option<Rc<Type>>,
 ) -> PyResult<Rc<Type>> {
     if bases.is_empty() {
         bases.push(vm.t.object.clone());
     }
+    let meta = derive_metaclass(vm, meta, &bases)?;
     let subclassable = [
         &vm.t.object,
+        &vm.t.type_,
         &vm.t.int,
         &vm.t.float,
         &vm.t.str_,
@@ -1199,7 +1253,10 @@ pub fn make_class(
                     b.name.as_str()
                 )));
             }
-            if Rc::ptr_eq(&base, &vm.t.object) || base.is_exception {
+            if Rc::ptr_eq(&base, &vm.t.object)
+                || Rc::ptr_eq(&base, &vm.t.type_)
+                || base.is_exception
+            {
                 continue;
             }
             match &layout {
@@ -1244,6 +1301,7 @@ pub fn make_class(
         builtin: false,
         new: None,
         cache: RefCell::default(),
+        meta,
     });
     let cls = Value::Type(t.clone());
     let items: Vec<(Value, Value)> = t
@@ -1301,10 +1359,60 @@ fn type_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
                     _ => None,
                 })
                 .collect();
-            Ok(Value::Type(make_class(vm, name.clone(), bases, ns, &[])?))
+            Ok(Value::Type(make_class(
+                vm,
+                name.clone(),
+                bases,
+                ns,
+                &[],
+                None,
+            )?))
         }
         _ => Err(vm.type_error("type() takes 1 or 3 arguments")),
     }
+}
+
+/// `type.__new__(mcs, name, bases, ns, **kw)`: creates a class whose metaclass is `mcs`.
+fn type_new_meta(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    let [Value::Type(mcs), Value::Str(name), bases, Value::Dict(ns)] = pos else {
+        return Err(vm.type_error("type.__new__(X, name, bases, dict): bad arguments"));
+    };
+    let bases: Vec<Rc<Type>> = vm
+        .to_vec(bases)?
+        .into_iter()
+        .filter_map(|b| match b {
+            Value::Type(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    let kwargs: Vec<(Rc<PyStr>, Value)> =
+        kw.iter().map(|(k, v)| (intern(k), (*v).clone())).collect();
+    let meta = (!Rc::ptr_eq(mcs, &vm.t.type_)).then(|| mcs.clone());
+    Ok(Value::Type(make_class(
+        vm,
+        name.clone(),
+        bases,
+        ns,
+        &kwargs,
+        meta,
+    )?))
+}
+
+/// `type.__call__(cls, *args)`: the default instance creation, for metaclass `__call__`
+/// overrides that delegate to it.
+fn type_call(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value> {
+    match args.first() {
+        Some(Value::Type(t)) => {
+            let t = t.clone();
+            vm.construct(&t, &args[1..], kwnames)
+        }
+        _ => Err(vm.type_error("descriptor '__call__' requires a 'type' object")),
+    }
+}
+
+fn type_init(_: &mut Vm, _: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    Ok(Value::None)
 }
 
 fn parse_int(vm: &Vm, text: &str, base: u32) -> PyResult<Value> {

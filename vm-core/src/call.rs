@@ -261,6 +261,31 @@ impl Vm {
                 return new(self, args, kwnames);
             }
         }
+        if let Some(meta) = &t.meta {
+            let call = self.n.call.clone();
+            if let Some(f @ Value::Function(_)) = meta.lookup(&call) {
+                let mut full = Vec::with_capacity(args.len() + 1);
+                full.push(Value::Type(t.clone()));
+                full.extend_from_slice(args);
+                return self.call(&f, &full, kwnames);
+            }
+        }
+        self.construct(t, args, kwnames)
+    }
+
+    /// Creates an instance of class `t`: `__new__`, then `__init__` when `__new__` returned an
+    /// instance of `t`.
+    pub fn construct(
+        &mut self,
+        t: &Rc<Type>,
+        args: &[Value],
+        kwnames: &[Rc<PyStr>],
+    ) -> PyResult<Value> {
+        if let Some(new) = t.new {
+            if t.builtin {
+                return new(self, args, kwnames);
+            }
+        }
         let n_new = self.n.new.clone();
         let user_new = t.lookup(&n_new);
         let cls = Value::Type(t.clone());

@@ -54,10 +54,11 @@
 //! except async, exception groups and type parameters), pattern matching included;
 //! int/float/str/bytes/tuple/list/dict/set/frozenset/range/slice, functions, closures, classes
 //! with C3 MRO, `super()`, properties, class/static methods, descriptors with `__set_name__`,
-//! `__init_subclass__` with class keywords, the special-method protocol, generators with
+//! `__init_subclass__` with class keywords, metaclasses (`__new__`, `__init__`, `__call__`,
+//! methods), subclasses of the built-in value types (an instance wraps the built-in value and
+//! protocols fall through to it), the special-method protocol, generators with
 //! send/throw/close and `yield from`, builtins, `sys`, `math`, `time` clocks and `itertools`.
-//! Not yet: metaclasses, subclassing built-in types other than object and exceptions,
-//! `__slots__` semantics, complex, bytearray, coroutines,
+//! Not yet: `__prepare__`, `__slots__` semantics, complex, bytearray, coroutines,
 //! `import` of Python modules, `exec`/`eval`/`compile`, `open`.
 
 pub mod builtins;

@@ -257,7 +257,7 @@ impl Vm {
             Value::Function(_) => t.function.clone(),
             Value::Builtin(_) => t.builtin_function.clone(),
             Value::BoundMethod(_) => t.method.clone(),
-            Value::Type(_) => t.type_.clone(),
+            Value::Type(ty) => ty.meta.clone().unwrap_or_else(|| t.type_.clone()),
             Value::Instance(i) => i.class.clone(),
             Value::Cell(_) => t.cell.clone(),
             Value::Code(_) => t.code.clone(),
@@ -2196,6 +2196,11 @@ impl Vm {
                 if let Some(v) = crate::builtins::type_attr(self, t, name.as_str()) {
                     return Ok(v);
                 }
+                if let Some(meta) = &t.meta {
+                    if let Some(v) = meta.lookup(name) {
+                        return self.bind_descriptor(v, obj, None);
+                    }
+                }
                 Err(self.err(
                     "AttributeError",
                     format!(
@@ -2463,11 +2468,15 @@ impl Vm {
             .map_or(mro.len(), |i| i + 1);
         for t in &mro[start..] {
             if let Some(v) = t.dict.get_str(name) {
-                let (o, owner) = match obj {
-                    Value::Type(_) => (Value::None, Some(obj_type)),
-                    _ => (obj.clone(), None),
+                // super(C, cls) in a classmethod binds to the class; super() in a metaclass
+                // method binds to the class as an instance of the metaclass.
+                let class_level = matches!(obj, Value::Type(t) if Rc::ptr_eq(t, obj_type));
+                let (o, owner) = if class_level {
+                    (Value::None, Some(obj_type))
+                } else {
+                    (obj.clone(), None)
                 };
-                if let (Value::Type(_), Value::Wrapper(cm)) = (obj, &v) {
+                if let (true, Value::Wrapper(cm)) = (class_level, &v) {
                     if let Wrapper::ClassMethod(f) = &**cm {
                         return Ok(Value::BoundMethod(Rc::new(crate::objects::BoundMethod {
                             func: f.clone(),

@@ -32,6 +32,8 @@ pub struct Type {
     pub new: Option<NativeFn>,
     /// Results of MRO lookups, valid while the global type epoch is unchanged.
     pub cache: RefCell<AttrCache>,
+    /// The metaclass, when it is not `type`.
+    pub meta: Option<Rc<Type>>,
 }
 
 /// A hasher for pointer-sized keys that are already well distributed.
@@ -94,6 +96,7 @@ impl Type {
             builtin: true,
             new,
             cache: RefCell::default(),
+            meta: None,
         })
     }
 
