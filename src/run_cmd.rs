@@ -1,11 +1,10 @@
 //! `pyc run FILE [ARGS]`: run a program from cached bytecode. FILE is a .pyc, or a .py whose
 //! cache in `__pycache__` is used after importlib's validation against the source.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use pyc_loader::load::{CheckHashBasedPycs, PycFile, SourceStamp, Verdict};
-use pyc_loader::{cache_from_source, OptLevel, Target};
+use pyc_loader::load::PycFile;
 
 /// Arguments of `pyc run`.
 #[derive(clap::Args)]
@@ -20,7 +19,7 @@ pub struct RunArgs {
 /// Runs the program and exits with its status.
 pub fn run(args: &RunArgs) -> ExitCode {
     let pyc = if args.file.extension().is_some_and(|e| e == "py") {
-        match fresh_cache(&args.file) {
+        match vm_core::importer::cached_pyc(&args.file) {
             Ok(p) => p,
             Err(msg) => return fail(&msg),
         }
@@ -35,37 +34,6 @@ pub fn run(args: &RunArgs) -> ExitCode {
     argv.extend(args.args.iter().cloned());
     let status = vm_core::run::run_pyc(code, argv);
     ExitCode::from(u8::try_from(status & 0xFF).unwrap_or(1))
-}
-
-/// The cache of `source` if importlib would use it.
-fn fresh_cache(source: &Path) -> Result<PathBuf, String> {
-    let meta = std::fs::metadata(source).map_err(|e| format!("{}: {e}", source.display()))?;
-    let cache = cache_from_source(source, Target::V3_12, OptLevel::O0);
-    let pyc = PycFile::open(&cache).map_err(|e| {
-        format!(
-            "{}: no cached bytecode ({}: {e}); run `pyc compile` first",
-            source.display(),
-            cache.display()
-        )
-    })?;
-    let verdict = pyc
-        .verdict(
-            Target::V3_12,
-            SourceStamp::from_metadata(&meta),
-            CheckHashBasedPycs::Default,
-            || std::fs::read(source),
-        )
-        .map_err(|e| format!("{}: {e}", source.display()))?;
-    match verdict {
-        Verdict::Fresh => Ok(cache),
-        Verdict::Stale(reason) => Err(format!(
-            "{}: cached bytecode {} is stale ({reason}); run `pyc compile` first",
-            source.display(),
-            cache.display()
-        )),
-        Verdict::BadHeader(e) => Err(format!("{}: {e}", cache.display())),
-        Verdict::BadBody(e) => Err(format!("{}: {e}", cache.display())),
-    }
 }
 
 fn fail(message: &str) -> ExitCode {

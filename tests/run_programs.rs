@@ -159,3 +159,51 @@ fn deep_recursion_never_overflows_the_native_stack() {
         &stderr[stderr.len().saturating_sub(500)..]
     );
 }
+
+/// `import` finds sibling modules on `sys.path` through their validated caches, runs each once
+/// and shares it through `sys.modules`, as CPython does.
+#[test]
+fn imports_sibling_modules_from_their_caches() {
+    let work = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "main.py",
+            "import helper\nfrom helper import double, Counter\nimport helper as again\n\
+             print(helper.NAME, double(21), Counter().bump().n, again is helper)\n\
+             import sys\nprint('helper' in sys.modules, helper.__name__)\n\
+             try:\n    import not_there\nexcept ModuleNotFoundError as e:\n    print(e)\n",
+        ),
+        (
+            "helper.py",
+            "print('helper runs once')\nNAME = 'helper'\ndef double(x):\n    return 2 * x\n\
+             class Counter:\n    def __init__(self):\n        self.n = 0\n    def bump(self):\n        self.n += 1\n        return self\n",
+        ),
+    ];
+    for (name, text) in files {
+        fs::write(work.path().join(name), text).unwrap();
+    }
+    common::run_ok(common::python("3.12.1").current_dir(work.path()).args([
+        "-m",
+        "py_compile",
+        "main.py",
+        "helper.py",
+    ]));
+    let expected = common::run_ok(
+        common::python("3.12.1")
+            .current_dir(work.path())
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .arg("main.py"),
+    );
+    let out = common::pyc()
+        .current_dir(work.path())
+        .args(["run", "main.py"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&expected.stdout),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success());
+}

@@ -368,6 +368,11 @@ pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
         "itertools" => crate::itertools::module(),
         "time" => crate::methods::time_module(),
         _ => {
+            if !name.as_str().contains('.') {
+                if let Some(m) = crate::importer::import_python_module(vm, name)? {
+                    return Ok(m);
+                }
+            }
             return Err(vm.err(
                 "ModuleNotFoundError",
                 format!("No module named '{}'", name.as_str()),

@@ -1088,7 +1088,13 @@ impl Vm {
                 }
                 Op::ImportName => {
                     frame.pop();
-                    frame.pop();
+                    let level = frame.pop();
+                    if !matches!(level, Value::Int(0)) {
+                        return Err(self.err(
+                            "ImportError",
+                            "attempted relative import with no known parent package",
+                        ));
+                    }
                     let name = code.names[arg].clone();
                     let m = crate::builtins::import_module(self, &name)?;
                     frame.push(m);

@@ -57,9 +57,10 @@
 //! `__init_subclass__` with class keywords, metaclasses (`__new__`, `__init__`, `__call__`,
 //! methods), subclasses of the built-in value types (an instance wraps the built-in value and
 //! protocols fall through to it), the special-method protocol, generators with
-//! send/throw/close and `yield from`, builtins, `sys`, `math`, `time` clocks and `itertools`.
+//! send/throw/close and `yield from`, builtins, `sys`, `math`, `time` clocks and `itertools`,
+//! and `import` of sibling modules through their validated caches ([`importer`]).
 //! Not yet: `__prepare__`, `__slots__` semantics, complex, bytearray, coroutines,
-//! `import` of Python modules, `exec`/`eval`/`compile`, `open`.
+//! packages and relative imports, `exec`/`eval`/`compile`, `open`.
 
 pub mod builtins;
 pub mod call;
@@ -69,6 +70,7 @@ pub mod eval;
 pub mod format;
 pub mod frame;
 pub mod generator;
+pub mod importer;
 pub mod int;
 pub mod itertools;
 pub mod methods;

@@ -39,7 +39,19 @@ fn run_main(code: &Arc<CodeObject>, argv: Vec<String>) -> i32 {
             return 1;
         }
     };
+    let script_dir = std::path::Path::new(argv.first().map(String::as_str).unwrap_or(""))
+        .parent()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
     let mut vm = Vm::new(STACK_SIZE, argv);
+    vm.sys.dict.set_str(
+        &intern("path"),
+        Value::list(vec![Value::string(if script_dir.is_empty() {
+            ".".into()
+        } else {
+            script_dir
+        })]),
+    );
     let globals = DictObj::new(DictMap::new());
     globals.set_str(&intern("__name__"), Value::str("__main__"));
     globals.set_str(&intern("__builtins__"), Value::Dict(vm.builtins.clone()));
