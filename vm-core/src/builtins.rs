@@ -192,6 +192,7 @@ pub fn make_types() -> Types {
         map: Type::builtin("map", o, Some(map_new)),
         filter: Type::builtin("filter", o, Some(filter_new)),
         reversed: Type::builtin("reversed", o, Some(reversed_new)),
+        file: Type::builtin("TextIOWrapper", o, None),
         dict_keys: Type::builtin("dict_keys", o, None),
         dict_values: Type::builtin("dict_values", o, None),
         dict_items: Type::builtin("dict_items", o, None),
@@ -218,6 +219,7 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
                 | "generator"
                 | "iterator"
                 | "module"
+                | "TextIOWrapper"
                 | "dict_keys"
                 | "dict_values"
                 | "dict_items"
@@ -266,6 +268,7 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         ("round", bi_round),
         ("__build_class__", bi_build_class),
         ("input", bi_input),
+        ("open", crate::files::bi_open),
     ];
     for (name, f) in fns {
         set(name, builtin(name, *f));
@@ -288,6 +291,7 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         );
     }
     crate::methods::install(vm);
+    crate::files::install(&vm.t.file);
     let type_dict = vm.t.type_.dict.clone();
     type_dict.set_str(
         &intern("__new__"),
@@ -2001,6 +2005,9 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
         (Value::Range(r), "stop") => Value::Int(r.stop),
         (Value::Range(r), "step") => Value::Int(r.step),
         (Value::Wrapper(w), _) => match (&**w, name) {
+            (Wrapper::File(st), "name") => Value::string(st.borrow().name.clone()),
+            (Wrapper::File(st), "mode") => Value::string(st.borrow().mode.clone()),
+            (Wrapper::File(st), "closed") => Value::Bool(st.borrow().closed),
             (Wrapper::Property { fget, .. }, "fget") => fget.clone(),
             (
                 Wrapper::Property {

@@ -60,13 +60,14 @@
 //! send/throw/close and `yield from`, builtins, `sys`, `math`, `time` clocks and `itertools`,
 //! and `import` of sibling modules through their validated caches ([`importer`]).
 //! Not yet: `__prepare__`, `__slots__` semantics, complex, bytearray, coroutines,
-//! packages and relative imports, `exec`/`eval`/`compile`, `open`.
+//! packages and relative imports, `exec`/`eval`/`compile`; `open()` handles UTF-8 text and bytes.
 
 pub mod builtins;
 pub mod call;
 pub mod code;
 pub mod dict;
 pub mod eval;
+pub mod files;
 pub mod format;
 pub mod frame;
 pub mod generator;

@@ -318,6 +318,8 @@ pub enum Wrapper {
     StaticMethod(Value),
     /// classmethod(f).
     ClassMethod(Value),
+    /// A file from `open()`.
+    File(RefCell<crate::files::FileState>),
     /// `dict.keys()`, `dict.values()`, `dict.items()`: live views of a dict.
     DictView {
         /// The dict.

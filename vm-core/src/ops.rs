@@ -276,6 +276,7 @@ impl Vm {
                 Wrapper::StaticMethod(_) => t.staticmethod.clone(),
                 Wrapper::ClassMethod(_) => t.classmethod.clone(),
                 Wrapper::Super { .. } => t.super_.clone(),
+                Wrapper::File(_) => t.file.clone(),
                 Wrapper::DictView { part, .. } => match part {
                     DictPart::Keys => t.dict_keys.clone(),
                     DictPart::Values => t.dict_values.clone(),
@@ -1189,6 +1190,25 @@ impl Vm {
                         self.repr_items(&items)?.join(", ")
                     )
                 }
+                Wrapper::File(st) => {
+                    let st = st.borrow();
+                    let name = str_repr(&st.name);
+                    if st.mode.contains('b') {
+                        format!(
+                            "<_io.Buffered{} name={name}>",
+                            if st.mode.contains('r') {
+                                "Reader"
+                            } else {
+                                "Writer"
+                            }
+                        )
+                    } else {
+                        format!(
+                            "<_io.TextIOWrapper name={name} mode={} encoding='UTF-8'>",
+                            str_repr(&st.mode)
+                        )
+                    }
+                }
                 _ => format!("<{} object at {:#x}>", self.type_name(v), v.id()),
             },
         })
@@ -1440,6 +1460,7 @@ impl Vm {
                 len: s.map.borrow().len(),
             },
             Value::Iter(_) | Value::Generator(_) => return Ok(v.clone()),
+            Value::Wrapper(w) if matches!(&**w, Wrapper::File(_)) => return Ok(v.clone()),
             Value::Wrapper(w) if matches!(&**w, Wrapper::DictView { .. }) => match &**w {
                 Wrapper::DictView { dict, part } => IterState::Dict {
                     dict: dict.clone(),
@@ -1486,6 +1507,10 @@ impl Vm {
                     crate::generator::GenStep::Yield(v) => Ok(Some(v)),
                     crate::generator::GenStep::Return(_) => Ok(None),
                 }
+            }
+            Value::Wrapper(w) if matches!(&**w, Wrapper::File(_)) => {
+                let line = crate::files::readline_value(self, it)?;
+                Ok((self.len(&line)? > 0).then_some(line))
             }
             Value::Instance(_) => {
                 let n = self.n.next.clone();

@@ -235,6 +235,7 @@ builtin_types! {
     map = "map",
     filter = "filter",
     reversed = "reversed",
+    file = "TextIOWrapper",
     dict_keys = "dict_keys",
     dict_values = "dict_values",
     dict_items = "dict_items",
