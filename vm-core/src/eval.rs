@@ -210,6 +210,25 @@ impl Vm {
                         (Value::Int(x), Value::Int(y), 5 | 18) if x.checked_mul(*y).is_some() => {
                             Value::Int(x * y)
                         }
+                        (Value::Int(x), Value::Int(y), 6 | 19) if *y > 0 => {
+                            Value::Int(x.rem_euclid(*y))
+                        }
+                        (Value::Int(x), Value::Int(y), 2 | 15) if *y > 0 => {
+                            Value::Int(x.div_euclid(*y))
+                        }
+                        (Value::Int(x), Value::Int(y), 11 | 24)
+                            if *y != 0
+                                && x.unsigned_abs() < 1 << 53
+                                && y.unsigned_abs() < 1 << 53 =>
+                        {
+                            Value::Float(*x as f64 / *y as f64)
+                        }
+                        (Value::Int(x), Value::Int(y), 1 | 14) => Value::Int(x & y),
+                        (Value::Int(x), Value::Int(y), 7 | 20) => Value::Int(x | y),
+                        (Value::Int(x), Value::Int(y), 12 | 25) => Value::Int(x ^ y),
+                        (Value::Float(x), Value::Float(y), 11 | 24) if *y != 0.0 => {
+                            Value::Float(x / y)
+                        }
                         (Value::Float(x), Value::Float(y), 0 | 13) => Value::Float(x + y),
                         (Value::Float(x), Value::Float(y), 10 | 23) => Value::Float(x - y),
                         (Value::Float(x), Value::Float(y), 5 | 18) => Value::Float(x * y),
