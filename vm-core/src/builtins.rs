@@ -163,6 +163,7 @@ pub fn make_types() -> Types {
         bool_: Type::builtin("bool", Some(&int), Some(bool_new)),
         int,
         float: Type::builtin("float", o, Some(float_new)),
+        complex: Type::builtin("complex", o, Some(complex_new)),
         str_: Type::builtin("str", o, Some(str_new)),
         bytes: Type::builtin("bytes", o, Some(bytes_new)),
         tuple: Type::builtin("tuple", o, Some(tuple_new)),
@@ -559,6 +560,7 @@ fn bi_abs(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "abs", args, 1, 1)?;
     match &args[0] {
         Value::Float(f) => Ok(Value::Float(f.abs())),
+        Value::Complex(c) => Ok(Value::Float(c.0.hypot(c.1))),
         v if as_int(v).is_some() => {
             if as_int(v).is_some_and(|i| i.is_negative()) {
                 vm.neg(v)
@@ -1562,6 +1564,31 @@ fn float_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     }
 }
 
+fn complex_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "complex", args, 0, 2)?;
+    let part = |vm: &mut Vm, v: Option<&Value>| -> PyResult<(f64, f64)> {
+        match v {
+            None => Ok((0.0, 0.0)),
+            Some(Value::Complex(c)) => Ok(**c),
+            Some(Value::Float(f)) => Ok((*f, 0.0)),
+            Some(v) => match as_int(v).and_then(|i| i.to_f64()) {
+                Some(f) => Ok((f, 0.0)),
+                None => Err(vm.type_error(format!(
+                    "complex() argument must be a string or a number, not '{}'",
+                    vm.type_name(v)
+                ))),
+            },
+        }
+    };
+    let (a, b) = (part(vm, args.first())?, part(vm, args.get(1))?);
+    // As CPython: an imaginary part only mixes in from an argument that is itself complex.
+    let a_complex = matches!(args.first(), Some(Value::Complex(_)));
+    let b_complex = matches!(args.get(1), Some(Value::Complex(_)));
+    let re = if b_complex { a.0 - b.1 } else { a.0 };
+    let im = if a_complex { b.0 + a.1 } else { b.0 };
+    Ok(Value::Complex(Rc::new((re, im))))
+}
+
 fn str_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "str", args, 0, 3)?;
     match args {
@@ -1998,6 +2025,8 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
         (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "denominator") => Value::Int(1),
         (Value::Float(f), "real") => Value::Float(*f),
         (Value::Float(_), "imag") => Value::Float(0.0),
+        (Value::Complex(c), "real") => Value::Float(c.0),
+        (Value::Complex(c), "imag") => Value::Float(c.1),
         (Value::Slice(s), "start") => s.start.clone(),
         (Value::Slice(s), "stop") => s.stop.clone(),
         (Value::Slice(s), "step") => s.step.clone(),

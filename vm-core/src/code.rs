@@ -385,7 +385,7 @@ fn const_value(obj: &Object) -> Result<Value, DecodeError> {
         Object::Int(Int::Small(v)) => Value::Int(*v),
         Object::Int(Int::Big(b)) => Value::from_bigint((**b).clone()),
         Object::Float(f) => Value::Float(*f),
-        Object::Complex(..) => return Err(DecodeError("complex constants are unsupported".into())),
+        Object::Complex(re, im) => Value::Complex(Rc::new((*re, *im))),
         Object::Bytes(b) => Value::Bytes(Rc::new(b.to_vec())),
         Object::Str(s) => Value::Str(intern(&s.to_string_lossy())),
         Object::Tuple(items) | Object::List(items) => {

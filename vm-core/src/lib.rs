@@ -52,14 +52,14 @@
 //!
 //! Implemented: the opcodes ordinary programs use (everything CPython 3.12's compiler emits
 //! except async, exception groups and type parameters), pattern matching included;
-//! int/float/str/bytes/tuple/list/dict/set/frozenset/range/slice, functions, closures, classes
+//! int/float/complex/str/bytes/tuple/list/dict/set/frozenset/range/slice, functions, closures, classes
 //! with C3 MRO, `super()`, properties, class/static methods, descriptors with `__set_name__`,
 //! `__init_subclass__` with class keywords, metaclasses (`__new__`, `__init__`, `__call__`,
 //! methods), subclasses of the built-in value types (an instance wraps the built-in value and
 //! protocols fall through to it), the special-method protocol, generators with
 //! send/throw/close and `yield from`, builtins, `sys`, `math`, `time` clocks and `itertools`,
 //! and `import` of sibling modules through their validated caches ([`importer`]).
-//! Not yet: `__prepare__`, `__slots__` semantics, complex, bytearray, coroutines,
+//! Not yet: `__prepare__`, `__slots__` semantics, bytearray, coroutines,
 //! packages and relative imports, `exec`/`eval`/`compile`; `open()` handles UTF-8 text and bytes.
 
 pub mod builtins;

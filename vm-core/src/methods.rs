@@ -128,6 +128,7 @@ pub fn install(vm: &mut Vm) {
     }
     add(&t.int, "bit_length", int_bit_length);
     add(&t.float, "is_integer", float_is_integer);
+    add(&t.complex, "conjugate", complex_conjugate);
     add(&t.bytes, "decode", bytes_decode);
     add(&t.generator, "send", gen_send);
     add(&t.generator, "throw", gen_throw);
@@ -1106,6 +1107,13 @@ fn float_is_integer(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     match args.first() {
         Some(Value::Float(f)) => Ok(Value::Bool(f.is_finite() && f.fract() == 0.0)),
         _ => Err(vm.type_error("is_integer requires a float")),
+    }
+}
+
+fn complex_conjugate(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    match args.first() {
+        Some(Value::Complex(c)) => Ok(Value::Complex(Rc::new((c.0, -c.1)))),
+        _ => Err(vm.type_error("conjugate requires a complex")),
     }
 }
 

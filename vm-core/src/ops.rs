@@ -81,6 +81,10 @@ pub fn hash_builtin(v: &Value) -> Option<i64> {
         Value::Bool(b) => i64::from(*b),
         Value::BigInt(b) => hash_int(&IntRef::Big(b)),
         Value::Float(f) => hash_float(*f),
+        Value::Complex(c) => {
+            let obj = pyc_loader::Object::Complex(c.0, c.1);
+            pyc_loader::pyhash::hash(&obj, pyc_loader::Target::V3_12).ok()? as i64
+        }
         Value::None => 0xFCA86420_u32 as i64,
         Value::Tuple(items) => {
             let hs = items.iter().map(hash_builtin).collect::<Option<Vec<_>>>()?;
@@ -205,6 +209,26 @@ fn float_of(v: &Value) -> Option<f64> {
     }
 }
 
+/// Complex division as CPython's `_Py_c_quot` (scaled to avoid overflow); None when dividing
+/// by zero.
+fn complex_quot(a: (f64, f64), b: (f64, f64)) -> Option<(f64, f64)> {
+    let (abs_br, abs_bi) = (b.0.abs(), b.1.abs());
+    if abs_br >= abs_bi {
+        if abs_br == 0.0 {
+            return None;
+        }
+        let ratio = b.1 / b.0;
+        let denom = b.0 + b.1 * ratio;
+        Some(((a.0 + a.1 * ratio) / denom, (a.1 - a.0 * ratio) / denom))
+    } else if abs_bi >= abs_br {
+        let ratio = b.0 / b.1;
+        let denom = b.0 * ratio + b.1;
+        Some(((a.0 * ratio + a.1) / denom, (a.1 * ratio - a.0) / denom))
+    } else {
+        Some((f64::NAN, f64::NAN))
+    }
+}
+
 /// Python's float floor division and modulo.
 pub fn float_divmod(x: f64, y: f64) -> (f64, f64) {
     let mut m = x % y;
@@ -240,6 +264,7 @@ impl Vm {
             Value::Bool(_) => t.bool_.clone(),
             Value::Int(_) | Value::BigInt(_) => t.int.clone(),
             Value::Float(_) => t.float.clone(),
+            Value::Complex(_) => t.complex.clone(),
             Value::Str(_) => t.str_.clone(),
             Value::Bytes(_) => t.bytes.clone(),
             Value::Tuple(_) => t.tuple.clone(),
@@ -357,6 +382,7 @@ impl Vm {
             Value::None | Value::Null => false,
             Value::Int(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
+            Value::Complex(c) => c.0 != 0.0 || c.1 != 0.0,
             Value::BigInt(_) => true,
             Value::Str(s) => !s.as_str().is_empty(),
             Value::Bytes(b) => !b.is_empty(),
@@ -825,6 +851,64 @@ impl Vm {
                 _ => return Ok(None),
             }));
         }
+        if matches!(a, Value::Complex(_)) || matches!(b, Value::Complex(_)) {
+            let as_c = |v: &Value| match v {
+                Value::Complex(c) => Some(**c),
+                other => float_of(other).map(|f| (f, 0.0)),
+            };
+            if let (Some((ar, ai)), Some((br, bi))) = (as_c(a), as_c(b)) {
+                let r = match op {
+                    0 => (ar + br, ai + bi),
+                    10 => (ar - br, ai - bi),
+                    5 => (ar * br - ai * bi, ar * bi + ai * br),
+                    11 => match complex_quot((ar, ai), (br, bi)) {
+                        Some(q) => q,
+                        None => return Err(self.zero_div("complex division by zero")),
+                    },
+                    8 if matches!(b, Value::Int(n) if n.unsigned_abs() <= 100) => {
+                        // Small integer powers by repeated multiplication, as CPython's c_powi.
+                        let Value::Int(n) = b else { return Ok(None) };
+                        let mul = |x: (f64, f64), y: (f64, f64)| {
+                            (x.0 * y.0 - x.1 * y.1, x.0 * y.1 + x.1 * y.0)
+                        };
+                        let (mut result, mut base, mut e) =
+                            ((1.0, 0.0), (ar, ai), n.unsigned_abs());
+                        while e > 0 {
+                            if e & 1 == 1 {
+                                result = mul(result, base);
+                            }
+                            base = mul(base, base);
+                            e >>= 1;
+                        }
+                        if *n < 0 {
+                            match complex_quot((1.0, 0.0), result) {
+                                Some(q) => q,
+                                None => {
+                                    return Err(self.zero_div("0.0 to a negative or complex power"))
+                                }
+                            }
+                        } else {
+                            result
+                        }
+                    }
+                    8 => {
+                        if ar == 0.0 && ai == 0.0 {
+                            if bi != 0.0 || br < 0.0 {
+                                return Err(self.zero_div("0.0 to a negative or complex power"));
+                            }
+                            (if br == 0.0 { 1.0 } else { 0.0 }, 0.0)
+                        } else {
+                            let (modulus, arg) = ((ar * ar + ai * ai).sqrt(), ai.atan2(ar));
+                            let len = modulus.powf(br) * (-bi * arg).exp();
+                            let phase = arg * br + bi * modulus.ln();
+                            (len * phase.cos(), len * phase.sin())
+                        }
+                    }
+                    _ => return Ok(None),
+                };
+                return Ok(Some(Value::Complex(Rc::new(r))));
+            }
+        }
         if let (Some(x), Some(y)) = (float_of(a), float_of(b)) {
             if matches!(a, Value::Float(_)) || matches!(b, Value::Float(_)) {
                 return Ok(Some(Value::Float(match op {
@@ -999,6 +1083,9 @@ impl Vm {
         if let Value::Float(f) = v {
             return Ok(Value::Float(-f));
         }
+        if let Value::Complex(c) = v {
+            return Ok(Value::Complex(Rc::new((-c.0, -c.1))));
+        }
         let n = self.n.neg.clone();
         self.unary_special(v, &n, "-")
     }
@@ -1006,7 +1093,7 @@ impl Vm {
     /// Unary plus.
     pub fn pos(&mut self, v: &Value) -> PyResult<Value> {
         match v {
-            Value::Int(_) | Value::BigInt(_) | Value::Float(_) => Ok(v.clone()),
+            Value::Int(_) | Value::BigInt(_) | Value::Float(_) | Value::Complex(_) => Ok(v.clone()),
             Value::Bool(b) => Ok(Value::Int(i64::from(*b))),
             _ => {
                 let n = self.n.pos.clone();
@@ -1045,6 +1132,7 @@ impl Vm {
             Value::Int(i) => i.to_string(),
             Value::BigInt(b) => b.to_string(),
             Value::Float(f) => pyc_loader::repr::float_repr(*f),
+            Value::Complex(c) => pyc_loader::repr::complex_repr(c.0, c.1),
             Value::Str(s) => str_repr(s.as_str()),
             Value::Bytes(b) => pyc_loader::repr::bytes_repr(b),
             Value::Tuple(items) => {
@@ -2540,6 +2628,10 @@ pub fn builtin_eq(a: &Value, b: &Value) -> Option<bool> {
             return builtin_order(a, b).map(|o| o == Some(Ordering::Equal))
         }
         (None, None) => true,
+        (Complex(x), Complex(y)) => x.0 == y.0 && x.1 == y.1,
+        (Complex(c), other) | (other, Complex(c)) if float_of(other).is_some() => {
+            c.1 == 0.0 && float_of(other) == Some(c.0)
+        }
         (Bytes(x), Bytes(y)) => x == y,
         (Instance(_), _) | (_, Instance(_)) => return Option::None,
         (Tuple(_), Tuple(_)) | (List(_), List(_)) | (Dict(_), Dict(_)) | (Set(_), Set(_)) => {

@@ -206,6 +206,7 @@ builtin_types! {
     int = "int",
     bool_ = "bool",
     float = "float",
+    complex = "complex",
     str_ = "str",
     bytes = "bytes",
     tuple = "tuple",

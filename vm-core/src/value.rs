@@ -34,6 +34,8 @@ pub enum Value {
     Int(i64),
     /// A float.
     Float(f64),
+    /// A complex number (real, imaginary).
+    Complex(Rc<(f64, f64)>),
     /// An int outside the i64 range (never one that fits).
     BigInt(Rc<BigInt>),
     /// A str.
@@ -135,6 +137,7 @@ impl Value {
             (Iter(a), Iter(b)) => Rc::ptr_eq(a, b),
             (Module(a), Module(b)) => Rc::ptr_eq(a, b),
             (Wrapper(a), Wrapper(b)) => Rc::ptr_eq(a, b),
+            (Complex(a), Complex(b)) => Rc::ptr_eq(a, b),
             _ => false,
         }
     }
@@ -173,6 +176,7 @@ impl Value {
             Iter(r) => p(r),
             Module(r) => p(r),
             Wrapper(r) => p(r),
+            Complex(r) => p(r),
         }
     }
 
