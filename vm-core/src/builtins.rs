@@ -319,6 +319,8 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         Value::list(argv.into_iter().map(Value::string).collect()),
     );
     s("exit", builtin("exit", sys_exit));
+    s("exc_info", builtin("exc_info", sys_exc_info));
+    s("exception", builtin("exception", sys_exception));
     s(
         "getrecursionlimit",
         builtin("getrecursionlimit", sys_getrecursionlimit),
@@ -451,6 +453,26 @@ fn sys_exit(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     Err(PyErr(
         vm.new_exception(vm.exc_type("SystemExit"), args.to_vec()),
     ))
+}
+
+fn sys_exception(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "exception", args, 0, 0)?;
+    Ok(match &vm.exc_info {
+        Value::Instance(_) => vm.exc_info.clone(),
+        _ => Value::None,
+    })
+}
+
+fn sys_exc_info(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    nargs(vm, "exc_info", args, 0, 0)?;
+    Ok(match &vm.exc_info {
+        Value::Instance(i) => Value::tuple(vec![
+            Value::Type(i.class.clone()),
+            vm.exc_info.clone(),
+            Value::None,
+        ]),
+        _ => Value::tuple(vec![Value::None, Value::None, Value::None]),
+    })
 }
 
 fn sys_getrecursionlimit(vm: &mut Vm, _: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {

@@ -107,6 +107,7 @@ impl Vm {
             started: std::cell::Cell::new(false),
             name: code.name.clone(),
             qualname: code.qualname.clone(),
+            exc_state: std::cell::RefCell::new(Value::Null),
         })))
     }
 

@@ -41,7 +41,16 @@ impl Vm {
             frame.push(value);
         }
         gen.running.set(true);
+        let caller_exc = self.exc_info.clone();
+        let own = std::mem::take(&mut *gen.exc_state.borrow_mut());
+        if !matches!(own, Value::Null) {
+            self.exc_info = own;
+        }
         let r = self.eval(&mut frame, throw);
+        let after = std::mem::replace(&mut self.exc_info, caller_exc.clone());
+        if matches!(r, Ok(Exit::Yield(_))) && !after.is(&caller_exc) {
+            *gen.exc_state.borrow_mut() = after;
+        }
         gen.running.set(false);
         match r {
             Ok(Exit::Yield(v)) => {
@@ -93,6 +102,7 @@ impl Vm {
                 started: std::cell::Cell::new(true),
                 name,
                 qualname,
+                exc_state: std::cell::RefCell::new(Value::Null),
             });
             let _ = self.gen_close(&gen);
         }

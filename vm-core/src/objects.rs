@@ -187,6 +187,10 @@ pub struct Generator {
     pub name: Rc<PyStr>,
     /// `__qualname__`.
     pub qualname: Rc<PyStr>,
+    /// The exception the generator was handling when it last yielded (Null: none), restored
+    /// when it resumes, so handlers in the generator and in its caller do not see each
+    /// other's exceptions.
+    pub exc_state: RefCell<Value>,
 }
 
 /// A dropped generator awaiting its close: frame, `__name__`, `__qualname__`.
