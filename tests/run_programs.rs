@@ -207,3 +207,43 @@ fn imports_sibling_modules_from_their_caches() {
     );
     assert!(out.status.success());
 }
+
+/// An opcode the VM does not implement is a Python-level SystemError naming the opcode, the
+/// offset and the code object (with a traceback, status 1); a truncated pyc is a clean error.
+#[test]
+fn unsupported_opcodes_and_bad_pycs_are_clear_errors() {
+    let work = tempfile::tempdir().unwrap();
+    fs::write(
+        work.path().join("uo.py"),
+        "async def f(x):\n    return await x\nc = f(None)\nc.send(None)\n",
+    )
+    .unwrap();
+    common::run_ok(common::python("3.12.1").current_dir(work.path()).args([
+        "-c",
+        "import py_compile; py_compile.compile('uo.py', cfile='uo.pyc')",
+    ]));
+    let out = common::pyc()
+        .current_dir(work.path())
+        .args(["run", "uo.pyc"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.ends_with(
+            "SystemError: unsupported opcode GET_AWAITABLE at offset 8 in code object f (uo.py)\n"
+        ),
+        "{stderr}"
+    );
+    let pyc = fs::read(work.path().join("uo.pyc")).unwrap();
+    fs::write(work.path().join("short.pyc"), &pyc[..pyc.len() / 2]).unwrap();
+    let out = common::pyc()
+        .current_dir(work.path())
+        .args(["run", "short.pyc"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with("pyc run: short.pyc: "), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
