@@ -374,6 +374,7 @@ pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
         "math" => crate::methods::math_module(vm),
         "itertools" => crate::itertools::module(),
         "time" => crate::methods::time_module(),
+        "random" => crate::random::module(),
         _ => {
             if !name.as_str().contains('.') {
                 if let Some(m) = crate::importer::import_python_module(vm, name)? {

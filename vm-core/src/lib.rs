@@ -57,7 +57,8 @@
 //! `__init_subclass__` with class keywords, metaclasses (`__new__`, `__init__`, `__call__`,
 //! methods), subclasses of the built-in value types (an instance wraps the built-in value and
 //! protocols fall through to it), the special-method protocol, generators with
-//! send/throw/close and `yield from`, builtins, `sys`, `math`, `time` clocks and `itertools`,
+//! send/throw/close and `yield from`, builtins, `sys`, `math`, `time` clocks, `itertools`, a
+//! seeded-identical `random`,
 //! and `import` of sibling modules through their validated caches ([`importer`]).
 //! Not yet: `__prepare__`, `__slots__` semantics, bytearray, coroutines,
 //! packages and relative imports, `exec`/`eval`/`compile`; `open()` handles UTF-8 text and bytes.
@@ -78,6 +79,7 @@ pub mod methods;
 pub mod objects;
 pub mod ops;
 pub mod pystr;
+pub mod random;
 pub mod run;
 pub mod traceback;
 pub mod types;
