@@ -247,3 +247,55 @@ fn unsupported_opcodes_and_bad_pycs_are_clear_errors() {
     assert!(stderr.starts_with("pyc run: short.pyc: "), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// `input()`, `sys.stdin.readline()` and iteration over `sys.stdin` share one buffer, and
+/// `print(file=...)` writes to opened files, as under CPython.
+#[test]
+fn stdin_and_files_behave_as_cpython() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let work = tempfile::tempdir().unwrap();
+    let out_file = work.path().join("out.txt");
+    fs::write(
+        work.path().join("io.py"),
+        format!(
+            "import sys\nname = input('name? ')\nfirst = sys.stdin.readline().strip()\n\
+             rest = [l.strip() for l in sys.stdin]\n\
+             with open({:?}, 'w') as f:\n    print(name, first, rest, sep='|', file=f)\n\
+             print(open({:?}).read(), end='')\ntry:\n    input()\nexcept EOFError as e:\n    print('EOFError', e)\nexit(4)\n",
+            out_file.display().to_string(),
+            out_file.display().to_string()
+        ),
+    )
+    .unwrap();
+    common::run_ok(common::python("3.12.1").current_dir(work.path()).args([
+        "-c",
+        "import py_compile; py_compile.compile('io.py', cfile='io.pyc')",
+    ]));
+    let run = |mut cmd: std::process::Command| {
+        let mut child = cmd
+            .current_dir(work.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"bob\nl2\nl3\nl4\n")
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let mut ours = common::pyc();
+    ours.args(["run", "io.pyc"]);
+    let mut theirs = common::python("3.12.1");
+    theirs.arg("io.py");
+    let (a, b) = (run(ours), run(theirs));
+    assert_eq!(
+        String::from_utf8_lossy(&a.stdout),
+        String::from_utf8_lossy(&b.stdout)
+    );
+    assert_eq!(a.status.code(), Some(4));
+    assert_eq!(b.status.code(), Some(4));
+}

@@ -270,6 +270,8 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         ("__build_class__", bi_build_class),
         ("input", bi_input),
         ("open", crate::files::bi_open),
+        ("exit", sys_exit),
+        ("quit", sys_exit),
     ];
     for (name, f) in fns {
         set(name, builtin(name, *f));
@@ -343,6 +345,9 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
     s("byteorder", Value::str("little"));
     s("platform", Value::str("linux"));
     s("modules", Value::Dict(vm.modules.clone()));
+    if let Some(stdin) = crate::files::stdin() {
+        s("stdin", stdin);
+    }
     for (name, write, flush) in [
         ("stdout", stdout_write as NativeFn, stdout_flush as NativeFn),
         ("stderr", stderr_write, stdout_flush),
@@ -427,6 +432,19 @@ fn bi_input(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
         vm.write_out(&p);
     }
     vm.flush();
+    // Read through sys.stdin's buffer when it is ours, so input() and sys.stdin interleave.
+    if let Some(stdin @ Value::Wrapper(_)) = vm.sys.dict.get_str(&intern("stdin")) {
+        let line = crate::files::readline_value(vm, &stdin)?;
+        let Value::Str(s) = line else {
+            return Err(vm.type_error("stdin returned bytes"));
+        };
+        if s.as_str().is_empty() {
+            return Err(vm.err("EOFError", "EOF when reading a line"));
+        }
+        return Ok(Value::str(
+            s.as_str().strip_suffix('\n').unwrap_or(s.as_str()),
+        ));
+    }
     let mut line = String::new();
     match std::io::stdin().read_line(&mut line) {
         Ok(0) => Err(vm.err("EOFError", "EOF when reading a line")),
@@ -495,15 +513,19 @@ fn bi_print(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Valu
     let mut sep = " ".to_owned();
     let mut end = "\n".to_owned();
     let mut to_stderr = false;
+    let mut file = None;
     for (k, v) in kw {
         match (k, v) {
             ("sep", Value::Str(s)) => sep = s.as_str().to_owned(),
             ("end", Value::Str(s)) => end = s.as_str().to_owned(),
-            ("sep" | "end" | "flush", Value::None) | ("flush", _) => {}
+            ("sep" | "end" | "flush" | "file", Value::None) | ("flush", _) => {}
             ("file", f) => {
                 let stderr = vm.sys.dict.get_str(&intern("stderr"));
-                to_stderr = stderr.is_some_and(|s| s.is(f))
-                    || matches!(f, Value::Str(s) if s.as_str() == "<stderr>");
+                let stdout = vm.sys.dict.get_str(&intern("stdout"));
+                to_stderr = stderr.is_some_and(|s| s.is(f));
+                if !to_stderr && !stdout.is_some_and(|s| s.is(f)) {
+                    file = Some(f.clone());
+                }
             }
             (k, _) => {
                 return Err(
@@ -523,6 +545,12 @@ fn bi_print(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Valu
         }
     }
     out.push_str(&end);
+    if let Some(f) = file {
+        let write = intern("write");
+        let w = vm.get_attr(&f, &write)?;
+        vm.call(&w, &[Value::string(out)], &[])?;
+        return Ok(Value::None);
+    }
     if to_stderr {
         vm.flush();
         eprint!("{out}");

@@ -48,6 +48,19 @@ fn os_error(vm: &Vm, e: &std::io::Error, path: &str) -> crate::vm::PyErr {
     )
 }
 
+/// `sys.stdin`, read through `/dev/stdin`.
+pub fn stdin() -> Option<Value> {
+    let file = std::fs::File::open("/dev/stdin").ok()?;
+    let state = FileState {
+        name: "<stdin>".into(),
+        mode: "r".into(),
+        reader: Some(BufReader::new(file)),
+        writer: None,
+        closed: false,
+    };
+    Some(Value::Wrapper(Rc::new(Wrapper::File(RefCell::new(state)))))
+}
+
 /// `open(file, mode='r', encoding=None)`.
 pub fn bi_open(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value> {
     let (pos, kw) = split_kw(args, kwnames);
