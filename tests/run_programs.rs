@@ -299,3 +299,48 @@ fn stdin_and_files_behave_as_cpython() {
     assert_eq!(a.status.code(), Some(4));
     assert_eq!(b.status.code(), Some(4));
 }
+
+/// Packages (`__init__.py`, submodules, `__path__`) and relative imports work from caches.
+#[test]
+fn imports_packages_and_relative_modules() {
+    let work = tempfile::tempdir().unwrap();
+    let pkg = work.path().join("shapes");
+    fs::create_dir_all(pkg.join("sub")).unwrap();
+    let files = [
+        ("main.py", "import shapes\nimport shapes.circle\nfrom shapes import square\nfrom shapes.sub.deep import depth\nimport shapes.sub.deep as d\n\
+                     print(shapes.NAME, shapes.circle.area(2), square.area(3), depth(), d.depth() == depth())\n\
+                     print(shapes.__package__, shapes.circle.__package__, sorted(k for k in __import__('sys').modules if k.startswith('shapes')))\n"),
+        ("shapes/__init__.py", "NAME = 'shapes'\nfrom .helpers import PI\n"),
+        ("shapes/helpers.py", "PI = 3.0\n"),
+        ("shapes/circle.py", "from .helpers import PI\ndef area(r):\n    return PI * r * r\n"),
+        ("shapes/square.py", "from . import helpers\ndef area(s):\n    return s * s + helpers.PI - 3.0\n"),
+        ("shapes/sub/__init__.py", ""),
+        ("shapes/sub/deep.py", "from ..helpers import PI\ndef depth():\n    return ('deep', PI)\n"),
+    ];
+    for (name, text) in files {
+        fs::write(work.path().join(name), text).unwrap();
+    }
+    common::run_ok(common::python("3.12.1").current_dir(work.path()).args([
+        "-m",
+        "compileall",
+        "-q",
+        ".",
+    ]));
+    let expected = common::run_ok(
+        common::python("3.12.1")
+            .current_dir(work.path())
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .arg("main.py"),
+    );
+    let out = common::pyc()
+        .current_dir(work.path())
+        .args(["run", "main.py"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&expected.stdout),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

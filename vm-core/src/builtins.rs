@@ -270,6 +270,7 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         ("__build_class__", bi_build_class),
         ("input", bi_input),
         ("open", crate::files::bi_open),
+        ("__import__", bi_import),
         ("exit", sys_exit),
         ("quit", sys_exit),
     ];
@@ -381,10 +382,8 @@ pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
         "time" => crate::methods::time_module(),
         "random" => crate::random::module(),
         _ => {
-            if !name.as_str().contains('.') {
-                if let Some(m) = crate::importer::import_python_module(vm, name)? {
-                    return Ok(m);
-                }
+            if let Some(m) = crate::importer::import_python_module(vm, name)? {
+                return Ok(m);
             }
             return Err(vm.err(
                 "ModuleNotFoundError",
@@ -466,6 +465,33 @@ fn dict_fromkeys(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value
         vm.dict_set(&d, k, value.clone())?;
     }
     Ok(Value::Dict(d))
+}
+
+fn bi_import(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    nargs(vm, "__import__", pos, 1, 5)?;
+    let Value::Str(name) = &pos[0] else {
+        return Err(vm.type_error("__import__() argument 1 must be str"));
+    };
+    let find = |i: usize, k: &str| {
+        pos.get(i)
+            .cloned()
+            .or_else(|| kw.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).clone()))
+    };
+    let globals = match find(1, "globals") {
+        Some(Value::Dict(d)) => d,
+        _ => crate::ops::new_dict(),
+    };
+    let fromlist = match find(3, "fromlist") {
+        Some(Value::List(l)) => Value::tuple(l.items.borrow().clone()),
+        Some(v) => v,
+        None => Value::None,
+    };
+    let level = match find(4, "level") {
+        Some(v) => vm.index_of(&v)?,
+        None => 0,
+    };
+    crate::importer::import_name(vm, &intern(name.as_str()), &globals, &fromlist, level)
 }
 
 fn sys_exit(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {

@@ -1106,22 +1106,29 @@ impl Vm {
                     }
                 }
                 Op::ImportName => {
-                    frame.pop();
+                    let fromlist = frame.pop();
                     let level = frame.pop();
-                    if !matches!(level, Value::Int(0)) {
-                        return Err(self.err(
-                            "ImportError",
-                            "attempted relative import with no known parent package",
-                        ));
-                    }
+                    let level = self.index_of(&level)?;
                     let name = code.names[arg].clone();
-                    let m = crate::builtins::import_module(self, &name)?;
+                    let globals = frame.globals.clone();
+                    let m = crate::importer::import_name(self, &name, &globals, &fromlist, level)?;
                     frame.push(m);
                 }
                 Op::ImportFrom => {
                     let module = frame.peek(1).clone();
                     let name = &code.names[arg];
-                    let v = self.get_attr(&module, name).map_err(|_| {
+                    let submodule =
+                        match &module {
+                            Value::Module(m) => self.modules.get_str(&crate::pystr::intern(
+                                &format!("{}.{}", m.name.as_str(), name.as_str()),
+                            )),
+                            _ => None,
+                        };
+                    let v = match submodule {
+                        Some(v) if self.get_attr(&module, name).is_err() => Ok(v),
+                        _ => self.get_attr(&module, name),
+                    };
+                    let v = v.map_err(|_| {
                         self.err(
                             "ImportError",
                             format!("cannot import name '{}'", name.as_str()),

@@ -59,9 +59,10 @@
 //! protocols fall through to it), the special-method protocol, generators with
 //! send/throw/close and `yield from`, builtins, `sys`, `math`, `time` clocks, `itertools`, a
 //! seeded-identical `random`,
-//! and `import` of sibling modules through their validated caches ([`importer`]).
+//! and `import` of modules and packages (relative imports included) through their validated
+//! caches ([`importer`]).
 //! Not yet: `__prepare__`, `__slots__` semantics, bytearray, coroutines,
-//! packages and relative imports, `exec`/`eval`/`compile`; `open()` handles UTF-8 text and bytes.
+//! `exec`/`eval`/`compile`, the Python standard library; `open()` handles UTF-8 text and bytes.
 
 pub mod builtins;
 pub mod call;
