@@ -236,54 +236,124 @@ pub enum DictPart {
 /// The state of a built-in iterator.
 #[derive(Debug)]
 pub enum IterState {
-    /// Over a list, tuple or str by index (list iterators see appends, as in CPython).
-    Seq { seq: Value, index: usize },
-    /// Over a str by byte offset.
-    Str { s: Rc<PyStr>, pos: usize },
-    /// Over a range.
-    Range { next: i64, step: i64, left: i64 },
-    /// Over a dict.
-    Dict {
-        dict: Rc<DictObj>,
+    /// Over a list, tuple, bytes or `__getitem__` sequence by index (list iterators see
+    /// appends, as in CPython).
+    Seq {
+        /// The sequence.
+        seq: Value,
+        /// The next index.
+        index: usize,
+    },
+    /// Over a str.
+    Str {
+        /// The str.
+        s: Rc<PyStr>,
+        /// The byte offset of the next character.
         pos: usize,
+    },
+    /// Over a range.
+    Range {
+        /// The next value.
+        next: i64,
+        /// The step.
+        step: i64,
+        /// How many values remain.
+        left: i64,
+    },
+    /// Over a dict (or one of its views).
+    Dict {
+        /// The dict.
+        dict: Rc<DictObj>,
+        /// The next entry position.
+        pos: usize,
+        /// The size when iteration began (a change is an error).
         len: usize,
+        /// Keys, values or items.
         part: DictPart,
     },
     /// Over a set.
     Set {
+        /// The set.
         set: Rc<SetObj>,
+        /// The next table position.
         pos: usize,
+        /// The size when iteration began (a change is an error).
         len: usize,
     },
     /// Backwards over a sequence.
-    Reversed { seq: Value, index: usize },
+    Reversed {
+        /// The sequence.
+        seq: Value,
+        /// One past the next index.
+        index: usize,
+    },
     /// enumerate().
-    Enumerate { inner: Value, count: i64 },
+    Enumerate {
+        /// The underlying iterator.
+        inner: Value,
+        /// The next count.
+        count: i64,
+    },
     /// zip().
-    Zip { inners: Vec<Value> },
+    Zip {
+        /// The underlying iterators.
+        inners: Vec<Value>,
+    },
     /// map().
-    Map { func: Value, inners: Vec<Value> },
+    Map {
+        /// The function.
+        func: Value,
+        /// The underlying iterators.
+        inners: Vec<Value>,
+    },
     /// filter().
-    Filter { func: Value, inner: Value },
+    Filter {
+        /// The predicate (None: truth).
+        func: Value,
+        /// The underlying iterator.
+        inner: Value,
+    },
     /// iter(callable, sentinel).
-    Callable { func: Value, sentinel: Value },
+    Callable {
+        /// The callable.
+        func: Value,
+        /// The value that ends iteration.
+        sentinel: Value,
+    },
     /// itertools.count().
-    Count { next: Value, step: Value },
-    /// itertools.chain(): the remaining iterables, the current iterator.
+    Count {
+        /// The next value.
+        next: Value,
+        /// The step.
+        step: Value,
+    },
+    /// itertools.chain().
     Chain {
+        /// The iterables not started yet.
         rest: std::collections::VecDeque<Value>,
+        /// The current iterator (Null: none).
         current: Value,
     },
     /// itertools.islice(): items at positions `next`, `next + step`, ... below `stop`.
     Islice {
+        /// The underlying iterator.
         inner: Value,
+        /// How many items were consumed from it.
         pos: usize,
+        /// The position of the next item to produce.
         next: usize,
+        /// The bound, if any.
         stop: Option<usize>,
+        /// The step.
         step: usize,
     },
     /// itertools.repeat().
-    Repeat { value: Value, left: Option<usize> },
+    Repeat {
+        /// The repeated value.
+        value: Value,
+        /// Repetitions left (None: forever).
+        left: Option<usize>,
+    },
     /// Exhausted.
     Done,
 }
