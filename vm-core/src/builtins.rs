@@ -1390,6 +1390,7 @@ pub fn make_class(
         new: None,
         cache: RefCell::default(),
         meta,
+        plain: std::cell::Cell::new((0, false)),
     });
     let cls = Value::Type(t.clone());
     let items: Vec<(Value, Value)> = t

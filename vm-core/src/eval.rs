@@ -460,14 +460,7 @@ impl Vm {
                     } else {
                         let v = match &owner {
                             Value::Instance(inst) => match inst.dict.get_str(name) {
-                                Some(v)
-                                    if !inst
-                                        .class
-                                        .lookup(name)
-                                        .is_some_and(|d| matches!(d, Value::Wrapper(_))) =>
-                                {
-                                    v
-                                }
+                                Some(v) if inst.class.plain_attributes() => v,
                                 _ => self.get_attr(&owner, name)?,
                             },
                             _ => self.get_attr(&owner, name)?,
@@ -478,6 +471,12 @@ impl Vm {
                 Op::StoreAttr => {
                     let owner = frame.pop();
                     let v = frame.pop();
+                    if let Value::Instance(inst) = &owner {
+                        if inst.class.plain_attributes() {
+                            inst.dict.set_str(&code.names[arg], v);
+                            continue;
+                        }
+                    }
                     self.set_attr(&owner, &code.names[arg], v)?;
                 }
                 Op::DeleteAttr => {

@@ -34,6 +34,8 @@ pub struct Type {
     pub cache: RefCell<AttrCache>,
     /// The metaclass, when it is not `type`.
     pub meta: Option<Rc<Type>>,
+    /// (epoch, whether instance attributes are plain): see [`Type::plain_attributes`].
+    pub plain: Cell<(u64, bool)>,
 }
 
 /// A hasher for pointer-sized keys that are already well distributed.
@@ -97,6 +99,7 @@ impl Type {
             new,
             cache: RefCell::default(),
             meta: None,
+            plain: Cell::new((0, false)),
         })
     }
 
@@ -119,6 +122,42 @@ impl Type {
             .or_else(|| self.mro.iter().find_map(|t| t.dict.get_str(name)));
         cache.map.insert(key, (name.clone(), v.clone()));
         v
+    }
+
+    /// Whether attribute access on instances is plain dictionary access: no data descriptor
+    /// (property, or a class with `__set__`/`__delete__`) anywhere in the MRO, no
+    /// `__setattr__`/`__delattr__`, no wrapped built-in value. Cached per type epoch; lets the
+    /// eval loop read and write instance attributes without any class lookup.
+    pub fn plain_attributes(&self) -> bool {
+        let epoch = EPOCH.with(Cell::get);
+        let (at, plain) = self.plain.get();
+        if at == epoch {
+            return plain;
+        }
+        let special = |k: &Value| matches!(k, Value::Str(s) if matches!(s.as_str(), "__setattr__" | "__delattr__" | "__getattribute__"));
+        let descriptor = |v: &Value| match v {
+            Value::Wrapper(w) => matches!(&**w, crate::objects::Wrapper::Property { .. }),
+            Value::Instance(i) => {
+                i.class.lookup(&crate::pystr::intern("__set__")).is_some()
+                    || i.class
+                        .lookup(&crate::pystr::intern("__delete__"))
+                        .is_some()
+            }
+            _ => false,
+        };
+        let clean = |t: &Type| {
+            t.dict
+                .map
+                .borrow()
+                .iter()
+                .all(|(k, v)| !special(k) && !descriptor(v))
+        };
+        let plain = self.builtin_base().is_none()
+            && !self.is_exception
+            && clean(self)
+            && self.mro.iter().all(|t| clean(t));
+        self.plain.set((epoch, plain));
+        plain
     }
 
     /// The built-in type (other than object) whose values instances of this class wrap.
