@@ -27,6 +27,11 @@ impl Vm {
                 }
             },
             Value::BoundMethod(m) => {
+                if let Value::Function(f) = &m.func {
+                    if kwnames.is_empty() && f.code.simple_args(args.len() + 1) {
+                        return self.call_method_simple(f, &m.receiver, args);
+                    }
+                }
                 let mut full = Vec::with_capacity(args.len() + 1);
                 full.push(m.receiver.clone());
                 full.extend_from_slice(args);
@@ -50,6 +55,32 @@ impl Vm {
 
     fn not_callable(&self, f: &Value) -> PyErr {
         self.type_error(format!("'{}' object is not callable", self.type_name(f)))
+    }
+
+    /// Calls a plain Python function (see [`crate::code::Code::simple_args`]) with `first`
+    /// followed by `args`, without collecting them into a vector first.
+    pub fn call_method_simple(
+        &mut self,
+        func: &Rc<Function>,
+        first: &Value,
+        args: &[Value],
+    ) -> PyResult<Value> {
+        let pooled = self.slot_pool.pop().unwrap_or_default();
+        let mut frame = Frame::new(
+            func.code.clone(),
+            func.globals.clone(),
+            func.builtins.clone(),
+            None,
+            pooled,
+        );
+        if !func.closure.is_empty() {
+            frame.closure = func.closure.clone();
+        }
+        frame.slots[0] = first.clone();
+        frame.slots[1..=args.len()].clone_from_slice(args);
+        let result = self.run_frame(&mut frame);
+        self.recycle(frame);
+        result
     }
 
     /// Calls a Python function.
@@ -306,6 +337,17 @@ impl Vm {
         };
         let n_init = self.n.init.clone();
         match t.lookup(&n_init) {
+            Some(Value::Function(f))
+                if kwnames.is_empty() && f.code.simple_args(args.len() + 1) =>
+            {
+                let r = self.call_method_simple(&f, &obj, args)?;
+                if !matches!(r, Value::None) {
+                    return Err(self.type_error(format!(
+                        "__init__() should return None, not '{}'",
+                        self.type_name(&r)
+                    )));
+                }
+            }
             Some(init) => {
                 let mut full = Vec::with_capacity(args.len() + 1);
                 full.push(obj.clone());

@@ -339,6 +339,11 @@ impl Vm {
         let Some(f) = self.special(v, name) else {
             return Ok(None);
         };
+        if let Value::Function(func) = &f {
+            if func.code.simple_args(args.len() + 1) {
+                return self.call_method_simple(func, v, args).map(Some);
+            }
+        }
         let mut full = Vec::with_capacity(args.len() + 1);
         full.push(v.clone());
         full.extend_from_slice(args);
