@@ -22,6 +22,7 @@ pub fn builtin(name: &'static str, func: NativeFn) -> Value {
         func,
         bound: None,
         needs_frame: false,
+        instance_method: false,
     }))
 }
 
@@ -291,6 +292,7 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
                 func: *func,
                 bound: None,
                 needs_frame: true,
+                instance_method: false,
             })),
         );
     }
@@ -381,6 +383,8 @@ pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
         "itertools" => crate::itertools::module(),
         "time" => crate::methods::time_module(),
         "random" => crate::random::module(),
+        "collections" => crate::natives::collections_module(vm)?,
+        "functools" => crate::natives::functools_module(vm)?,
         _ => {
             if let Some(m) = crate::importer::import_python_module(vm, name)? {
                 return Ok(m);
@@ -2071,8 +2075,14 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
         (_, "__class__") => Value::Type(vm.type_of(v)),
         (Value::Function(f), "__name__") => Value::Str(f.name.borrow().clone()),
         (Value::Function(f), "__qualname__") => Value::Str(f.qualname.borrow().clone()),
-        (Value::Function(f), "__module__") => f.module.clone(),
-        (Value::Function(f), "__doc__") => f.doc.clone(),
+        (Value::Function(f), "__module__") => f
+            .dict
+            .get_str(&intern("__module__"))
+            .unwrap_or_else(|| f.module.clone()),
+        (Value::Function(f), "__doc__") => f
+            .dict
+            .get_str(&intern("__doc__"))
+            .unwrap_or_else(|| f.doc.clone()),
         (Value::Function(f), "__dict__") => Value::Dict(f.dict.clone()),
         (Value::Function(f), "__defaults__") => {
             if f.defaults.is_empty() {
@@ -2136,6 +2146,7 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
                     func: f,
                     bound: Some(v.clone()),
                     needs_frame: false,
+                    instance_method: false,
                 }))
             }
             (Wrapper::StaticMethod(f) | Wrapper::ClassMethod(f), "__func__") => f.clone(),
@@ -2148,6 +2159,7 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
                 func: f.1,
                 bound: Some(v.clone()),
                 needs_frame: false,
+                instance_method: false,
             })),
             None => return Ok(None),
         },

@@ -357,7 +357,7 @@ impl Vm {
                     other => {
                         if let Value::Instance(i) = &obj {
                             if !matches!(i.payload, Value::Null)
-                                && matches!(other, Value::Builtin(_))
+                                && matches!(other, Value::Builtin(b) if !b.instance_method)
                             {
                                 full[0] = i.payload.clone();
                             }

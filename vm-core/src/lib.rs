@@ -62,7 +62,8 @@
 //! and `import` of modules and packages (relative imports included) through their validated
 //! caches ([`importer`]).
 //! Not yet: `__prepare__`, `__slots__` semantics, bytearray, coroutines,
-//! `exec`/`eval`/`compile`, the Python standard library; `open()` handles UTF-8 text and bytes.
+//! `exec`/`eval`/`compile`, the Python standard library (`collections` and `functools` have
+//! native stand-ins, [`natives`]); `open()` handles UTF-8 text and bytes.
 
 pub mod builtins;
 pub mod call;
@@ -77,6 +78,7 @@ pub mod importer;
 pub mod int;
 pub mod itertools;
 pub mod methods;
+pub mod natives;
 pub mod objects;
 pub mod ops;
 pub mod pystr;

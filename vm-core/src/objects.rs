@@ -132,6 +132,9 @@ pub struct BuiltinFunction {
     /// Whether it reads its caller's namespaces (`globals()`, `locals()`, `vars()`, `dir()`):
     /// the eval loop then records them in [`crate::vm::Vm::caller_ns`] before the call.
     pub needs_frame: bool,
+    /// A method of a natively defined class (collections, functools): it receives the instance
+    /// itself, never the built-in value an instance of a built-in subclass wraps.
+    pub instance_method: bool,
 }
 
 /// A method bound to its receiver.

@@ -368,12 +368,11 @@ impl Vm {
         if matches!(i.payload, Value::Null) {
             return None;
         }
-        let overridden = specials.iter().any(|s| {
-            matches!(
-                i.class.lookup(&crate::pystr::intern(s)),
-                Some(Value::Function(_))
-            )
-        });
+        // Built-in types keep no special methods in their namespaces, so any one found was
+        // defined by a class.
+        let overridden = specials
+            .iter()
+            .any(|s| i.class.lookup(&crate::pystr::intern(s)).is_some());
         (!overridden).then(|| i.payload.clone())
     }
 
@@ -424,6 +423,13 @@ impl Vm {
         }
         if let Some(h) = hash_builtin(v) {
             return Ok(h);
+        }
+        if let Value::Tuple(items) = v {
+            let hashes = items
+                .iter()
+                .map(|x| self.hash(x))
+                .collect::<PyResult<Vec<_>>>()?;
+            return Ok(hash_tuple(&hashes));
         }
         if let Value::Instance(inst) = v {
             let n = self.n.hash.clone();
@@ -2221,12 +2227,15 @@ impl Vm {
                     name: b.name,
                     func: b.func,
                     bound: Some(match obj {
-                        Value::Instance(i) if !matches!(i.payload, Value::Null) => {
+                        Value::Instance(i)
+                            if !matches!(i.payload, Value::Null) && !b.instance_method =>
+                        {
                             i.payload.clone()
                         }
                         _ => obj.clone(),
                     }),
                     needs_frame: false,
+                    instance_method: b.instance_method,
                 }))
             }
             Value::Wrapper(w) => match &**w {
@@ -2411,7 +2420,10 @@ impl Vm {
                 {
                     return Ok((f, Some(obj.clone())));
                 }
-                Some(f @ Value::Builtin(_)) if !matches!(inst.payload, Value::Null) => {
+                Some(Value::Builtin(b))
+                    if !matches!(inst.payload, Value::Null) && !b.instance_method =>
+                {
+                    let f = Value::Builtin(b);
                     return Ok((f, Some(inst.payload.clone())));
                 }
                 _ => {}

@@ -1,0 +1,1005 @@
+//! Native stand-ins for the most used pure-Python standard modules, until the VM runs the real
+//! standard library: `collections` (defaultdict, Counter, deque, namedtuple, OrderedDict) and
+//! `functools` (reduce, partial, lru_cache/cache, wraps, cmp_to_key). Their classes are
+//! ordinary classes (subclasses of dict, list or tuple) whose methods are Rust functions.
+
+use std::rc::Rc;
+
+use crate::builtins::{make_class, nargs, split_kw};
+use crate::dict::DictObj;
+use crate::objects::{BuiltinFunction, Module, NativeFn, Wrapper};
+use crate::pystr::{intern, PyStr};
+use crate::types::Type;
+use crate::value::Value;
+use crate::vm::{PyErr, PyResult, Vm};
+
+type Kw<'a> = &'a [Rc<PyStr>];
+
+fn method(name: &'static str, func: NativeFn) -> Value {
+    Value::Builtin(Rc::new(BuiltinFunction {
+        name,
+        func,
+        bound: None,
+        needs_frame: false,
+        instance_method: true,
+    }))
+}
+
+fn function(name: &'static str, func: NativeFn) -> Value {
+    crate::builtins::builtin(name, func)
+}
+
+/// A class `module.name(base)` with native methods.
+fn native_class(
+    vm: &mut Vm,
+    module: &str,
+    name: &str,
+    base: &Rc<Type>,
+    methods: &[(&'static str, NativeFn)],
+) -> PyResult<Rc<Type>> {
+    let ns = crate::ops::new_dict();
+    ns.set_str(&intern("__module__"), Value::str(module));
+    for (n, f) in methods {
+        ns.set_str(&intern(n), method(n, *f));
+    }
+    make_class(vm, intern(name), vec![base.clone()], &ns, &[], None)
+}
+
+fn this(vm: &Vm, args: &[Value]) -> PyResult<Rc<crate::objects::Instance>> {
+    match args.first() {
+        Some(Value::Instance(i)) => Ok(i.clone()),
+        _ => Err(vm.type_error("method needs an instance")),
+    }
+}
+
+fn payload_dict(vm: &Vm, args: &[Value]) -> PyResult<Rc<DictObj>> {
+    match args.first() {
+        Some(Value::Instance(i)) => match &i.payload {
+            Value::Dict(d) => Ok(d.clone()),
+            _ => Err(vm.type_error("expected a dict subclass instance")),
+        },
+        _ => Err(vm.type_error("expected a dict subclass instance")),
+    }
+}
+
+fn payload_list(vm: &Vm, args: &[Value]) -> PyResult<Rc<crate::objects::ListObj>> {
+    match args.first() {
+        Some(Value::Instance(i)) => match &i.payload {
+            Value::List(l) => Ok(l.clone()),
+            _ => Err(vm.type_error("expected a deque")),
+        },
+        _ => Err(vm.type_error("expected a deque")),
+    }
+}
+
+fn attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Value> {
+    vm.get_attr(obj, &intern(name))
+}
+
+// ---- defaultdict
+
+fn dd_init(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    let inst = this(vm, pos)?;
+    let factory = pos.get(1).cloned().unwrap_or(Value::None);
+    if !matches!(factory, Value::None) && !is_callable(vm, &factory) {
+        return Err(vm.type_error("first argument must be callable or None"));
+    }
+    inst.dict.set_str(&intern("default_factory"), factory);
+    let d = payload_dict(vm, pos)?;
+    if let Some(src) = pos.get(2) {
+        crate::builtins::dict_update(vm, &d, src)?;
+    }
+    for (k, v) in kw {
+        d.set_str(&intern(k), v.clone());
+    }
+    Ok(Value::None)
+}
+
+fn is_callable(vm: &Vm, v: &Value) -> bool {
+    match v {
+        Value::Function(_) | Value::Builtin(_) | Value::BoundMethod(_) | Value::Type(_) => true,
+        Value::Instance(i) => i.class.lookup(&vm.n.call).is_some(),
+        _ => false,
+    }
+}
+
+fn dd_missing(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "__missing__", args, 2, 2)?;
+    let factory = attr(vm, &args[0], "default_factory")?;
+    if matches!(factory, Value::None) {
+        return Err(PyErr(
+            vm.new_exception(vm.exc_type("KeyError"), vec![args[1].clone()]),
+        ));
+    }
+    let v = vm.call(&factory, &[], &[])?;
+    let d = payload_dict(vm, args)?;
+    vm.dict_set(&d, args[1].clone(), v.clone())?;
+    Ok(v)
+}
+
+fn dd_repr(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    let factory = attr(vm, &args[0], "default_factory")?;
+    let d = payload_dict(vm, args)?;
+    let f = vm.repr(&factory)?;
+    let body = vm.repr(&Value::Dict(d))?;
+    Ok(Value::string(format!("defaultdict({f}, {body})")))
+}
+
+// ---- Counter
+
+fn counter_update(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    let d = payload_dict(vm, pos)?;
+    if let Some(src) = pos.get(1) {
+        let mapping = match src {
+            Value::Dict(m) => Some(m.clone()),
+            Value::Instance(i) => match &i.payload {
+                Value::Dict(m) => Some(m.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        match mapping {
+            Some(m) => {
+                let items: Vec<(Value, Value)> = m
+                    .map
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                for (k, v) in items {
+                    let old = vm.dict_get(&d, &k)?.unwrap_or(Value::Int(0));
+                    let new = vm.binary_op(&old, &v, 0)?;
+                    vm.dict_set(&d, k, new)?;
+                }
+            }
+            None => {
+                let it = vm.iter(src)?;
+                while let Some(k) = vm.next(&it)? {
+                    let old = vm.dict_get(&d, &k)?.unwrap_or(Value::Int(0));
+                    let new = vm.binary_op(&old, &Value::Int(1), 0)?;
+                    vm.dict_set(&d, k, new)?;
+                }
+            }
+        }
+    }
+    for (k, v) in kw {
+        let key = Value::Str(intern(k));
+        let old = vm.dict_get(&d, &key)?.unwrap_or(Value::Int(0));
+        let new = vm.binary_op(&old, v, 0)?;
+        vm.dict_set(&d, key, new)?;
+    }
+    Ok(Value::None)
+}
+
+fn counter_missing(_: &mut Vm, _: &[Value], _: Kw) -> PyResult<Value> {
+    Ok(Value::Int(0))
+}
+
+fn counter_sorted_items(vm: &mut Vm, args: &[Value]) -> PyResult<Vec<Value>> {
+    let d = payload_dict(vm, args)?;
+    let mut items: Vec<Value> = d
+        .map
+        .borrow()
+        .iter()
+        .map(|(k, v)| Value::tuple(vec![k.clone(), v.clone()]))
+        .collect();
+    let key = function("_count", |vm, args, _| {
+        vm.get_item(&args[0], &Value::Int(1))
+    });
+    crate::builtins::sort_values(vm, &mut items, &key, true)?;
+    Ok(items)
+}
+
+fn counter_most_common(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "most_common", args, 1, 2)?;
+    let mut items = counter_sorted_items(vm, args)?;
+    if let Some(n) = args.get(1).filter(|n| !matches!(n, Value::None)) {
+        let n = vm.index_of(n)?.max(0) as usize;
+        items.truncate(n);
+    }
+    Ok(Value::list(items))
+}
+
+fn counter_total(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    let d = payload_dict(vm, args)?;
+    let values: Vec<Value> = d.map.borrow().iter().map(|(_, v)| v.clone()).collect();
+    let mut acc = Value::Int(0);
+    for v in values {
+        acc = vm.binary_op(&acc, &v, 0)?;
+    }
+    Ok(acc)
+}
+
+fn counter_elements(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    let d = payload_dict(vm, args)?;
+    let items: Vec<(Value, Value)> = d
+        .map
+        .borrow()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut out = Vec::new();
+    for (k, v) in items {
+        for _ in 0..vm.index_of(&v)?.max(0) {
+            out.push(k.clone());
+        }
+    }
+    vm.iter(&Value::list(out))
+}
+
+fn counter_repr(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    let items = counter_sorted_items(vm, args)?;
+    if items.is_empty() {
+        return Ok(Value::str("Counter()"));
+    }
+    let mut parts = Vec::with_capacity(items.len());
+    for it in &items {
+        let (k, v) = (
+            vm.get_item(it, &Value::Int(0))?,
+            vm.get_item(it, &Value::Int(1))?,
+        );
+        parts.push(format!("{}: {}", vm.repr(&k)?, vm.repr(&v)?));
+    }
+    Ok(Value::string(format!("Counter({{{}}})", parts.join(", "))))
+}
+
+fn counter_combine(vm: &mut Vm, args: &[Value], subtract: bool) -> PyResult<Value> {
+    nargs(vm, "__add__", args, 2, 2)?;
+    let (a, b) = (payload_dict(vm, args)?, payload_dict(vm, &args[1..])?);
+    let cls = match &args[0] {
+        Value::Instance(i) => i.class.clone(),
+        _ => return Ok(Value::NotImplemented),
+    };
+    let out = vm.call_type(&cls, &[], &[])?;
+    let od = payload_dict(vm, std::slice::from_ref(&out))?;
+    let mut keys: Vec<Value> = a.map.borrow().iter().map(|(k, _)| k.clone()).collect();
+    keys.extend(b.map.borrow().iter().map(|(k, _)| k.clone()));
+    for k in keys {
+        if vm.dict_get(&od, &k)?.is_some() {
+            continue;
+        }
+        let x = vm.dict_get(&a, &k)?.unwrap_or(Value::Int(0));
+        let y = vm.dict_get(&b, &k)?.unwrap_or(Value::Int(0));
+        let r = vm.binary_op(&x, &y, if subtract { 10 } else { 0 })?;
+        if vm.lt(&Value::Int(0), &r)? {
+            vm.dict_set(&od, k, r)?;
+        }
+    }
+    Ok(out)
+}
+
+fn counter_add(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    counter_combine(vm, args, false)
+}
+
+fn counter_sub(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    counter_combine(vm, args, true)
+}
+
+// ---- deque
+
+fn deque_maxlen(vm: &mut Vm, obj: &Value) -> PyResult<Option<usize>> {
+    match attr(vm, obj, "maxlen")? {
+        Value::None => Ok(None),
+        v => Ok(Some(vm.index_of(&v)?.max(0) as usize)),
+    }
+}
+
+fn deque_init(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    let inst = this(vm, pos)?;
+    let maxlen = pos
+        .get(2)
+        .cloned()
+        .or_else(|| {
+            kw.iter()
+                .find(|(k, _)| *k == "maxlen")
+                .map(|(_, v)| (*v).clone())
+        })
+        .unwrap_or(Value::None);
+    inst.dict.set_str(&intern("maxlen"), maxlen);
+    let l = payload_list(vm, pos)?;
+    l.items.borrow_mut().clear();
+    if let Some(src) = pos.get(1) {
+        for v in vm.to_vec(src)? {
+            deque_push(vm, &pos[0], &l, v, false)?;
+        }
+    }
+    Ok(Value::None)
+}
+
+fn deque_push(
+    vm: &mut Vm,
+    obj: &Value,
+    l: &crate::objects::ListObj,
+    v: Value,
+    left: bool,
+) -> PyResult<()> {
+    let maxlen = deque_maxlen(vm, obj)?;
+    let mut items = l.items.borrow_mut();
+    if maxlen == Some(0) {
+        return Ok(());
+    }
+    if left {
+        items.insert(0, v);
+        if maxlen.is_some_and(|m| items.len() > m) {
+            items.pop();
+        }
+    } else {
+        items.push(v);
+        if maxlen.is_some_and(|m| items.len() > m) {
+            items.remove(0);
+        }
+    }
+    Ok(())
+}
+
+fn deque_append(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "append", args, 2, 2)?;
+    let l = payload_list(vm, args)?;
+    deque_push(vm, &args[0], &l, args[1].clone(), false)?;
+    Ok(Value::None)
+}
+
+fn deque_appendleft(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "appendleft", args, 2, 2)?;
+    let l = payload_list(vm, args)?;
+    deque_push(vm, &args[0], &l, args[1].clone(), true)?;
+    Ok(Value::None)
+}
+
+fn deque_extend(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "extend", args, 2, 2)?;
+    let l = payload_list(vm, args)?;
+    for v in vm.to_vec(&args[1])? {
+        deque_push(vm, &args[0], &l, v, false)?;
+    }
+    Ok(Value::None)
+}
+
+fn deque_extendleft(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "extendleft", args, 2, 2)?;
+    let l = payload_list(vm, args)?;
+    for v in vm.to_vec(&args[1])? {
+        deque_push(vm, &args[0], &l, v, true)?;
+    }
+    Ok(Value::None)
+}
+
+fn deque_pop(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    let l = payload_list(vm, args)?;
+    let v = l.items.borrow_mut().pop();
+    v.ok_or_else(|| vm.err("IndexError", "pop from an empty deque"))
+}
+
+fn deque_popleft(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    let l = payload_list(vm, args)?;
+    let mut items = l.items.borrow_mut();
+    if items.is_empty() {
+        drop(items);
+        return Err(vm.err("IndexError", "pop from an empty deque"));
+    }
+    Ok(items.remove(0))
+}
+
+fn deque_rotate(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "rotate", args, 1, 2)?;
+    let n = match args.get(1) {
+        Some(v) => vm.index_of(v)?,
+        None => 1,
+    };
+    let l = payload_list(vm, args)?;
+    let mut items = l.items.borrow_mut();
+    let len = items.len() as i64;
+    if len > 0 {
+        let k = n.rem_euclid(len) as usize;
+        items.rotate_right(k);
+    }
+    Ok(Value::None)
+}
+
+fn deque_repr(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    let l = payload_list(vm, args)?;
+    let body = vm.repr(&Value::List(l))?;
+    Ok(Value::string(match deque_maxlen(vm, &args[0])? {
+        Some(m) => format!("deque({body}, maxlen={m})"),
+        None => format!("deque({body})"),
+    }))
+}
+
+// ---- OrderedDict
+
+fn od_repr(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    let d = payload_dict(vm, args)?;
+    let cls = match &args[0] {
+        Value::Instance(i) => i.class.name.as_str().to_owned(),
+        _ => "OrderedDict".into(),
+    };
+    if d.map.borrow().is_empty() {
+        return Ok(Value::string(format!("{cls}()")));
+    }
+    let body = vm.repr(&Value::Dict(d))?;
+    Ok(Value::string(format!("{cls}({body})")))
+}
+
+fn od_move_to_end(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    nargs(vm, "move_to_end", pos, 2, 3)?;
+    let last = match pos
+        .get(2)
+        .or(kw.iter().find(|(k, _)| *k == "last").map(|(_, v)| *v))
+    {
+        Some(v) => vm.truthy(v)?,
+        None => true,
+    };
+    let d = payload_dict(vm, pos)?;
+    let h = vm.hash(&pos[1])?;
+    let Some(v) = d.map.borrow_mut().remove(&pos[1], h) else {
+        return Err(PyErr(
+            vm.new_exception(vm.exc_type("KeyError"), vec![pos[1].clone()]),
+        ));
+    };
+    if last {
+        d.map.borrow_mut().insert(pos[1].clone(), h, v);
+    } else {
+        let mut m = crate::dict::DictMap::new();
+        m.insert(pos[1].clone(), h, v);
+        for (hh, k, vv) in d.map.borrow().iter_hashed() {
+            m.insert(k.clone(), hh, vv.clone());
+        }
+        *d.map.borrow_mut() = m;
+    }
+    Ok(Value::None)
+}
+
+// ---- namedtuple
+
+fn nt_new(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    let Some(Value::Type(cls)) = pos.first() else {
+        return Err(vm.type_error("namedtuple __new__ needs the class"));
+    };
+    let fields = match cls.lookup(&intern("_fields")) {
+        Some(Value::Tuple(f)) => f,
+        _ => return Err(vm.type_error("namedtuple class without _fields")),
+    };
+    let defaults = match cls.lookup(&intern("_field_defaults")) {
+        Some(Value::Dict(d)) => Some(d),
+        _ => None,
+    };
+    let given = &pos[1..];
+    if given.len() > fields.len() {
+        return Err(vm.type_error(format!(
+            "{}() takes {} positional arguments but {} were given",
+            cls.name.as_str(),
+            fields.len() + 1,
+            given.len() + 1
+        )));
+    }
+    let mut values = Vec::with_capacity(fields.len());
+    let mut missing = Vec::new();
+    for (i, f) in fields.iter().enumerate() {
+        let Value::Str(fname) = f else { continue };
+        let v = given
+            .get(i)
+            .cloned()
+            .or_else(|| {
+                kw.iter()
+                    .find(|(k, _)| *k == fname.as_str())
+                    .map(|(_, v)| (*v).clone())
+            })
+            .or_else(|| defaults.as_ref().and_then(|d| d.get_str(fname)));
+        match v {
+            Some(v) => values.push(v),
+            None => missing.push(format!("'{}'", fname.as_str())),
+        }
+    }
+    if !missing.is_empty() {
+        let list = match missing.len() {
+            1 => missing[0].clone(),
+            n => format!("{} and {}", missing[..n - 1].join(", "), missing[n - 1]),
+        };
+        return Err(vm.type_error(format!(
+            "{}.__new__() missing {} required positional argument{}: {list}",
+            cls.name.as_str(),
+            missing.len(),
+            if missing.len() == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(Value::Instance(Rc::new(crate::objects::Instance {
+        class: cls.clone(),
+        dict: crate::ops::new_dict(),
+        exc: None,
+        payload: Value::tuple(values),
+    })))
+}
+
+fn nt_fields(vm: &mut Vm, obj: &Value) -> PyResult<Vec<Value>> {
+    match attr(vm, obj, "_fields")? {
+        Value::Tuple(t) => Ok((*t).clone()),
+        _ => Err(vm.type_error("namedtuple without _fields")),
+    }
+}
+
+fn nt_repr(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    let fields = nt_fields(vm, &args[0])?;
+    let name = match &args[0] {
+        Value::Instance(i) => i.class.name.as_str().to_owned(),
+        _ => String::new(),
+    };
+    let mut parts = Vec::new();
+    for (i, f) in fields.iter().enumerate() {
+        let v = vm.get_item(&args[0], &Value::Int(i as i64))?;
+        parts.push(format!("{}={}", vm.str_of(f)?, vm.repr(&v)?));
+    }
+    Ok(Value::string(format!("{name}({})", parts.join(", "))))
+}
+
+fn nt_asdict(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    let fields = nt_fields(vm, &args[0])?;
+    let d = crate::ops::new_dict();
+    for (i, f) in fields.into_iter().enumerate() {
+        let v = vm.get_item(&args[0], &Value::Int(i as i64))?;
+        vm.dict_set(&d, f, v)?;
+    }
+    Ok(Value::Dict(d))
+}
+
+fn nt_replace(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    let fields = nt_fields(vm, &pos[0])?;
+    let mut values = Vec::new();
+    for (i, f) in fields.iter().enumerate() {
+        let name = vm.str_of(f)?;
+        match kw.iter().find(|(k, _)| *k == name) {
+            Some((_, v)) => values.push((*v).clone()),
+            None => values.push(vm.get_item(&pos[0], &Value::Int(i as i64))?),
+        }
+    }
+    let Value::Instance(inst) = &pos[0] else {
+        return Err(vm.type_error("_replace needs a namedtuple"));
+    };
+    Ok(Value::Instance(Rc::new(crate::objects::Instance {
+        class: inst.class.clone(),
+        dict: crate::ops::new_dict(),
+        exc: None,
+        payload: Value::tuple(values),
+    })))
+}
+
+fn nt_field_get(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    // bound receiver: the field index; then the instance.
+    nargs(vm, "field", args, 2, 2)?;
+    vm.get_item(&args[1], &args[0])
+}
+
+fn namedtuple(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    nargs(vm, "namedtuple", pos, 2, 2)?;
+    let Value::Str(typename) = &pos[0] else {
+        return Err(vm.type_error("namedtuple() typename must be a str"));
+    };
+    let names: Vec<String> = match &pos[1] {
+        Value::Str(s) => s
+            .as_str()
+            .replace(',', " ")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        other => {
+            let mut v = Vec::new();
+            for x in vm.to_vec(other)? {
+                v.push(vm.str_of(&x)?);
+            }
+            v
+        }
+    };
+    let tuple_type = vm.t.tuple.clone();
+    let cls = native_class(
+        vm,
+        "__main__",
+        typename.as_str(),
+        &tuple_type,
+        &[
+            ("__repr__", nt_repr),
+            ("_asdict", nt_asdict),
+            ("_replace", nt_replace),
+        ],
+    )?;
+    let fields = Value::tuple(names.iter().map(|n| Value::str(n)).collect());
+    cls.dict.set_str(&intern("_fields"), fields.clone());
+    cls.dict.set_str(&intern("__match_args__"), fields);
+    cls.dict.set_str(
+        &intern("__new__"),
+        Value::Wrapper(Rc::new(Wrapper::StaticMethod(function("__new__", nt_new)))),
+    );
+    let field_defaults = crate::ops::new_dict();
+    if let Some((_, defaults)) = kw.iter().find(|(k, _)| *k == "defaults") {
+        let defaults = vm.to_vec(defaults)?;
+        for (n, d) in names.iter().rev().zip(defaults.iter().rev()) {
+            field_defaults.set_str(&intern(n), d.clone());
+        }
+    }
+    cls.dict
+        .set_str(&intern("_field_defaults"), Value::Dict(field_defaults));
+    for (i, n) in names.iter().enumerate() {
+        let getter = Value::Builtin(Rc::new(BuiltinFunction {
+            name: "field",
+            func: nt_field_get,
+            bound: Some(Value::Int(i as i64)),
+            needs_frame: false,
+            instance_method: true,
+        }));
+        cls.dict.set_str(
+            &intern(n),
+            Value::Wrapper(Rc::new(Wrapper::Property {
+                fget: getter,
+                fset: Value::None,
+                fdel: Value::None,
+                doc: Value::None,
+            })),
+        );
+    }
+    crate::types::bump_epoch();
+    Ok(Value::Type(cls))
+}
+
+/// The `collections` module.
+pub fn collections_module(vm: &mut Vm) -> PyResult<Value> {
+    let d = crate::ops::new_dict();
+    d.set_str(&intern("__name__"), Value::str("collections"));
+    let (dict_t, list_t) = (vm.t.dict.clone(), vm.t.list.clone());
+    let dd = native_class(
+        vm,
+        "collections",
+        "defaultdict",
+        &dict_t,
+        &[
+            ("__init__", dd_init),
+            ("__missing__", dd_missing),
+            ("__repr__", dd_repr),
+        ],
+    )?;
+    let counter = native_class(
+        vm,
+        "collections",
+        "Counter",
+        &dict_t,
+        &[
+            ("__init__", counter_update),
+            ("update", counter_update),
+            ("__missing__", counter_missing),
+            ("most_common", counter_most_common),
+            ("total", counter_total),
+            ("elements", counter_elements),
+            ("__repr__", counter_repr),
+            ("__add__", counter_add),
+            ("__sub__", counter_sub),
+        ],
+    )?;
+    let deque = native_class(
+        vm,
+        "collections",
+        "deque",
+        &list_t,
+        &[
+            ("__init__", deque_init),
+            ("append", deque_append),
+            ("appendleft", deque_appendleft),
+            ("extend", deque_extend),
+            ("extendleft", deque_extendleft),
+            ("pop", deque_pop),
+            ("popleft", deque_popleft),
+            ("rotate", deque_rotate),
+            ("__repr__", deque_repr),
+        ],
+    )?;
+    let od = native_class(
+        vm,
+        "collections",
+        "OrderedDict",
+        &dict_t,
+        &[("__repr__", od_repr), ("move_to_end", od_move_to_end)],
+    )?;
+    for (name, t) in [
+        ("defaultdict", dd),
+        ("Counter", counter),
+        ("deque", deque),
+        ("OrderedDict", od),
+    ] {
+        d.set_str(&intern(name), Value::Type(t));
+    }
+    d.set_str(&intern("namedtuple"), function("namedtuple", namedtuple));
+    Ok(Value::Module(Rc::new(Module {
+        name: intern("collections"),
+        dict: d,
+    })))
+}
+
+// ---- functools
+
+fn reduce(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "reduce", args, 2, 3)?;
+    let it = vm.iter(&args[1])?;
+    let mut acc = match args.get(2) {
+        Some(v) => v.clone(),
+        None => match vm.next(&it)? {
+            Some(v) => v,
+            None => return Err(vm.type_error("reduce() of empty iterable with no initial value")),
+        },
+    };
+    while let Some(x) = vm.next(&it)? {
+        acc = vm.call(&args[0], &[acc, x], &[])?;
+    }
+    Ok(acc)
+}
+
+fn partial_init(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    let inst = this(vm, pos)?;
+    let func = pos
+        .get(1)
+        .cloned()
+        .ok_or_else(|| vm.type_error("partial needs a function"))?;
+    inst.dict.set_str(&intern("func"), func);
+    inst.dict
+        .set_str(&intern("args"), Value::tuple(pos[2..].to_vec()));
+    let keywords = crate::ops::new_dict();
+    for (k, v) in kw {
+        keywords.set_str(&intern(k), v.clone());
+    }
+    inst.dict
+        .set_str(&intern("keywords"), Value::Dict(keywords));
+    Ok(Value::None)
+}
+
+fn partial_call(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    let func = attr(vm, &pos[0], "func")?;
+    let stored = attr(vm, &pos[0], "args")?;
+    let mut all = vm.to_vec(&stored)?;
+    all.extend_from_slice(&pos[1..]);
+    let mut names: Vec<Rc<PyStr>> = Vec::new();
+    let mut values = Vec::new();
+    if let Value::Dict(k) = attr(vm, &pos[0], "keywords")? {
+        for (key, v) in k.map.borrow().iter() {
+            if let Value::Str(s) = key {
+                if !kw.iter().any(|(n, _)| *n == s.as_str()) {
+                    names.push(s.clone());
+                    values.push(v.clone());
+                }
+            }
+        }
+    }
+    for (k, v) in kw {
+        names.push(intern(k));
+        values.push(v.clone());
+    }
+    all.extend(values);
+    vm.call(&func, &all, &names)
+}
+
+fn cache_init(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "_lru_cache_wrapper", args, 2, 2)?;
+    let inst = this(vm, args)?;
+    inst.dict.set_str(&intern("__wrapped__"), args[1].clone());
+    inst.dict
+        .set_str(&intern("_cache"), Value::Dict(crate::ops::new_dict()));
+    for name in ["__name__", "__qualname__", "__doc__", "__module__"] {
+        if let Ok(v) = attr(vm, &args[1], name) {
+            inst.dict.set_str(&intern(name), v);
+        }
+    }
+    inst.dict.set_str(&intern("_hits"), Value::Int(0));
+    inst.dict.set_str(&intern("_misses"), Value::Int(0));
+    Ok(Value::None)
+}
+
+fn cache_call(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    let inst = this(vm, pos)?;
+    let mut key = pos[1..].to_vec();
+    for (k, v) in &kw {
+        key.push(Value::str(k));
+        key.push((*v).clone());
+    }
+    let key = if key.len() == 1 && kw.is_empty() && matches!(key[0], Value::Int(_) | Value::Str(_))
+    {
+        key[0].clone()
+    } else {
+        Value::tuple(key)
+    };
+    let Some(Value::Dict(cache)) = inst.dict.get_str(&intern("_cache")) else {
+        return Err(vm.type_error("cache wrapper without a cache"));
+    };
+    if let Some(v) = vm.dict_get(&cache, &key)? {
+        bump(vm, &inst, "_hits")?;
+        return Ok(v);
+    }
+    bump(vm, &inst, "_misses")?;
+    let func = inst
+        .dict
+        .get_str(&intern("__wrapped__"))
+        .unwrap_or(Value::None);
+    let r = vm.call(&func, &args[1..], kwnames)?;
+    vm.dict_set(&cache, key, r.clone())?;
+    Ok(r)
+}
+
+fn bump(vm: &mut Vm, inst: &crate::objects::Instance, name: &str) -> PyResult<()> {
+    let n = inst.dict.get_str(&intern(name)).unwrap_or(Value::Int(0));
+    let n = vm.binary_op(&n, &Value::Int(1), 0)?;
+    inst.dict.set_str(&intern(name), n);
+    Ok(())
+}
+
+fn cache_clear(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    let inst = this(vm, args)?;
+    inst.dict
+        .set_str(&intern("_cache"), Value::Dict(crate::ops::new_dict()));
+    inst.dict.set_str(&intern("_hits"), Value::Int(0));
+    inst.dict.set_str(&intern("_misses"), Value::Int(0));
+    Ok(Value::None)
+}
+
+fn cache_get(_: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    // __get__(self, obj, owner): bind like a function.
+    Ok(match args.get(1) {
+        Some(Value::None) | None => args[0].clone(),
+        Some(obj) => Value::BoundMethod(Rc::new(crate::objects::BoundMethod {
+            func: args[0].clone(),
+            receiver: obj.clone(),
+        })),
+    })
+}
+
+fn make_cache_wrapper(vm: &mut Vm, f: &Value) -> PyResult<Value> {
+    let cls = match vm.modules.get_str(&intern("functools")) {
+        Some(Value::Module(m)) => m.dict.get_str(&intern("_lru_cache_wrapper")),
+        _ => None,
+    };
+    let Some(Value::Type(cls)) = cls else {
+        return Err(vm.err("SystemError", "functools is not initialized"));
+    };
+    vm.call_type(&cls, std::slice::from_ref(f), &[])
+}
+
+fn lru_cache(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (pos, _) = split_kw(args, kwnames);
+    match pos.first() {
+        Some(f @ (Value::Function(_) | Value::Builtin(_) | Value::BoundMethod(_))) => {
+            make_cache_wrapper(vm, f)
+        }
+        _ => Ok(function("decorating_function", |vm, args, _| {
+            nargs(vm, "decorating_function", args, 1, 1)?;
+            make_cache_wrapper(vm, &args[0])
+        })),
+    }
+}
+
+fn wraps(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "wraps", args, 1, 1)?;
+    Ok(Value::Builtin(Rc::new(BuiltinFunction {
+        name: "update_wrapper",
+        func: |vm, args, _| {
+            nargs(vm, "update_wrapper", args, 2, 2)?;
+            let (wrapped, wrapper) = (&args[0], &args[1]);
+            for name in ["__module__", "__name__", "__qualname__", "__doc__"] {
+                if let Ok(v) = vm.get_attr(wrapped, &intern(name)) {
+                    let _ = vm.set_attr(wrapper, &intern(name), v);
+                }
+            }
+            vm.set_attr(wrapper, &intern("__wrapped__"), wrapped.clone())?;
+            Ok(wrapper.clone())
+        },
+        bound: Some(args[0].clone()),
+        needs_frame: false,
+        instance_method: false,
+    })))
+}
+
+fn key_init(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "K", args, 2, 2)?;
+    this(vm, args)?
+        .dict
+        .set_str(&intern("obj"), args[1].clone());
+    Ok(Value::None)
+}
+
+fn key_cmp(vm: &mut Vm, args: &[Value]) -> PyResult<i64> {
+    nargs(vm, "K", args, 2, 2)?;
+    let cmp = attr(vm, &args[0], "_cmp")?;
+    let (a, b) = (attr(vm, &args[0], "obj")?, attr(vm, &args[1], "obj")?);
+    let r = vm.call(&cmp, &[a, b], &[])?;
+    let zero = Value::Int(0);
+    Ok(if vm.lt(&r, &zero)? {
+        -1
+    } else if vm.lt(&zero, &r)? {
+        1
+    } else {
+        0
+    })
+}
+
+macro_rules! key_ops {
+    ($($name:ident => $test:expr),* $(,)?) => {
+        $(fn $name(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+            let c = key_cmp(vm, args)?;
+            let test: fn(i64) -> bool = $test;
+            Ok(Value::Bool(test(c)))
+        })*
+    };
+}
+
+key_ops! {
+    key_lt => |c| c < 0, key_le => |c| c <= 0, key_gt => |c| c > 0, key_ge => |c| c >= 0,
+    key_eq => |c| c == 0,
+}
+
+fn cmp_to_key(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "cmp_to_key", args, 1, 1)?;
+    let object = vm.t.object.clone();
+    let cls = native_class(
+        vm,
+        "functools",
+        "K",
+        &object,
+        &[
+            ("__init__", key_init),
+            ("__lt__", key_lt),
+            ("__le__", key_le),
+            ("__gt__", key_gt),
+            ("__ge__", key_ge),
+            ("__eq__", key_eq),
+        ],
+    )?;
+    cls.dict.set_str(
+        &intern("_cmp"),
+        Value::Wrapper(Rc::new(Wrapper::StaticMethod(args[0].clone()))),
+    );
+    crate::types::bump_epoch();
+    Ok(Value::Type(cls))
+}
+
+/// The `functools` module.
+pub fn functools_module(vm: &mut Vm) -> PyResult<Value> {
+    let d = crate::ops::new_dict();
+    d.set_str(&intern("__name__"), Value::str("functools"));
+    let object = vm.t.object.clone();
+    let partial = native_class(
+        vm,
+        "functools",
+        "partial",
+        &object,
+        &[("__init__", partial_init), ("__call__", partial_call)],
+    )?;
+    let wrapper = native_class(
+        vm,
+        "functools",
+        "_lru_cache_wrapper",
+        &object,
+        &[
+            ("__init__", cache_init),
+            ("__call__", cache_call),
+            ("cache_clear", cache_clear),
+            ("__get__", cache_get),
+        ],
+    )?;
+    d.set_str(&intern("partial"), Value::Type(partial));
+    d.set_str(&intern("_lru_cache_wrapper"), Value::Type(wrapper));
+    for (name, f) in [
+        ("reduce", reduce as NativeFn),
+        ("lru_cache", lru_cache),
+        ("cache", lru_cache),
+        ("wraps", wraps),
+        ("cmp_to_key", cmp_to_key),
+    ] {
+        d.set_str(&intern(name), function(name, f));
+    }
+    Ok(Value::Module(Rc::new(Module {
+        name: intern("functools"),
+        dict: d,
+    })))
+}
