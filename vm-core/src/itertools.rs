@@ -212,6 +212,150 @@ fn accumulate(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
     Ok(over(out))
 }
 
+fn cycle(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "cycle", args, 1, 1)?;
+    let inner = vm.iter(&args[0])?;
+    Ok(lazy(IterState::Cycle {
+        inner,
+        saved: Vec::new(),
+        index: 0,
+    }))
+}
+
+fn takewhile(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "takewhile", args, 2, 2)?;
+    let inner = vm.iter(&args[1])?;
+    Ok(lazy(IterState::TakeWhile {
+        func: args[0].clone(),
+        inner,
+    }))
+}
+
+fn dropwhile(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "dropwhile", args, 2, 2)?;
+    let inner = vm.iter(&args[1])?;
+    Ok(lazy(IterState::DropWhile {
+        func: args[0].clone(),
+        inner,
+    }))
+}
+
+fn starmap(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "starmap", args, 2, 2)?;
+    let inner = vm.iter(&args[1])?;
+    Ok(lazy(IterState::StarMap {
+        func: args[0].clone(),
+        inner,
+    }))
+}
+
+fn groupby(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    nargs(vm, "groupby", pos, 1, 2)?;
+    let key = pos
+        .get(1)
+        .cloned()
+        .or_else(|| {
+            kw.iter()
+                .find(|(k, _)| *k == "key")
+                .map(|(_, v)| (*v).clone())
+        })
+        .unwrap_or(Value::None);
+    let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
+    for item in vm.to_vec(&pos[0])? {
+        let k = if matches!(key, Value::None) {
+            item.clone()
+        } else {
+            vm.call(&key, std::slice::from_ref(&item), &[])?
+        };
+        let same = match groups.last() {
+            Some((last, _)) => vm.eq(last, &k)?,
+            None => false,
+        };
+        if same {
+            if let Some((_, g)) = groups.last_mut() {
+                g.push(item);
+            }
+        } else {
+            groups.push((k, vec![item]));
+        }
+    }
+    let out = groups
+        .into_iter()
+        .map(|(k, g)| Value::tuple(vec![k, over(g)]))
+        .collect();
+    Ok(over(out))
+}
+
+fn zip_longest(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    let fill = kw
+        .iter()
+        .find(|(k, _)| *k == "fillvalue")
+        .map(|(_, v)| (*v).clone())
+        .unwrap_or(Value::None);
+    let mut seqs = Vec::new();
+    for p in pos {
+        seqs.push(vm.to_vec(p)?);
+    }
+    let n = seqs.iter().map(Vec::len).max().unwrap_or(0);
+    let out = (0..n)
+        .map(|i| {
+            Value::tuple(
+                seqs.iter()
+                    .map(|s| s.get(i).cloned().unwrap_or_else(|| fill.clone()))
+                    .collect(),
+            )
+        })
+        .collect();
+    Ok(over(out))
+}
+
+fn pairwise(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "pairwise", args, 1, 1)?;
+    let items = vm.to_vec(&args[0])?;
+    Ok(over(
+        items.windows(2).map(|w| Value::tuple(w.to_vec())).collect(),
+    ))
+}
+
+fn compress(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "compress", args, 2, 2)?;
+    let (data, sel) = (vm.to_vec(&args[0])?, vm.to_vec(&args[1])?);
+    let mut out = Vec::new();
+    for (d, s) in data.into_iter().zip(sel) {
+        if vm.truthy(&s)? {
+            out.push(d);
+        }
+    }
+    Ok(over(out))
+}
+
+fn combinations_with_replacement(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "combinations_with_replacement", args, 2, 2)?;
+    let pool = vm.to_vec(&args[0])?;
+    let r = vm.index_of(&args[1])?.max(0) as usize;
+    let n = pool.len();
+    let mut out = Vec::new();
+    if n == 0 && r > 0 {
+        return Ok(over(out));
+    }
+    let mut indices = vec![0usize; r];
+    loop {
+        out.push(Value::tuple(
+            indices.iter().map(|&i| pool[i].clone()).collect(),
+        ));
+        let Some(i) = (0..r).rev().find(|&i| indices[i] != n - 1) else {
+            break;
+        };
+        let v = indices[i] + 1;
+        for slot in &mut indices[i..] {
+            *slot = v;
+        }
+    }
+    Ok(over(out))
+}
+
 /// The `itertools` module.
 pub fn module() -> Value {
     let d = crate::ops::new_dict();
@@ -225,6 +369,18 @@ pub fn module() -> Value {
         ("combinations", combinations),
         ("product", product),
         ("accumulate", accumulate),
+        ("cycle", cycle),
+        ("takewhile", takewhile),
+        ("dropwhile", dropwhile),
+        ("starmap", starmap),
+        ("groupby", groupby),
+        ("zip_longest", zip_longest),
+        ("pairwise", pairwise),
+        ("compress", compress),
+        (
+            "combinations_with_replacement",
+            combinations_with_replacement,
+        ),
     ] {
         d.set_str(&intern(name), builtin(name, f));
     }

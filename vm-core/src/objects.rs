@@ -357,6 +357,36 @@ pub enum IterState {
         /// Repetitions left (None: forever).
         left: Option<usize>,
     },
+    /// itertools.cycle().
+    Cycle {
+        /// The underlying iterator (Null once exhausted).
+        inner: Value,
+        /// The items seen so far.
+        saved: Vec<Value>,
+        /// The next saved item to repeat.
+        index: usize,
+    },
+    /// itertools.takewhile() (`func` None once the predicate failed).
+    TakeWhile {
+        /// The predicate.
+        func: Value,
+        /// The underlying iterator.
+        inner: Value,
+    },
+    /// itertools.dropwhile() (`func` None once the predicate failed).
+    DropWhile {
+        /// The predicate.
+        func: Value,
+        /// The underlying iterator.
+        inner: Value,
+    },
+    /// itertools.starmap().
+    StarMap {
+        /// The function.
+        func: Value,
+        /// The underlying iterator of argument tuples.
+        inner: Value,
+    },
     /// Exhausted.
     Done,
 }

@@ -1846,6 +1846,82 @@ impl Vm {
                 }
                 None => Ok(Some(value.clone())),
             },
+            IterState::Cycle {
+                inner,
+                saved,
+                index,
+            } => {
+                if !matches!(inner, Value::Null) {
+                    let inner = inner.clone();
+                    drop(state);
+                    let v = self.next(&inner)?;
+                    let mut st = it.state.borrow_mut();
+                    let IterState::Cycle { inner, saved, .. } = &mut *st else {
+                        return Ok(None);
+                    };
+                    match v {
+                        Some(v) => {
+                            saved.push(v.clone());
+                            return Ok(Some(v));
+                        }
+                        None => *inner = Value::Null,
+                    }
+                    drop(st);
+                    return self.iter_next(it);
+                }
+                if saved.is_empty() {
+                    return Ok(None);
+                }
+                let v = saved[*index % saved.len()].clone();
+                *index = (*index + 1) % saved.len();
+                Ok(Some(v))
+            }
+            IterState::TakeWhile { func, inner } => {
+                if matches!(func, Value::None) {
+                    return Ok(None);
+                }
+                let (func, inner) = (func.clone(), inner.clone());
+                drop(state);
+                let Some(v) = self.next(&inner)? else {
+                    return Ok(None);
+                };
+                let keep = self.call(&func, std::slice::from_ref(&v), &[])?;
+                if self.truthy(&keep)? {
+                    return Ok(Some(v));
+                }
+                if let IterState::TakeWhile { func, .. } = &mut *it.state.borrow_mut() {
+                    *func = Value::None;
+                }
+                Ok(None)
+            }
+            IterState::DropWhile { func, inner } => {
+                let (func, inner) = (func.clone(), inner.clone());
+                drop(state);
+                loop {
+                    let Some(v) = self.next(&inner)? else {
+                        return Ok(None);
+                    };
+                    if matches!(func, Value::None) {
+                        return Ok(Some(v));
+                    }
+                    let drop_it = self.call(&func, std::slice::from_ref(&v), &[])?;
+                    if !self.truthy(&drop_it)? {
+                        if let IterState::DropWhile { func, .. } = &mut *it.state.borrow_mut() {
+                            *func = Value::None;
+                        }
+                        return Ok(Some(v));
+                    }
+                }
+            }
+            IterState::StarMap { func, inner } => {
+                let (func, inner) = (func.clone(), inner.clone());
+                drop(state);
+                let Some(args) = self.next(&inner)? else {
+                    return Ok(None);
+                };
+                let args = self.to_vec(&args)?;
+                Ok(Some(self.call(&func, &args, &[])?))
+            }
             IterState::Done => Ok(None),
         }
     }
