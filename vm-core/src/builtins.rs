@@ -385,6 +385,7 @@ pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
         "random" => crate::random::module(),
         "collections" => crate::natives::collections_module(vm)?,
         "functools" => crate::natives::functools_module(vm)?,
+        "heapq" => crate::natives::heapq_module(),
         _ => {
             if let Some(m) = crate::importer::import_python_module(vm, name)? {
                 return Ok(m);

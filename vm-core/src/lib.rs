@@ -62,7 +62,7 @@
 //! and `import` of modules and packages (relative imports included) through their validated
 //! caches ([`importer`]).
 //! Not yet: `__prepare__`, `__slots__` semantics, bytearray, coroutines,
-//! `exec`/`eval`/`compile`, the Python standard library (`collections` and `functools` have
+//! `exec`/`eval`/`compile`, the Python standard library (`collections`, `functools` and `heapq` have
 //! native stand-ins, [`natives`]); `open()` handles UTF-8 text and bytes.
 
 pub mod builtins;

@@ -1,6 +1,6 @@
 //! Native stand-ins for the most used pure-Python standard modules, until the VM runs the real
 //! standard library: `collections` (defaultdict, Counter, deque, namedtuple, OrderedDict) and
-//! `functools` (reduce, partial, lru_cache/cache, wraps, cmp_to_key). Their classes are
+//! `functools` (reduce, partial, lru_cache/cache, wraps, cmp_to_key), `heapq`. Their classes are
 //! ordinary classes (subclasses of dict, list or tuple) whose methods are Rust functions.
 
 use std::rc::Rc;
@@ -716,6 +716,164 @@ pub fn collections_module(vm: &mut Vm) -> PyResult<Value> {
         name: intern("collections"),
         dict: d,
     })))
+}
+
+// ---- heapq (CPython's sift algorithms, so ties resolve identically)
+
+fn heap_list(vm: &Vm, v: &Value) -> PyResult<Rc<crate::objects::ListObj>> {
+    match v {
+        Value::List(l) => Ok(l.clone()),
+        _ => Err(vm.type_error("heap argument must be a list")),
+    }
+}
+
+fn sift_down(
+    vm: &mut Vm,
+    heap: &crate::objects::ListObj,
+    start: usize,
+    mut pos: usize,
+) -> PyResult<()> {
+    let newitem = heap.items.borrow()[pos].clone();
+    while pos > start {
+        let parentpos = (pos - 1) >> 1;
+        let parent = heap.items.borrow()[parentpos].clone();
+        if vm.lt(&newitem, &parent)? {
+            heap.items.borrow_mut()[pos] = parent;
+            pos = parentpos;
+            continue;
+        }
+        break;
+    }
+    heap.items.borrow_mut()[pos] = newitem;
+    Ok(())
+}
+
+fn sift_up(vm: &mut Vm, heap: &crate::objects::ListObj, mut pos: usize) -> PyResult<()> {
+    let endpos = heap.items.borrow().len();
+    let startpos = pos;
+    let newitem = heap.items.borrow()[pos].clone();
+    let mut childpos = 2 * pos + 1;
+    while childpos < endpos {
+        let rightpos = childpos + 1;
+        if rightpos < endpos {
+            let (c, r) = {
+                let items = heap.items.borrow();
+                (items[childpos].clone(), items[rightpos].clone())
+            };
+            if !vm.lt(&c, &r)? {
+                childpos = rightpos;
+            }
+        }
+        let child = heap.items.borrow()[childpos].clone();
+        heap.items.borrow_mut()[pos] = child;
+        pos = childpos;
+        childpos = 2 * pos + 1;
+    }
+    heap.items.borrow_mut()[pos] = newitem;
+    sift_down(vm, heap, startpos, pos)
+}
+
+fn heappush(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "heappush", args, 2, 2)?;
+    let heap = heap_list(vm, &args[0])?;
+    heap.items.borrow_mut().push(args[1].clone());
+    let last = heap.items.borrow().len() - 1;
+    sift_down(vm, &heap, 0, last)?;
+    Ok(Value::None)
+}
+
+fn heappop(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "heappop", args, 1, 1)?;
+    let heap = heap_list(vm, &args[0])?;
+    let last = heap.items.borrow_mut().pop();
+    let Some(last) = last else {
+        return Err(vm.err("IndexError", "index out of range"));
+    };
+    if heap.items.borrow().is_empty() {
+        return Ok(last);
+    }
+    let top = std::mem::replace(&mut heap.items.borrow_mut()[0], last);
+    sift_up(vm, &heap, 0)?;
+    Ok(top)
+}
+
+fn heapify(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "heapify", args, 1, 1)?;
+    let heap = heap_list(vm, &args[0])?;
+    let n = heap.items.borrow().len();
+    for i in (0..n / 2).rev() {
+        sift_up(vm, &heap, i)?;
+    }
+    Ok(Value::None)
+}
+
+fn heapreplace(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "heapreplace", args, 2, 2)?;
+    let heap = heap_list(vm, &args[0])?;
+    if heap.items.borrow().is_empty() {
+        return Err(vm.err("IndexError", "index out of range"));
+    }
+    let top = std::mem::replace(&mut heap.items.borrow_mut()[0], args[1].clone());
+    sift_up(vm, &heap, 0)?;
+    Ok(top)
+}
+
+fn heappushpop(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "heappushpop", args, 2, 2)?;
+    let heap = heap_list(vm, &args[0])?;
+    let top = heap.items.borrow().first().cloned();
+    match top {
+        Some(top) if vm.lt(&top, &args[1])? => {
+            heap.items.borrow_mut()[0] = args[1].clone();
+            sift_up(vm, &heap, 0)?;
+            Ok(top)
+        }
+        _ => Ok(args[1].clone()),
+    }
+}
+
+fn n_extreme(vm: &mut Vm, args: &[Value], kwnames: Kw, largest: bool) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    nargs(vm, "nlargest", pos, 2, 2)?;
+    let n = vm.index_of(&pos[0])?.max(0) as usize;
+    let key = kw
+        .iter()
+        .find(|(k, _)| *k == "key")
+        .map(|(_, v)| (*v).clone())
+        .unwrap_or(Value::None);
+    let mut items = vm.to_vec(&pos[1])?;
+    crate::builtins::sort_values(vm, &mut items, &key, largest)?;
+    items.truncate(n);
+    Ok(Value::list(items))
+}
+
+fn nlargest(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    n_extreme(vm, args, kwnames, true)
+}
+
+fn nsmallest(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    n_extreme(vm, args, kwnames, false)
+}
+
+/// The `heapq` module.
+pub fn heapq_module() -> Value {
+    let d = crate::ops::new_dict();
+    d.set_str(&intern("__name__"), Value::str("heapq"));
+    for (name, f) in [
+        ("heappush", heappush as NativeFn),
+        ("heappop", heappop),
+        ("heapify", heapify),
+        ("heapreplace", heapreplace),
+        ("heappushpop", heappushpop),
+        ("nlargest", nlargest),
+        ("nsmallest", nsmallest),
+    ] {
+        d.set_str(&intern(name), function(name, f));
+    }
+    Value::Module(Rc::new(Module {
+        name: intern("heapq"),
+        dict: d,
+    }))
 }
 
 // ---- functools
