@@ -50,20 +50,25 @@
 //!
 //! # Status
 //!
-//! Implemented: the opcodes ordinary programs use (everything CPython 3.12's compiler emits
-//! except async, exception groups and type parameters), pattern matching included;
-//! int/float/complex/str/bytes/tuple/list/dict/set/frozenset/range/slice, functions, closures, classes
-//! with C3 MRO, `super()`, properties, class/static methods, descriptors with `__set_name__`,
-//! `__init_subclass__` with class keywords, metaclasses (`__new__`, `__init__`, `__call__`,
-//! methods), subclasses of the built-in value types (an instance wraps the built-in value and
-//! protocols fall through to it), the special-method protocol, generators with
-//! send/throw/close and `yield from`, builtins, `sys`, `math`, `time` clocks, `itertools`, a
-//! seeded-identical `random`,
-//! and `import` of modules and packages (relative imports included) through their validated
-//! caches ([`importer`]).
-//! Not yet: `__prepare__`, `__slots__` semantics, bytearray, coroutines,
-//! `exec`/`eval`/`compile`, the Python standard library (`collections`, `functools` and `heapq` have
-//! native stand-ins, [`natives`]); `open()` handles UTF-8 text and bytes.
+//! Implemented:
+//! - the opcodes CPython 3.12's compiler emits for ordinary programs, pattern matching
+//!   included (not yet: async/await, `except*`, type parameters);
+//! - int (i64 + big), float, complex, str, bytes, tuple, list, dict (+ views), set, frozenset,
+//!   range, slice; functions, closures, bound methods, generators (send/throw/close,
+//!   `yield from`, finalization);
+//! - classes: C3 MRO, `super()`, properties, class/static methods, descriptors with
+//!   `__set_name__`, `__init_subclass__` with class keywords, metaclasses (`__new__`,
+//!   `__init__`, `__call__`, methods), subclasses of the built-in value types (an instance
+//!   wraps the built-in value and protocols fall through to it), the special-method protocol;
+//! - exceptions with chaining and CPython's traceback format;
+//! - builtins (including `open()` for UTF-8 text and bytes, `input()`, `globals()`,
+//!   `locals()`, `__import__`), `sys`, `math`, `time` clocks, `itertools`, a seeded-identical
+//!   `random`, native stand-ins for `collections`, `functools` and `heapq` ([`natives`]);
+//! - `import` of modules and packages (relative imports included) through their validated
+//!   caches ([`importer`]).
+//!
+//! Not yet: coroutines, `__prepare__`, `__slots__` semantics, bytearray, `exec`/`eval`/
+//! `compile`, the real Python standard library.
 
 pub mod builtins;
 pub mod call;

@@ -576,7 +576,14 @@ impl Vm {
             self.n.gt.clone(),
             self.n.ge.clone(),
         ];
-        let b_first = matches!(b, Value::Instance(bi) if !matches!(a, Value::Instance(ai) if Rc::ptr_eq(&ai.class, &bi.class)) && self.type_of(b).is_subtype(&self.type_of(a)));
+        // The reflected method of a right operand whose class is a proper subclass goes first.
+        let same_class = match (a, b) {
+            (Value::Instance(ai), Value::Instance(bi)) => Rc::ptr_eq(&ai.class, &bi.class),
+            _ => false,
+        };
+        let b_first = matches!(b, Value::Instance(_))
+            && !same_class
+            && self.type_of(b).is_subtype(&self.type_of(a));
         if b_first {
             if let Some(r) =
                 self.call_special(b, &names[op.swapped() as usize], std::slice::from_ref(a))?

@@ -134,7 +134,15 @@ impl Type {
         if at == epoch {
             return plain;
         }
-        let special = |k: &Value| matches!(k, Value::Str(s) if matches!(s.as_str(), "__setattr__" | "__delattr__" | "__getattribute__"));
+        let special = |k: &Value| match k {
+            Value::Str(s) => {
+                matches!(
+                    s.as_str(),
+                    "__setattr__" | "__delattr__" | "__getattribute__"
+                )
+            }
+            _ => false,
+        };
         let descriptor = |v: &Value| match v {
             Value::Wrapper(w) => matches!(&**w, crate::objects::Wrapper::Property { .. }),
             Value::Instance(i) => {
