@@ -363,11 +363,17 @@ impl Vm {
 
     /// The wrapped built-in value of an instance of a built-in subclass, when the class does not
     /// define any of `specials` itself (then the protocol applies to the wrapped value).
+    #[inline]
     pub fn payload_for(&self, v: &Value, specials: &[&str]) -> Option<Value> {
-        let Value::Instance(i) = v else { return None };
-        if matches!(i.payload, Value::Null) {
-            return None;
+        match v {
+            Value::Instance(i) if !matches!(i.payload, Value::Null) => {
+                Self::unoverridden_payload(i, specials)
+            }
+            _ => None,
         }
+    }
+
+    fn unoverridden_payload(i: &Instance, specials: &[&str]) -> Option<Value> {
         // Built-in types keep no special methods in their namespaces, so any one found was
         // defined by a class.
         let overridden = specials
@@ -418,6 +424,11 @@ impl Vm {
 
     /// `hash(v)`.
     pub fn hash(&mut self, v: &Value) -> PyResult<i64> {
+        match v {
+            Value::Int(i) if (0..HASH_MODULUS).contains(i) => return Ok(*i),
+            Value::Str(s) => return Ok(s.hash()),
+            _ => {}
+        }
         if let Some(p) = self.payload_for(v, &["__hash__", "__eq__"]) {
             return self.hash(&p);
         }
