@@ -63,6 +63,7 @@ pub fn install(vm: &mut Vm) {
         ("rpartition", str_rpartition),
         ("rindex", str_rindex),
         ("istitle", str_istitle),
+        ("translate", str_translate),
         ("isdecimal", str_isdigit),
         ("isnumeric", str_isdigit),
     ] {
@@ -127,6 +128,29 @@ pub fn install(vm: &mut Vm) {
         }
     }
     add(&t.int, "bit_length", int_bit_length);
+    add(&t.int, "to_bytes", int_to_bytes);
+    t.int.dict.set_str(
+        &intern("from_bytes"),
+        Value::Wrapper(Rc::new(crate::objects::Wrapper::ClassMethod(builtin(
+            "from_bytes",
+            int_from_bytes,
+        )))),
+    );
+    add(&t.bytes, "hex", bytes_hex);
+    t.str_.dict.set_str(
+        &intern("maketrans"),
+        Value::Wrapper(Rc::new(crate::objects::Wrapper::StaticMethod(builtin(
+            "maketrans",
+            str_maketrans,
+        )))),
+    );
+    t.bytes.dict.set_str(
+        &intern("fromhex"),
+        Value::Wrapper(Rc::new(crate::objects::Wrapper::ClassMethod(builtin(
+            "fromhex",
+            bytes_fromhex,
+        )))),
+    );
     add(&t.float, "is_integer", float_is_integer);
     add(&t.complex, "conjugate", complex_conjugate);
     add(&t.bytes, "decode", bytes_decode);
@@ -664,6 +688,73 @@ fn str_istitle(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     })
 }
 
+fn str_translate(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    nargs(vm, "translate", &args[1..], 1, 1)?;
+    let s = this_str(vm, args, "translate")?.clone();
+    let mut out = String::with_capacity(s.as_str().len());
+    for c in s.as_str().chars() {
+        let mapped = match vm.get_item(&args[1], &Value::Int(c as i64)) {
+            Ok(v) => v,
+            Err(e) if vm.err_is(&e, "LookupError") => {
+                out.push(c);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        match mapped {
+            Value::None => {}
+            Value::Str(r) => out.push_str(r.as_str()),
+            Value::Int(cp) => match u32::try_from(cp).ok().and_then(char::from_u32) {
+                Some(ch) => out.push(ch),
+                None => return Err(vm.value_error("character mapping must be in range(0x110000)")),
+            },
+            _ => return Err(vm.type_error("character mapping must return integer, None or str")),
+        }
+    }
+    Ok(Value::string(out))
+}
+
+fn str_maketrans(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    nargs(vm, "maketrans", args, 1, 3)?;
+    let d = crate::ops::new_dict();
+    match args {
+        [Value::Dict(src)] => {
+            let items: Vec<(Value, Value)> = src
+                .map
+                .borrow()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            for (k, v) in items {
+                let key = match &k {
+                    Value::Str(s) if s.char_len() == 1 => {
+                        Value::Int(s.as_str().chars().next().map_or(0, |c| c as i64))
+                    }
+                    other => other.clone(),
+                };
+                vm.dict_set(&d, key, v)?;
+            }
+        }
+        [Value::Str(from), Value::Str(to), rest @ ..] => {
+            if from.char_len() != to.char_len() {
+                return Err(
+                    vm.value_error("the first two maketrans arguments must have equal length")
+                );
+            }
+            for (a, b) in from.as_str().chars().zip(to.as_str().chars()) {
+                vm.dict_set(&d, Value::Int(a as i64), Value::Int(b as i64))?;
+            }
+            if let Some(Value::Str(del)) = rest.first() {
+                for c in del.as_str().chars() {
+                    vm.dict_set(&d, Value::Int(c as i64), Value::None)?;
+                }
+            }
+        }
+        _ => return Err(vm.type_error("maketrans() arguments must be a dict or strs")),
+    }
+    Ok(Value::Dict(d))
+}
+
 fn str_expandtabs(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     let s = this_str(vm, args, "expandtabs")?.clone();
     let size = match args.get(1) {
@@ -1101,6 +1192,121 @@ fn int_bit_length(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
         Some(i) => Ok(Value::Int(i.big().bits() as i64)),
         None => Err(vm.type_error("bit_length requires an int")),
     }
+}
+
+fn byteorder_arg(vm: &mut Vm, pos: &[Value], kw: &[(&str, &Value)], at: usize) -> PyResult<bool> {
+    let v = pos
+        .get(at)
+        .or_else(|| kw.iter().find(|(k, _)| *k == "byteorder").map(|(_, v)| *v));
+    match v {
+        None => Ok(false),
+        Some(Value::Str(s)) if s.as_str() == "big" => Ok(false),
+        Some(Value::Str(s)) if s.as_str() == "little" => Ok(true),
+        _ => Err(vm.value_error("byteorder must be either 'little' or 'big'")),
+    }
+}
+
+fn int_to_bytes(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    let Some(i) = pos.first().and_then(as_int) else {
+        return Err(vm.type_error("to_bytes requires an int"));
+    };
+    let big = i.big();
+    let length = match pos
+        .get(1)
+        .or(kw.iter().find(|(k, _)| *k == "length").map(|(_, v)| *v))
+    {
+        Some(v) => vm.index_of(v)?.max(0) as usize,
+        None => 1,
+    };
+    let little = byteorder_arg(vm, pos, &kw, 2)?;
+    let signed = match kw.iter().find(|(k, _)| *k == "signed") {
+        Some((_, v)) => vm.truthy(v)?,
+        None => false,
+    };
+    if big.sign() == num_bigint::Sign::Minus && !signed {
+        return Err(vm.err("OverflowError", "can't convert negative int to unsigned"));
+    }
+    let mut bytes = big.to_signed_bytes_le();
+    if !signed && bytes.len() > 1 && bytes.last() == Some(&0) {
+        bytes.pop();
+    }
+    if big.sign() == num_bigint::Sign::NoSign {
+        bytes = vec![];
+    }
+    if bytes.len() > length {
+        return Err(vm.err("OverflowError", "int too big to convert"));
+    }
+    let fill = if big.sign() == num_bigint::Sign::Minus {
+        0xff
+    } else {
+        0
+    };
+    bytes.resize(length, fill);
+    if !little {
+        bytes.reverse();
+    }
+    Ok(Value::Bytes(Rc::new(bytes)))
+}
+
+fn int_from_bytes(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    // pos[0] is the class (classmethod).
+    let Some(data) = pos.get(1) else {
+        return Err(vm.type_error("from_bytes() missing required argument 'bytes'"));
+    };
+    let mut bytes: Vec<u8> = match data {
+        Value::Bytes(b) => b.to_vec(),
+        other => {
+            let mut out = Vec::new();
+            for v in vm.to_vec(other)? {
+                out.push(vm.index_of(&v)? as u8);
+            }
+            out
+        }
+    };
+    let little = byteorder_arg(vm, pos, &kw, 2)?;
+    let signed = match kw.iter().find(|(k, _)| *k == "signed") {
+        Some((_, v)) => vm.truthy(v)?,
+        None => false,
+    };
+    if !little {
+        bytes.reverse();
+    }
+    let v = if signed {
+        num_bigint::BigInt::from_signed_bytes_le(&bytes)
+    } else {
+        num_bigint::BigInt::from_bytes_le(num_bigint::Sign::Plus, &bytes)
+    };
+    Ok(Value::from_bigint(v))
+}
+
+fn bytes_hex(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    match args.first() {
+        Some(Value::Bytes(b)) => Ok(Value::string(
+            b.iter().map(|x| format!("{x:02x}")).collect(),
+        )),
+        _ => Err(vm.type_error("hex() requires a bytes object")),
+    }
+}
+
+fn bytes_fromhex(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let Some(Value::Str(s)) = args.get(1) else {
+        return Err(vm.type_error("fromhex() argument must be str"));
+    };
+    let digits: Vec<char> = s.as_str().chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() % 2 != 0 {
+        return Err(vm.value_error("non-hexadecimal number found in fromhex() arg"));
+    }
+    let mut out = Vec::with_capacity(digits.len() / 2);
+    for pair in digits.chunks(2) {
+        let text: String = pair.iter().collect();
+        match u8::from_str_radix(&text, 16) {
+            Ok(b) => out.push(b),
+            Err(_) => return Err(vm.value_error("non-hexadecimal number found in fromhex() arg")),
+        }
+    }
+    Ok(Value::Bytes(Rc::new(out)))
 }
 
 fn float_is_integer(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
