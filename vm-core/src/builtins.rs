@@ -386,6 +386,7 @@ pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
         "collections" => crate::natives::collections_module(vm)?,
         "functools" => crate::natives::functools_module(vm)?,
         "heapq" => crate::natives::heapq_module(),
+        "dataclasses" => crate::natives::dataclasses_module(),
         _ => {
             if let Some(m) = crate::importer::import_python_module(vm, name)? {
                 return Ok(m);

@@ -1,6 +1,7 @@
 //! Native stand-ins for the most used pure-Python standard modules, until the VM runs the real
 //! standard library: `collections` (defaultdict, Counter, deque, namedtuple, OrderedDict) and
-//! `functools` (reduce, partial, lru_cache/cache, wraps, cmp_to_key), `heapq`. Their classes are
+//! `functools` (reduce, partial, lru_cache/cache, wraps, cmp_to_key), `heapq` and `dataclasses`
+//! (dataclass with eq/order, field, asdict). Their classes are
 //! ordinary classes (subclasses of dict, list or tuple) whose methods are Rust functions.
 
 use std::rc::Rc;
@@ -872,6 +873,381 @@ pub fn heapq_module() -> Value {
     }
     Value::Module(Rc::new(Module {
         name: intern("heapq"),
+        dict: d,
+    }))
+}
+
+// ---- dataclasses
+
+/// One dataclass field: (name, default or Null, default_factory or None, init, repr, compare).
+fn dc_fields(vm: &mut Vm, cls: &Rc<Type>) -> PyResult<Vec<Vec<Value>>> {
+    match cls.lookup(&intern("__dc_fields__")) {
+        Some(Value::Tuple(t)) => t.iter().map(|f| vm.to_vec(f)).collect(),
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn field_flag(f: &[Value], i: usize) -> bool {
+    !matches!(f.get(i), Some(Value::Bool(false)))
+}
+
+fn dc_class(vm: &Vm, args: &[Value]) -> PyResult<Rc<Type>> {
+    match args.first() {
+        Some(Value::Instance(i)) => Ok(i.class.clone()),
+        _ => Err(vm.type_error("dataclass method needs an instance")),
+    }
+}
+
+fn dc_init(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    let cls = dc_class(vm, pos)?;
+    let fields = dc_fields(vm, &cls)?;
+    let init_fields: Vec<&Vec<Value>> = fields.iter().filter(|f| field_flag(f, 3)).collect();
+    let given = &pos[1..];
+    let qual = format!("{}.__init__", cls.name.as_str());
+    if given.len() > init_fields.len() {
+        let required = init_fields
+            .iter()
+            .filter(|f| matches!(f[1], Value::Null) && matches!(f[2], Value::None))
+            .count();
+        let takes = if required == init_fields.len() {
+            format!(
+                "{} positional argument{}",
+                init_fields.len() + 1,
+                if init_fields.is_empty() { "" } else { "s" }
+            )
+        } else {
+            format!(
+                "from {} to {} positional arguments",
+                required + 1,
+                init_fields.len() + 1
+            )
+        };
+        return Err(vm.type_error(format!(
+            "{qual}() takes {takes} but {} were given",
+            given.len() + 1
+        )));
+    }
+    let mut missing = Vec::new();
+    for (i, f) in init_fields.iter().enumerate() {
+        let name = f[0].as_str().cloned().unwrap_or_else(|| intern("?"));
+        let v = match given.get(i) {
+            Some(v) => Some(v.clone()),
+            None => kw
+                .iter()
+                .find(|(k, _)| *k == name.as_str())
+                .map(|(_, v)| (*v).clone()),
+        };
+        let v = match v {
+            Some(v) => v,
+            None if !matches!(f[1], Value::Null) => f[1].clone(),
+            None if !matches!(f[2], Value::None) => vm.call(&f[2], &[], &[])?,
+            None => {
+                missing.push(format!("'{}'", name.as_str()));
+                continue;
+            }
+        };
+        vm.set_attr(&pos[0], &name, v)?;
+    }
+    if !missing.is_empty() {
+        let list = match missing.len() {
+            1 => missing[0].clone(),
+            2 => format!("{} and {}", missing[0], missing[1]),
+            n => format!("{}, and {}", missing[..n - 1].join(", "), missing[n - 1]),
+        };
+        return Err(vm.type_error(format!(
+            "{qual}() missing {} required positional argument{}: {list}",
+            missing.len(),
+            if missing.len() == 1 { "" } else { "s" }
+        )));
+    }
+    for (k, _) in &kw {
+        if !init_fields
+            .iter()
+            .any(|f| matches!(&f[0], Value::Str(s) if s.as_str() == *k))
+        {
+            return Err(vm.type_error(format!("{qual}() got an unexpected keyword argument '{k}'")));
+        }
+    }
+    for f in fields.iter().filter(|f| !field_flag(f, 3)) {
+        let name = f[0].as_str().cloned().unwrap_or_else(|| intern("?"));
+        if !matches!(f[1], Value::Null) {
+            vm.set_attr(&pos[0], &name, f[1].clone())?;
+        } else if !matches!(f[2], Value::None) {
+            let v = vm.call(&f[2], &[], &[])?;
+            vm.set_attr(&pos[0], &name, v)?;
+        }
+    }
+    let post = intern("__post_init__");
+    if let Some(p) = cls.lookup(&post) {
+        let bound = vm.bind_descriptor(p, &pos[0], None)?;
+        vm.call(&bound, &[], &[])?;
+    }
+    Ok(Value::None)
+}
+
+fn dc_repr(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    let cls = dc_class(vm, args)?;
+    let fields = dc_fields(vm, &cls)?;
+    let mut parts = Vec::new();
+    for f in fields.iter().filter(|f| field_flag(f, 4)) {
+        let name = f[0].as_str().cloned().unwrap_or_else(|| intern("?"));
+        let v = vm.get_attr(&args[0], &name)?;
+        parts.push(format!("{}={}", name.as_str(), vm.repr(&v)?));
+    }
+    Ok(Value::string(format!(
+        "{}({})",
+        cls.qualname.borrow().as_str(),
+        parts.join(", ")
+    )))
+}
+
+fn dc_values(vm: &mut Vm, obj: &Value, fields: &[Vec<Value>]) -> PyResult<Value> {
+    let mut out = Vec::new();
+    for f in fields.iter().filter(|f| field_flag(f, 5)) {
+        let name = f[0].as_str().cloned().unwrap_or_else(|| intern("?"));
+        out.push(vm.get_attr(obj, &name)?);
+    }
+    Ok(Value::tuple(out))
+}
+
+fn dc_compare(vm: &mut Vm, args: &[Value], op: crate::ops::CmpOp) -> PyResult<Value> {
+    nargs(vm, "compare", args, 2, 2)?;
+    let cls = dc_class(vm, args)?;
+    let same = matches!(&args[1], Value::Instance(o) if Rc::ptr_eq(&o.class, &cls));
+    if !same {
+        return Ok(Value::NotImplemented);
+    }
+    let fields = dc_fields(vm, &cls)?;
+    let (a, b) = (
+        dc_values(vm, &args[0], &fields)?,
+        dc_values(vm, &args[1], &fields)?,
+    );
+    vm.compare(&a, &b, op)
+}
+
+macro_rules! dc_cmp {
+    ($($name:ident => $op:ident),* $(,)?) => {
+        $(fn $name(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+            dc_compare(vm, args, crate::ops::CmpOp::$op)
+        })*
+    };
+}
+
+dc_cmp! { dc_eq => Eq, dc_lt => Lt, dc_le => Le, dc_gt => Gt, dc_ge => Ge }
+
+fn make_dataclass(vm: &mut Vm, cls: &Rc<Type>, order: bool, eq: bool) -> PyResult<Value> {
+    let mut fields: Vec<Value> = Vec::new();
+    for base in cls.mro.iter().rev() {
+        if let Some(Value::Tuple(t)) = base.dict.get_str(&intern("__dc_fields__")) {
+            for f in t.iter() {
+                let name = vm.get_item(f, &Value::Int(0))?;
+                fields.retain(|g| !matches!(vm_get0(g), Some(n) if crate::dict::key_eq(&n, &name)));
+                fields.push(f.clone());
+            }
+        }
+    }
+    let annotations = cls.dict.get_str(&intern("__annotations__"));
+    if let Some(Value::Dict(ann)) = annotations {
+        let names: Vec<Value> = ann.map.borrow().iter().map(|(k, _)| k.clone()).collect();
+        for name in names {
+            let Value::Str(n) = &name else { continue };
+            let attr = cls.dict.get_str(n);
+            let (default, factory, init, repr, compare) = match &attr {
+                Some(Value::Instance(i)) if i.class.name.as_str() == "Field" => {
+                    let g = |k: &str| i.dict.get_str(&intern(k)).unwrap_or(Value::Null);
+                    let default = g("default");
+                    if matches!(default, Value::Null) {
+                        cls.dict.map.borrow_mut().remove(&name, n.hash());
+                    } else {
+                        cls.dict.set_str(n, default.clone());
+                    }
+                    let flag = |k: &str| match g(k) {
+                        Value::Null => Value::Bool(true),
+                        v => v,
+                    };
+                    let factory = match g("default_factory") {
+                        Value::Null => Value::None,
+                        f => f,
+                    };
+                    (
+                        default,
+                        factory,
+                        flag("init"),
+                        flag("repr"),
+                        flag("compare"),
+                    )
+                }
+                Some(v) => (
+                    v.clone(),
+                    Value::None,
+                    Value::Bool(true),
+                    Value::Bool(true),
+                    Value::Bool(true),
+                ),
+                None => (
+                    Value::Null,
+                    Value::None,
+                    Value::Bool(true),
+                    Value::Bool(true),
+                    Value::Bool(true),
+                ),
+            };
+            fields.retain(|g| !matches!(vm_get0(g), Some(x) if crate::dict::key_eq(&x, &name)));
+            fields.push(Value::tuple(vec![
+                name.clone(),
+                default,
+                factory,
+                init,
+                repr,
+                compare,
+            ]));
+        }
+    }
+    let field_tuple = Value::tuple(fields.clone());
+    cls.dict.set_str(&intern("__dc_fields__"), field_tuple);
+    let set = |name: &'static str, f: NativeFn| {
+        if cls.dict.get_str(&intern(name)).is_none() {
+            cls.dict.set_str(&intern(name), method(name, f));
+        }
+    };
+    set("__init__", dc_init);
+    set("__repr__", dc_repr);
+    if eq {
+        set("__eq__", dc_eq);
+        if cls.dict.get_str(&intern("__hash__")).is_none() {
+            cls.dict.set_str(&intern("__hash__"), Value::None);
+        }
+    }
+    if order {
+        set("__lt__", dc_lt);
+        set("__le__", dc_le);
+        set("__gt__", dc_gt);
+        set("__ge__", dc_ge);
+    }
+    let mut match_args = Vec::new();
+    for f in &fields {
+        let parts = vm.to_vec(f)?;
+        if field_flag(&parts, 3) {
+            match_args.push(parts[0].clone());
+        }
+    }
+    cls.dict
+        .set_str(&intern("__match_args__"), Value::tuple(match_args));
+    crate::types::bump_epoch();
+    Ok(Value::Type(cls.clone()))
+}
+
+fn vm_get0(v: &Value) -> Option<Value> {
+    match v {
+        Value::Tuple(t) => t.first().cloned(),
+        _ => None,
+    }
+}
+
+fn dataclass(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    let flag = |vm: &mut Vm, name: &str, default: bool| -> PyResult<bool> {
+        match kw.iter().find(|(k, _)| *k == name) {
+            Some((_, v)) => vm.truthy(v),
+            None => Ok(default),
+        }
+    };
+    let (order, eq) = (flag(vm, "order", false)?, flag(vm, "eq", true)?);
+    if let Some(Value::Type(cls)) = pos.first() {
+        return make_dataclass(vm, cls, order, eq);
+    }
+    let decorator = Value::Builtin(Rc::new(BuiltinFunction {
+        name: "wrap",
+        func: |vm, args, _| {
+            let [Value::Tuple(opts), Value::Type(cls)] = args else {
+                return Err(vm.type_error("dataclass() should be applied to a class"));
+            };
+            let order = matches!(opts.first(), Some(Value::Bool(true)));
+            let eq = !matches!(opts.get(1), Some(Value::Bool(false)));
+            make_dataclass(vm, cls, order, eq)
+        },
+        bound: Some(Value::tuple(vec![Value::Bool(order), Value::Bool(eq)])),
+        needs_frame: false,
+        instance_method: false,
+    }));
+    Ok(decorator)
+}
+
+fn field(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (_, kw) = split_kw(args, kwnames);
+    let object = vm.t.object.clone();
+    let field_cls = native_class(vm, "dataclasses", "Field", &object, &[])?;
+    let inst = vm.new_instance(&field_cls, &[])?;
+    if let Value::Instance(i) = &inst {
+        for (k, v) in kw {
+            i.dict.set_str(&intern(k), v.clone());
+        }
+    }
+    Ok(inst)
+}
+
+fn asdict(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "asdict", args, 1, 1)?;
+    fn convert(vm: &mut Vm, v: &Value) -> PyResult<Value> {
+        match v {
+            Value::Instance(i) if i.class.lookup(&intern("__dc_fields__")).is_some() => {
+                let fields = dc_fields(vm, &i.class.clone())?;
+                let d = crate::ops::new_dict();
+                for f in fields {
+                    let name = f[0].as_str().cloned().unwrap_or_else(|| intern("?"));
+                    let x = vm.get_attr(v, &name)?;
+                    let x = convert(vm, &x)?;
+                    d.set_str(&name, x);
+                }
+                Ok(Value::Dict(d))
+            }
+            Value::List(l) => {
+                let items = l.items.borrow().clone();
+                Ok(Value::list(
+                    items
+                        .iter()
+                        .map(|x| convert(vm, x))
+                        .collect::<PyResult<_>>()?,
+                ))
+            }
+            Value::Tuple(t) => Ok(Value::tuple(
+                t.iter().map(|x| convert(vm, x)).collect::<PyResult<_>>()?,
+            )),
+            Value::Dict(d) => {
+                let items: Vec<(Value, Value)> = d
+                    .map
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let out = crate::ops::new_dict();
+                for (k, x) in items {
+                    let k = convert(vm, &k)?;
+                    let x = convert(vm, &x)?;
+                    vm.dict_set(&out, k, x)?;
+                }
+                Ok(Value::Dict(out))
+            }
+            other => Ok(other.clone()),
+        }
+    }
+    convert(vm, &args[0])
+}
+
+/// The `dataclasses` module: `dataclass` (with `order` and `eq`), `field`, `asdict`.
+pub fn dataclasses_module() -> Value {
+    let d = crate::ops::new_dict();
+    d.set_str(&intern("__name__"), Value::str("dataclasses"));
+    for (name, f) in [
+        ("dataclass", dataclass as NativeFn),
+        ("field", field),
+        ("asdict", asdict),
+    ] {
+        d.set_str(&intern(name), function(name, f));
+    }
+    Value::Module(Rc::new(Module {
+        name: intern("dataclasses"),
         dict: d,
     }))
 }
