@@ -387,6 +387,9 @@ pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
         "functools" => crate::natives::functools_module(vm)?,
         "heapq" => crate::natives::heapq_module(),
         "dataclasses" => crate::natives::dataclasses_module(),
+        "operator" => crate::natives::operator_module(),
+        "string" => crate::natives::string_module(),
+        "copy" => crate::natives::copy_module(),
         _ => {
             if let Some(m) = crate::importer::import_python_module(vm, name)? {
                 return Ok(m);

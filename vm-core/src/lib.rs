@@ -63,7 +63,8 @@
 //! - exceptions with chaining and CPython's traceback format;
 //! - builtins (including `open()` for UTF-8 text and bytes, `input()`, `globals()`,
 //!   `locals()`, `__import__`), `sys`, `math`, `time` clocks, `itertools`, a seeded-identical
-//!   `random`, native stand-ins for `collections`, `functools`, `heapq` and `dataclasses`
+//!   `random`, native stand-ins for `collections`, `functools`, `heapq`, `dataclasses`,
+//!   `operator`, `string` and `copy`
 //!   ([`natives`]);
 //! - `import` of modules and packages (relative imports included) through their validated
 //!   caches ([`importer`]).

@@ -1,7 +1,7 @@
 //! Native stand-ins for the most used pure-Python standard modules, until the VM runs the real
 //! standard library: `collections` (defaultdict, Counter, deque, namedtuple, OrderedDict) and
 //! `functools` (reduce, partial, lru_cache/cache, wraps, cmp_to_key), `heapq` and `dataclasses`
-//! (dataclass with eq/order, field, asdict). Their classes are
+//! (dataclass with eq/order, field, asdict), `operator`, `string` and `copy`. Their classes are
 //! ordinary classes (subclasses of dict, list or tuple) whose methods are Rust functions.
 
 use std::rc::Rc;
@@ -1248,6 +1248,247 @@ pub fn dataclasses_module() -> Value {
     }
     Value::Module(Rc::new(Module {
         name: intern("dataclasses"),
+        dict: d,
+    }))
+}
+
+// ---- operator, string, copy
+
+fn getter(vm: &mut Vm, args: &[Value], attr_mode: bool) -> PyResult<Value> {
+    // bound receiver: a tuple of keys; then the object.
+    nargs(vm, "getter", args, 2, 2)?;
+    let keys = vm.to_vec(&args[0])?;
+    let mut out = Vec::with_capacity(keys.len());
+    for k in &keys {
+        out.push(if attr_mode {
+            let mut v = args[1].clone();
+            let path = vm.str_of(k)?;
+            for part in path.split('.') {
+                v = vm.get_attr(&v, &intern(part))?;
+            }
+            v
+        } else {
+            vm.get_item(&args[1], k)?
+        });
+    }
+    Ok(if out.len() == 1 {
+        out.pop().unwrap_or(Value::None)
+    } else {
+        Value::tuple(out)
+    })
+}
+
+fn make_getter(args: &[Value], func: NativeFn) -> Value {
+    Value::Builtin(Rc::new(BuiltinFunction {
+        name: "getter",
+        func,
+        bound: Some(Value::tuple(args.to_vec())),
+        needs_frame: false,
+        instance_method: false,
+    }))
+}
+
+fn itemgetter(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    if args.is_empty() {
+        return Err(vm.type_error("itemgetter expected 1 argument, got 0"));
+    }
+    Ok(make_getter(args, |vm, a, _| getter(vm, a, false)))
+}
+
+fn attrgetter(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    if args.is_empty() {
+        return Err(vm.type_error("attrgetter expected 1 argument, got 0"));
+    }
+    Ok(make_getter(args, |vm, a, _| getter(vm, a, true)))
+}
+
+macro_rules! operator_fns {
+    ($($name:ident => $nb:expr),* $(,)?) => {
+        $(fn $name(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+            nargs(vm, stringify!($name), args, 2, 2)?;
+            vm.binary_op(&args[0], &args[1], $nb)
+        })*
+    };
+}
+
+operator_fns! {
+    op_add => 0, op_and => 1, op_floordiv => 2, op_lshift => 3, op_mul => 5, op_mod => 6,
+    op_or => 7, op_pow => 8, op_rshift => 9, op_sub => 10, op_truediv => 11, op_xor => 12,
+}
+
+macro_rules! operator_cmps {
+    ($($name:ident => $op:ident),* $(,)?) => {
+        $(fn $name(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+            nargs(vm, stringify!($name), args, 2, 2)?;
+            vm.compare(&args[0], &args[1], crate::ops::CmpOp::$op)
+        })*
+    };
+}
+
+operator_cmps! { op_lt => Lt, op_le => Le, op_eq => Eq, op_ne => Ne, op_gt => Gt, op_ge => Ge }
+
+fn op_neg(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "neg", args, 1, 1)?;
+    vm.neg(&args[0])
+}
+
+fn op_not(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "not_", args, 1, 1)?;
+    Ok(Value::Bool(!vm.truthy(&args[0])?))
+}
+
+fn op_getitem(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "getitem", args, 2, 2)?;
+    vm.get_item(&args[0], &args[1])
+}
+
+/// The `operator` module.
+pub fn operator_module() -> Value {
+    let d = crate::ops::new_dict();
+    d.set_str(&intern("__name__"), Value::str("operator"));
+    for (name, f) in [
+        ("itemgetter", itemgetter as NativeFn),
+        ("attrgetter", attrgetter),
+        ("add", op_add),
+        ("and_", op_and),
+        ("floordiv", op_floordiv),
+        ("lshift", op_lshift),
+        ("mul", op_mul),
+        ("mod", op_mod),
+        ("or_", op_or),
+        ("pow", op_pow),
+        ("rshift", op_rshift),
+        ("sub", op_sub),
+        ("truediv", op_truediv),
+        ("xor", op_xor),
+        ("lt", op_lt),
+        ("le", op_le),
+        ("eq", op_eq),
+        ("ne", op_ne),
+        ("gt", op_gt),
+        ("ge", op_ge),
+        ("neg", op_neg),
+        ("not_", op_not),
+        ("getitem", op_getitem),
+    ] {
+        d.set_str(&intern(name), function(name, f));
+    }
+    Value::Module(Rc::new(Module {
+        name: intern("operator"),
+        dict: d,
+    }))
+}
+
+/// The `string` module's constants.
+pub fn string_module() -> Value {
+    let d = crate::ops::new_dict();
+    d.set_str(&intern("__name__"), Value::str("string"));
+    let lower = "abcdefghijklmnopqrstuvwxyz";
+    let upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let punct = r##"!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~"##;
+    for (name, v) in [
+        ("ascii_lowercase", lower.to_owned()),
+        ("ascii_uppercase", upper.to_owned()),
+        ("ascii_letters", format!("{lower}{upper}")),
+        ("digits", "0123456789".to_owned()),
+        ("hexdigits", "0123456789abcdefABCDEF".to_owned()),
+        ("octdigits", "01234567".to_owned()),
+        ("punctuation", punct.to_owned()),
+        ("whitespace", " \t\n\r\x0b\x0c".to_owned()),
+        (
+            "printable",
+            format!("0123456789{lower}{upper}{punct} \t\n\r\x0b\x0c"),
+        ),
+    ] {
+        d.set_str(&intern(name), Value::string(v));
+    }
+    Value::Module(Rc::new(Module {
+        name: intern("string"),
+        dict: d,
+    }))
+}
+
+fn copy_value(vm: &mut Vm, v: &Value, deep: bool) -> PyResult<Value> {
+    let rec = |vm: &mut Vm, x: &Value| {
+        if deep {
+            copy_value(vm, x, true)
+        } else {
+            Ok(x.clone())
+        }
+    };
+    Ok(match v {
+        Value::List(l) => {
+            let items = l.items.borrow().clone();
+            Value::list(items.iter().map(|x| rec(vm, x)).collect::<PyResult<_>>()?)
+        }
+        Value::Dict(d) => {
+            let items: Vec<(i64, Value, Value)> = d
+                .map
+                .borrow()
+                .iter_hashed()
+                .map(|(h, k, v)| (h, k.clone(), v.clone()))
+                .collect();
+            let mut m = crate::dict::DictMap::new();
+            for (h, k, x) in items {
+                let x = rec(vm, &x)?;
+                m.insert(k, h, x);
+            }
+            Value::Dict(DictObj::new(m))
+        }
+        Value::Set(s) if !s.frozen => Value::Set(Rc::new(crate::objects::SetObj {
+            frozen: false,
+            map: std::cell::RefCell::new(s.map.borrow().clone()),
+        })),
+        Value::Tuple(t) if deep => {
+            Value::tuple(t.iter().map(|x| rec(vm, x)).collect::<PyResult<_>>()?)
+        }
+        Value::Instance(i) if i.exc.is_none() => {
+            let payload = if matches!(i.payload, Value::Null) {
+                Value::Null
+            } else {
+                copy_value(vm, &i.payload, deep)?
+            };
+            let dict = crate::ops::new_dict();
+            let items: Vec<(Value, Value)> = i
+                .dict
+                .map
+                .borrow()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            for (k, x) in items {
+                let x = rec(vm, &x)?;
+                vm.dict_set(&dict, k, x)?;
+            }
+            Value::Instance(Rc::new(crate::objects::Instance {
+                class: i.class.clone(),
+                dict,
+                exc: None,
+                payload,
+            }))
+        }
+        other => other.clone(),
+    })
+}
+
+fn copy_copy(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "copy", args, 1, 1)?;
+    copy_value(vm, &args[0], false)
+}
+
+fn copy_deepcopy(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "deepcopy", args, 1, 2)?;
+    copy_value(vm, &args[0], true)
+}
+
+/// The `copy` module (copy, deepcopy; shared references inside a deep copy are not preserved).
+pub fn copy_module() -> Value {
+    let d = crate::ops::new_dict();
+    d.set_str(&intern("__name__"), Value::str("copy"));
+    d.set_str(&intern("copy"), function("copy", copy_copy));
+    d.set_str(&intern("deepcopy"), function("deepcopy", copy_deepcopy));
+    Value::Module(Rc::new(Module {
+        name: intern("copy"),
         dict: d,
     }))
 }
