@@ -1515,6 +1515,15 @@ fn type_init(_: &mut Vm, _: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
 
 fn parse_int(vm: &Vm, text: &str, base: u32) -> PyResult<Value> {
     let t = text.trim();
+    // Fast path: short plain decimal literals.
+    if base == 10 && !t.is_empty() && t.len() <= 18 {
+        let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            if let Ok(v) = t.parse::<i64>() {
+                return Ok(Value::Int(v));
+            }
+        }
+    }
     let (neg, digits) = match t.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
