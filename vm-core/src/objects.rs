@@ -171,7 +171,7 @@ pub struct Instance {
     /// `__dict__`.
     pub dict: Rc<DictObj>,
     /// Exception state, for instances of BaseException subclasses.
-    pub exc: Option<RefCell<ExcData>>,
+    pub exc: Option<Box<RefCell<ExcData>>>,
     /// The built-in value an instance of a subclass of a built-in type wraps (a list for
     /// `class Stack(list)`); Null otherwise.
     pub payload: Value,

@@ -147,12 +147,12 @@ impl Vm {
             class: cls,
             dict: DictObj::new(DictMap::new()),
             payload: Value::Null,
-            exc: Some(RefCell::new(ExcData {
+            exc: Some(Box::new(RefCell::new(ExcData {
                 args: Value::tuple(args),
                 cause: Value::None,
                 context: Value::None,
                 ..Default::default()
-            })),
+            }))),
         })
     }
 
