@@ -186,7 +186,7 @@ impl Vm {
                 }
                 Op::Swap => {
                     let len = frame.slots.len();
-                    if arg == 0 || arg > len {
+                    if arg == 0 || arg > len - nlocals {
                         return Err(self.err("SystemError", "SWAP below the bottom of the stack"));
                     }
                     frame.slots.swap(len - 1, len - arg);
@@ -719,8 +719,13 @@ impl Vm {
                     self.close_dropped_generators();
                     let kwnames = self.kwnames_of(frame);
                     let len = frame.slots.len();
-                    let Some(base) = len.checked_sub(arg + 2) else {
-                        return Err(self.err("SystemError", "CALL below the bottom of the stack"));
+                    let base = match len.checked_sub(arg + 2) {
+                        Some(base) if base >= nlocals => base,
+                        _ => {
+                            return Err(
+                                self.err("SystemError", "CALL below the bottom of the stack")
+                            )
+                        }
                     };
                     let mut start = base + 2;
                     let mut callable = std::mem::take(&mut frame.slots[base + 1]);

@@ -27,6 +27,8 @@ pub struct Frame {
     pub closure: Vec<Rc<crate::objects::Cell>>,
     /// Keyword names set by KW_NAMES for the next CALL.
     pub kwnames: Option<Rc<Vec<Value>>>,
+    /// The number of fast slots: the value stack starts here.
+    pub base: usize,
     /// Set when an exception is re-raised: no new traceback entry for this frame.
     pub reraising: bool,
 }
@@ -56,6 +58,7 @@ impl Frame {
             closure: Vec::new(),
             kwnames: None,
             reraising: false,
+            base: n,
         }
     }
 
@@ -68,7 +71,12 @@ impl Frame {
     /// Pops the value stack (an empty stack yields Null rather than panicking).
     #[inline(always)]
     pub fn pop(&mut self) -> Value {
-        self.slots.pop().unwrap_or_default()
+        // Never below the fast slots: malformed bytecode gets Null, not someone's local.
+        if self.slots.len() > self.base {
+            self.slots.pop().unwrap_or_default()
+        } else {
+            Value::Null
+        }
     }
 
     /// The value `n` places below the top (1 = top); Null below the bottom.
@@ -83,7 +91,7 @@ impl Frame {
 
     /// Pops the top `n` values, in stack order.
     pub fn take_top(&mut self, n: usize) -> Vec<Value> {
-        let at = self.slots.len().saturating_sub(n);
+        let at = self.slots.len().saturating_sub(n).max(self.base);
         self.slots.split_off(at)
     }
 

@@ -989,7 +989,7 @@ impl Vm {
             }
             (Value::Str(x), _, 6) => Some(crate::format::percent_format(self, x.as_str(), b)?),
             (Value::Str(s), n, 5) | (n, Value::Str(s), 5) if as_int(n).is_some() => {
-                let k = self.index_of(n)?.max(0) as usize;
+                let k = self.repeat_count(n, s.as_str().len())?;
                 Some(Value::string(s.as_str().repeat(k)))
             }
             (Value::List(x), Value::List(y), 0) => {
@@ -1008,7 +1008,8 @@ impl Vm {
                 Some(Value::Bytes(Rc::new(v)))
             }
             (Value::List(l), n, 5) | (n, Value::List(l), 5) if as_int(n).is_some() => {
-                let k = self.index_of(n)?.max(0) as usize;
+                let len = l.items.borrow().len();
+                let k = self.repeat_count(n, len * 16)?;
                 let items = l.items.borrow();
                 let mut v = Vec::with_capacity(items.len() * k);
                 for _ in 0..k {
@@ -1017,7 +1018,7 @@ impl Vm {
                 Some(Value::list(v))
             }
             (Value::Tuple(t), n, 5) | (n, Value::Tuple(t), 5) if as_int(n).is_some() => {
-                let k = self.index_of(n)?.max(0) as usize;
+                let k = self.repeat_count(n, t.len() * 16)?;
                 let mut v = Vec::with_capacity(t.len() * k);
                 for _ in 0..k {
                     v.extend(t.iter().cloned());
@@ -1034,6 +1035,28 @@ impl Vm {
             }
             _ => None,
         })
+    }
+
+    /// The repeat count of `seq * n`, refusing results beyond what can be allocated (a
+    /// MemoryError, as CPython raises, rather than an allocation failure).
+    fn repeat_count(&mut self, n: &Value, item_bytes: usize) -> PyResult<usize> {
+        let k = match n {
+            Value::BigInt(b) if b.is_negative() => 0,
+            Value::BigInt(_) => {
+                return Err(self.err(
+                    "OverflowError",
+                    "cannot fit 'int' into an index-sized integer",
+                ))
+            }
+            _ => self.index_of(n)?.max(0) as usize,
+        };
+        match k.checked_mul(item_bytes) {
+            Some(total) if total < 1 << 40 => Ok(k),
+            _ if item_bytes == 0 => Ok(k),
+            _ => Err(PyErr(
+                self.new_exception(self.exc_type("MemoryError"), vec![]),
+            )),
+        }
     }
 
     /// set & | - ^ set.
