@@ -63,7 +63,7 @@ fn items(obj: &Object) -> &[Object] {
 /// jump targets only, but every bound label starts a basic block, which changes what the
 /// per-block optimizations see. These are the places 3.12's codegen binds such labels after an
 /// instruction that does not end a block: the body of `try` (after `SETUP_FINALLY`) and of
-/// `with` (after `SETUP_WITH`), and the body of an `except` clause (after its
+/// `with` (after `SETUP_WITH`), the end of a `for` loop (after `END_FOR`), and the body of an `except` clause (after its
 /// `SETUP_CLEANUP` when it binds a name, after the `POP_TOP` of the exception otherwise).
 fn lost_labels(raw: &[(Opcode, i64, Location)]) -> Vec<usize> {
     let op = |i: usize| raw.get(i).map(|r| r.0);
@@ -71,7 +71,8 @@ fn lost_labels(raw: &[(Opcode, i64, Location)]) -> Vec<usize> {
     for i in 0..raw.len() {
         let label_after = match raw[i].0 {
             Opcode::SETUP_FINALLY => op(i + 1) != Some(Opcode::GET_ANEXT),
-            Opcode::SETUP_WITH => true,
+            // The end of a `for` loop without `else`.
+            Opcode::SETUP_WITH | Opcode::END_FOR => true,
             Opcode::SETUP_CLEANUP => op(i + 1) != Some(Opcode::PUSH_EXC_INFO),
             Opcode::POP_TOP => {
                 let after_match = i >= 2
@@ -225,7 +226,18 @@ pub fn first_difference(got: &CodeObject, want: &CodeObject) -> Option<(&'static
             ),
         ));
     }
-    check!(consts);
+    if got.consts.len() != want.consts.len() {
+        check!(consts);
+    }
+    for (i, (a, b)) in got.consts.iter().zip(want.consts.iter()).enumerate() {
+        if let (Object::Code(a), Object::Code(b)) = (a, b) {
+            if let Some((field, detail)) = first_difference(a, b) {
+                return Some(("consts", format!("[{i}] (nested code) {field}: {detail}")));
+            }
+        } else if !const_eq(a, b) {
+            return Some(("consts", format!("[{i}] got {a:?}\n  want {b:?}")));
+        }
+    }
     check!(names);
     check!(localsplusnames);
     check!(localspluskinds);
@@ -241,6 +253,21 @@ pub fn first_difference(got: &CodeObject, want: &CodeObject) -> Option<(&'static
     check!(qualname);
     check!(firstlineno);
     None
+}
+
+/// Equality of constants where frozensets compare as sets: their order in a code object is
+/// not the assembler's (marshal sorts them when writing).
+fn const_eq(a: &Object, b: &Object) -> bool {
+    match (a, b) {
+        (Object::Tuple(x), Object::Tuple(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| const_eq(a, b))
+        }
+        (Object::FrozenSet(x), Object::FrozenSet(y)) => {
+            x.len() == y.len() && x.iter().all(|a| y.iter().any(|b| const_eq(a, b)))
+        }
+        (Object::Code(x), Object::Code(y)) => first_difference(x, y).is_none(),
+        _ => a == b,
+    }
 }
 
 /// Assembles a case; `Err` describes how the result differs from CPython's.
