@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pyc_compiler::assemble::assemble_unit;
-use pyc_compiler::ir::{Arg, CodeUnit, Location, Opcode, UnitMetadata};
+use pyc_compiler::ir::{Arg, CodeUnit, InstrSequence, Location, Opcode, UnitMetadata};
 use pyc_compiler::opcode_info::has_target;
 use pyc_loader::code::{kinds, CodeObject};
 use pyc_loader::marshal::{loads, Int, Object, Str};
@@ -38,21 +38,21 @@ pub struct Case {
     pub expected: CodeObject,
 }
 
-fn int(obj: &Object) -> i64 {
+pub fn int(obj: &Object) -> i64 {
     match obj {
         Object::Int(Int::Small(v)) => *v,
         other => panic!("expected an int, got {other:?}"),
     }
 }
 
-fn str_of(obj: &Object) -> Str {
+pub fn str_of(obj: &Object) -> Str {
     match obj {
         Object::Str(s) => s.clone(),
         other => panic!("expected a str, got {other:?}"),
     }
 }
 
-fn items(obj: &Object) -> &[Object] {
+pub fn items(obj: &Object) -> &[Object] {
     match obj {
         Object::Tuple(items) => items,
         other => panic!("expected a tuple, got {other:?}"),
@@ -93,19 +93,11 @@ fn lost_labels(raw: &[(Opcode, i64, Location)]) -> Vec<usize> {
     at
 }
 
-/// Reads one dump file.
-pub fn load_case(file: &Path) -> Case {
-    let data = std::fs::read(file).unwrap();
-    let record = loads(data.into()).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    let fields = items(&record);
-    let path = str_of(&fields[0]).to_string_lossy();
-    let Object::Code(expected) = &fields[10] else {
-        panic!("{}: no code object", file.display());
-    };
-    let expected = (**expected).clone();
+/// Instructions as the dump scripts write them: (opname, oparg, lineno, end_lineno, col,
+/// end_col), targets as instruction indices.
+pub fn decode_instrs(obj: &Object) -> Vec<(Opcode, i64, Location)> {
     let opcodes: HashMap<&str, Opcode> = Opcode::ALL.iter().map(|&op| (op.name(), op)).collect();
-
-    let raw: Vec<(Opcode, i64, Location)> = items(&fields[1])
+    items(obj)
         .iter()
         .map(|instr| {
             let f = items(instr);
@@ -121,29 +113,36 @@ pub fn load_case(file: &Path) -> Case {
             };
             (op, int(&f[1]), loc)
         })
-        .collect();
-    let mut unit = CodeUnit::default();
+        .collect()
+}
+
+/// An instruction sequence with a label at each jump target, and with `recover_labels` also
+/// where codegen binds labels no jump uses (see [`lost_labels`]).
+pub fn to_sequence(raw: &[(Opcode, i64, Location)], recover_labels: bool) -> InstrSequence {
+    let mut seq = InstrSequence::default();
     let mut labels = HashMap::new();
-    for (op, arg, _) in &raw {
+    for (op, arg, _) in raw {
         if has_target(*op) {
             labels
                 .entry(*arg as usize)
-                .or_insert_with(|| unit.instrs.new_label());
+                .or_insert_with(|| seq.new_label());
         }
     }
-    for at in lost_labels(&raw) {
-        labels.entry(at).or_insert_with(|| unit.instrs.new_label());
+    if recover_labels {
+        for at in lost_labels(raw) {
+            labels.entry(at).or_insert_with(|| seq.new_label());
+        }
     }
     let mut bound: Vec<(usize, pyc_compiler::ir::Label)> =
         labels.iter().map(|(&at, &l)| (at, l)).collect();
     bound.sort_by_key(|&(at, _)| at);
     let mut bound = bound.into_iter().peekable();
-    for (i, (op, arg, loc)) in raw.into_iter().enumerate() {
+    for (i, &(op, arg, loc)) in raw.iter().enumerate() {
         while let Some(&(at, label)) = bound.peek() {
             if at != i {
                 break;
             }
-            unit.instrs.bind(label);
+            seq.bind(label);
             bound.next();
         }
         let arg = if has_target(op) {
@@ -151,12 +150,30 @@ pub fn load_case(file: &Path) -> Case {
         } else {
             Arg::Int(arg as u32)
         };
-        unit.instrs.emit(op, arg, loc);
+        seq.emit(op, arg, loc);
     }
     for (_, label) in bound {
-        unit.instrs.bind(label);
+        seq.bind(label);
     }
 
+    seq
+}
+
+/// Reads one dump file.
+pub fn load_case(file: &Path) -> Case {
+    let data = std::fs::read(file).unwrap();
+    let record = loads(data.into()).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let fields = items(&record);
+    let path = str_of(&fields[0]).to_string_lossy();
+    let Object::Code(expected) = &fields[10] else {
+        panic!("{}: no code object", file.display());
+    };
+    let expected = (**expected).clone();
+    let raw = decode_instrs(&fields[1]);
+    let mut unit = CodeUnit {
+        instrs: to_sequence(&raw, true),
+        ..CodeUnit::default()
+    };
     let md: &mut UnitMetadata = &mut unit.metadata;
     for c in items(&fields[2]) {
         md.consts.add(c.clone());
