@@ -46,6 +46,18 @@ pub(crate) fn optimize_code_unit(
     consts: &mut Vec<Object>,
     shape: UnitShape,
 ) -> Result<(), CompileError> {
+    for b in cfg.order() {
+        for instr in &cfg.blocks[b].instrs {
+            if crate::opcode_info::has_const(instr.op) && instr.arg as usize >= consts.len() {
+                return Err(cfg::internal(format!(
+                    "{:?} {} beyond the {} constants",
+                    instr.op,
+                    instr.arg,
+                    consts.len()
+                )));
+            }
+        }
+    }
     except::mark_except_handlers(cfg);
     except::label_exception_targets(cfg);
     optimize::optimize_cfg(cfg, consts, shape.load_global_is_even)?;
