@@ -2,15 +2,16 @@
 //! on module units rewritten to use fast locals, so that the analysis of loads of unbound
 //! locals (`LOAD_FAST_CHECK`) runs on real control flow. Golden dumps in
 //! `fixtures/cfg/golden_fast` (regenerate with `cd fixtures/cfg && PYENV_VERSION=3.12.1 python3
-//! dump_optimize_cfg.py golden_fast cases/*.py`); the whole stdlib with
-//! `ASSEMBLE_OPTIMIZE_DUMPS=<dir of dumps> cargo test -p pyc-compiler --test
-//! assemble_optimize_cfg -- --ignored --nocapture`.
+//! dump_optimize_cfg.py golden_fast cases/*.py`); the whole stdlib with `cargo test -p
+//! pyc-compiler --test assemble_optimize_cfg -- --ignored --nocapture`.
 
 mod assemble_common;
 
 use std::path::{Path, PathBuf};
 
-use assemble_common::{decode_instrs, int, items, repo_root, str_of, to_sequence};
+use assemble_common::{
+    decode_instrs, dump_stdlib, int, items, repo_root, stdlib_files, str_of, to_sequence,
+};
 use pyc_compiler::flowgraph::optimized_instructions;
 use pyc_compiler::ir::Opcode;
 use pyc_loader::marshal::loads;
@@ -64,10 +65,11 @@ fn golden_fast_local_units_optimize_like_cpython() {
 }
 
 #[test]
-#[ignore = "needs dumps of the stdlib made by dump_optimize_cfg.py"]
+#[ignore = "whole-stdlib sweep: run explicitly"]
 fn stdlib_fast_local_units_optimize_like_cpython() {
-    let dir = std::env::var("ASSEMBLE_OPTIMIZE_DUMPS").expect("ASSEMBLE_OPTIMIZE_DUMPS=<dir>");
-    let (n, failures) = check_dir(Path::new(&dir));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("assemble_optimize_dumps");
+    dump_stdlib("dump_optimize_cfg.py", &dir, &stdlib_files());
+    let (n, failures) = check_dir(&dir);
     println!("{} of {n} units optimized identically", n - failures.len());
     for f in failures.iter().take(10) {
         println!("  {f}");

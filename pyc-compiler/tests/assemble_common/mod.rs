@@ -303,3 +303,62 @@ pub fn check_case(case: Case) -> Result<(), (&'static str, String)> {
         Some(d) => Err(d),
     }
 }
+
+/// The `.py` files of CPython 3.12.1's standard library (without `site-packages`), sorted;
+/// `ASSEMBLE_SWEEP_FILTER=<substring>` keeps only matching paths (for debugging).
+pub fn stdlib_files() -> Vec<PathBuf> {
+    let out = python312()
+        .args([
+            "-c",
+            "import sysconfig;print(sysconfig.get_paths()['stdlib'])",
+        ])
+        .output()
+        .expect("PYENV_VERSION=3.12.1 python3 must run");
+    let root = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let filter = std::env::var("ASSEMBLE_SWEEP_FILTER").unwrap_or_default();
+    let mut files = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n != "site-packages") {
+                    dirs.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "py")
+                && path.to_string_lossy().contains(&filter)
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Runs `fixtures/cfg/<script>` over `files` into a fresh `out` directory, in batches. The
+/// `_testinternalcapi` hooks crash CPython on a few sources: those batches are redone file by
+/// file and the crashing files listed.
+pub fn dump_stdlib(script: &str, out: &Path, files: &[PathBuf]) {
+    let _ = std::fs::remove_dir_all(out);
+    let dump = |paths: &[PathBuf]| {
+        python312()
+            .arg(repo_root().join("fixtures/cfg").join(script))
+            .arg(out)
+            .args(paths)
+            .status()
+            .unwrap()
+            .success()
+    };
+    let mut crashed = Vec::new();
+    for chunk in files.chunks(200) {
+        if !dump(chunk) {
+            for file in chunk {
+                if !dump(std::slice::from_ref(file)) {
+                    crashed.push(file.display().to_string());
+                }
+            }
+        }
+    }
+    println!("{script} crashed CPython on: {crashed:?}");
+}
