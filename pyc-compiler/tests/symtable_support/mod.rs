@@ -166,10 +166,8 @@ fn compare_block(e: &Value, o: &Value, path: &str) -> Option<String> {
 
 /// Compares one CPython result with ours; `None` when they agree.
 pub fn check(result: &Value) -> Option<String> {
-    let ours = match ours(result) {
-        None => return None, // CPython's parser rejects it: not the symbol table's business.
-        Some(r) => r,
-    };
+    // `None` when CPython's parser rejects the source: not the symbol table's business.
+    let ours = ours(result)?;
     match (result.get("error"), ours) {
         (Some(err), Err(ours)) => {
             let want = (
