@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use super::visit::{error_at, Collected};
-use super::{def, BlockId, BlockKind, Scope, Symbol};
+use super::{def, on_deep_stack, BlockId, BlockKind, Scope, Symbol, DEEP};
 use crate::ast::Identifier;
 use crate::error::CompileError;
 
@@ -16,7 +16,10 @@ pub(super) fn analyze(collected: &mut Collected) -> Result<(), CompileError> {
     let mut free = Names::new();
     let mut global = Names::new();
     let mut type_params = Names::new();
-    let mut analyzer = Analyzer { c: collected };
+    let mut analyzer = Analyzer {
+        c: collected,
+        depth: 0,
+    };
     analyzer.block(
         BlockId(0),
         None,
@@ -29,6 +32,8 @@ pub(super) fn analyze(collected: &mut Collected) -> Result<(), CompileError> {
 
 struct Analyzer<'a> {
     c: &'a mut Collected,
+    /// Nesting of the block being analyzed.
+    depth: u32,
 }
 
 /// The name sets a block's analysis reads and updates (all but `free` are the caller's copies).
@@ -213,14 +218,24 @@ impl Analyzer<'_> {
             let mut child_free = new_free.clone();
             let mut child_global = new_global.clone();
             let mut child_type_params = type_params.clone();
-            self.block(
-                child,
-                Some(&mut child_bound),
-                &mut child_free,
-                &mut child_global,
-                &mut child_type_params,
-                child_class_entry,
-            )?;
+            self.depth += 1;
+            let deep = self.depth % DEEP == 0;
+            let mut analyze_child = || {
+                self.block(
+                    child,
+                    Some(&mut child_bound),
+                    &mut child_free,
+                    &mut child_global,
+                    &mut child_type_params,
+                    child_class_entry,
+                )
+            };
+            if deep {
+                on_deep_stack(analyze_child)?;
+            } else {
+                analyze_child()?;
+            }
+            self.depth -= 1;
             if inline {
                 self.inline_comprehension(
                     id,

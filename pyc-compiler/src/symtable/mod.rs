@@ -268,6 +268,25 @@ pub fn mangle<'a>(private: Option<&str>, name: &'a str) -> Cow<'a, str> {
     Cow::Owned(format!("_{class}{name}"))
 }
 
+/// Nesting (of expressions while collecting, of scopes while analyzing) after which the walk
+/// continues on a thread of its own with a [`DEEP_STACK`] stack, so that trees as deep as
+/// CPython accepts never overflow the caller's stack.
+const DEEP: u32 = 128;
+/// Stack of each continuation thread: room for [`DEEP`] more levels with a wide margin.
+const DEEP_STACK: usize = 64 << 20;
+
+/// Runs `f` on a scoped thread with a [`DEEP_STACK`] stack, passing its panics on.
+fn on_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(DEEP_STACK)
+            .spawn_scoped(s, f)
+            .expect("spawning a thread for a deeply nested tree")
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// Builds the symbol table of a module, raising the SyntaxErrors CPython's symtable raises.
 pub fn build(
     module: &Mod,

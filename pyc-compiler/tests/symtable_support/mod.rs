@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use pyc_compiler::future::parse_future;
-use pyc_compiler::symtable::{self, AnnotationKind, BlockId, BlockKind, Scope, SymbolTable};
+use pyc_compiler::symtable::{self, def, AnnotationKind, BlockId, BlockKind, Scope, SymbolTable};
 use pyc_compiler::CompileError;
 use serde_json::{json, Value};
 
@@ -93,15 +93,94 @@ fn dump_block(table: &SymbolTable, id: BlockId) -> Value {
     })
 }
 
-/// What our pipeline (future statements, then the symbol table) makes of CPython's AST: the
-/// table in the script's shape and the future flags, or the error.
-pub fn ours(result: &Value) -> Option<Result<(Value, u32), CompileError>> {
+/// What the code objects CPython makes of our blocks would show, in the script's `codes`
+/// shape: `[co_name, line, flags, sorted cellvars, sorted freevars]` per block that becomes a
+/// code object (all but the module and inlined comprehensions).
+pub fn codes(table: &SymbolTable) -> Vec<Value> {
+    let mut out = Vec::new();
+    for b in table.blocks.iter().skip(1).filter(|b| !b.comp_inlined) {
+        let name = match (b.kind, b.comprehension) {
+            (_, Some(_)) => format!("<{}>", b.name),
+            (BlockKind::Annotation(AnnotationKind::TypeParams), _) => {
+                format!("<generic parameters of {}>", b.name)
+            }
+            _ if &*b.name == "lambda" && b.kind == BlockKind::Function => "<lambda>".into(),
+            _ => b.name.to_string(),
+        };
+        let mut flags = 0;
+        if b.kind.is_function_like() {
+            flags |= if b.nested { 0x10 } else { 0 };
+            flags |= match (b.generator, b.coroutine) {
+                (true, false) => 0x20,
+                (false, true) => 0x80,
+                (true, true) => 0x200,
+                (false, false) => 0,
+            };
+            flags |= if b.varargs { 0x4 } else { 0 };
+            flags |= if b.varkeywords { 0x8 } else { 0 };
+        }
+        let pick = |scope: Scope, flag: u32| {
+            let mut v: Vec<&str> = b
+                .symbols
+                .iter()
+                .filter(|(_, s)| s.scope == Some(scope) || s.flags & flag != 0)
+                .map(|(n, _)| &**n)
+                .collect();
+            v.sort();
+            v
+        };
+        let mut cells = pick(Scope::Cell, def::COMP_CELL);
+        if b.needs_class_closure {
+            cells.push("__class__");
+        }
+        if b.needs_classdict {
+            cells.push("__classdict__");
+        }
+        cells.sort();
+        let frees = pick(Scope::Free, def::FREE_CLASS);
+        out.push(json!([name, b.loc.lineno, flags, cells, frees]));
+    }
+    out
+}
+
+/// Our results in the script's shapes.
+pub struct Ours {
+    pub table: Value,
+    pub codes: Vec<Value>,
+    pub future_flags: u32,
+}
+
+/// What our pipeline (future statements, then the symbol table) makes of CPython's AST.
+pub fn ours(result: &Value) -> Option<Result<Ours, CompileError>> {
     let module = result.get("mod").filter(|m| !m.is_null())?;
     let module = mod_from_json(&module.to_string());
     Some(parse_future(&module).and_then(|future| {
         let table = symtable::build(&module, "<case>", &future)?;
-        Ok((dump(&table), future.flags))
+        Ok(Ours {
+            table: dump(&table),
+            codes: codes(&table),
+            future_flags: future.flags,
+        })
     }))
+}
+
+/// The first code object whose scope facts differ. Only code objects whose name and line are
+/// unique on both sides are compared (a line may hold two lambdas).
+fn compare_codes(expected: &[Value], ours: &[Value]) -> Option<String> {
+    let key = |v: &Value| (v[0].clone(), v[1].clone());
+    let count = |list: &[Value], k: &(Value, Value)| list.iter().filter(|v| key(v) == *k).count();
+    for e in expected {
+        let k = key(e);
+        if count(expected, &k) != 1 || count(ours, &k) > 1 {
+            continue;
+        }
+        match ours.iter().find(|v| key(v) == k) {
+            None => return Some(format!("code {e}: no such block")),
+            Some(o) if o != e => return Some(format!("code: CPython {e} ours {o}")),
+            Some(_) => {}
+        }
+    }
+    None
 }
 
 /// The symbols with each run of pass-through free names (flags 0, whose order comes from a
@@ -189,13 +268,19 @@ pub fn check(result: &Value) -> Option<String> {
         }
         (Some(err), Ok(_)) => Some(format!("CPython raises {err}, we accept")),
         (None, Err(ours)) => Some(format!("we raise {ours:?}, CPython accepts")),
-        (None, Ok((table, flags))) => {
+        (None, Ok(ours)) => {
+            let flags = ours.future_flags;
             if let Some(want) = result.get("future_flags") {
                 if *want != json!(flags) {
                     return Some(format!("future flags: CPython {want} ours {flags}"));
                 }
             }
-            compare(&result["symtable"], &table)
+            if let Some(Value::Array(want)) = result.get("codes") {
+                if let Some(d) = compare_codes(want, &ours.codes) {
+                    return Some(d);
+                }
+            }
+            compare(&result["symtable"], &ours.table)
         }
     }
 }
