@@ -121,3 +121,25 @@ fn stdlib_sweep() {
     eprintln!("symtable sweep: {same} identical / {total} files ({rejected} rejected by CPython's parser)");
     assert!(failures.is_empty(), "{} files differ", failures.len());
 }
+
+/// Nesting at CPython's limit and one past it; 300 nested lambdas (scopes as deep as that).
+#[test]
+fn deep_nesting_matches_cpython() {
+    let sources: Vec<String> = vec![
+        format!("x = {}y\n", "not ".repeat(2994)),
+        format!("x = {}y\n", "not ".repeat(2995)),
+        format!("f = {}1\n", "lambda: ".repeat(300)),
+    ];
+    // Deep JSON and our test-side dumps recurse: give them room.
+    let failures: Vec<String> = std::thread::Builder::new()
+        .stack_size(512 << 20)
+        .spawn(move || {
+            let results = cpython_sources(&sources);
+            assert!(results[1].get("error").is_some(), "CPython's limit moved");
+            results.iter().filter_map(check).collect()
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

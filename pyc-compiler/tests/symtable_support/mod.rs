@@ -154,13 +154,22 @@ pub struct Ours {
 pub fn ours(result: &Value) -> Option<Result<Ours, CompileError>> {
     let module = result.get("mod").filter(|m| !m.is_null())?;
     let module = mod_from_json(&module.to_string());
-    Some(parse_future(&module).and_then(|future| {
-        let table = symtable::build(&module, "<case>", &future)?;
-        Ok(Ours {
-            table: dump(&table),
-            codes: codes(&table),
-            future_flags: future.flags,
-        })
+    // On an ordinary 2 MiB thread: deep trees must not need the caller's stack.
+    let built = std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn_scoped(s, || {
+                let future = parse_future(&module)?;
+                Ok((symtable::build(&module, "<case>", &future)?, future))
+            })
+            .unwrap()
+            .join()
+            .unwrap()
+    });
+    Some(built.map(|(table, future)| Ours {
+        table: dump(&table),
+        codes: codes(&table),
+        future_flags: future.flags,
     }))
 }
 
@@ -249,6 +258,9 @@ pub fn check(result: &Value) -> Option<String> {
     let ours = ours(result)?;
     match (result.get("error"), ours) {
         (Some(err), Err(ours)) => {
+            if err["type"] != json!(ours.kind.name()) {
+                return Some(format!("error: CPython {err} ours {ours:?}"));
+            }
             let want = (
                 err["msg"].as_str().unwrap_or(""),
                 err["lineno"].as_u64(),
