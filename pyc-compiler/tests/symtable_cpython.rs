@@ -143,3 +143,43 @@ fn deep_nesting_matches_cpython() {
         .unwrap();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `symtable::mangle` against the names CPython stores for assignments in a class body.
+#[test]
+fn mangling_matches_cpython() {
+    let cases = [
+        ("C", "__x"),
+        ("_C", "__x"),
+        ("__C__", "__x"),
+        ("__", "__x"),
+        ("_", "__x"),
+        ("C", "__x__"),
+        ("C", "__x_"),
+        ("C", "_x"),
+        ("C", "x"),
+        ("C", "__"),
+        ("C", "___"),
+        ("Cé", "__é"),
+        ("_ü_", "__a_"),
+    ];
+    let program = format!(
+        "cases = {:?}\nfor cls, name in cases:\n    code = compile(f'class {{cls}}:\\n    {{name}} = 1\\n', 'm', 'exec')\n    body = next(c for c in code.co_consts if hasattr(c, 'co_names'))\n    print(body.co_names[-1])\n",
+        cases.iter().map(|(c, n)| vec![*c, *n]).collect::<Vec<_>>()
+    );
+    let out = common::cpython_ast::run_python(&["-c", &program], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = String::from_utf8(out.stdout).unwrap();
+    let expected: Vec<&str> = expected.lines().collect();
+    assert_eq!(expected.len(), cases.len());
+    for ((class, name), want) in cases.iter().zip(expected) {
+        assert_eq!(
+            pyc_compiler::symtable::mangle(Some(class), name),
+            want,
+            "class {class}, name {name}"
+        );
+    }
+}
