@@ -208,6 +208,38 @@ impl Block {
     pub fn flags(&self, name: &str) -> u32 {
         self.symbol(name).map_or(0, |s| s.flags)
     }
+
+    /// The names needing a cell in this scope, in CPython's `u_cellvars` order: the sorted
+    /// names of scope cell (or marked `COMP_CELL` by an inlined comprehension), then the
+    /// implicit `__class__` and `__classdict__` cells of a class.
+    pub fn cellvars(&self) -> Vec<&str> {
+        let mut cells = self.names_by(Scope::Cell, def::COMP_CELL);
+        if self.needs_class_closure {
+            cells.push("__class__");
+        }
+        if self.needs_classdict {
+            cells.push("__classdict__");
+        }
+        cells
+    }
+
+    /// The names this scope receives from enclosing scopes, in CPython's `u_freevars` order
+    /// (sorted): scope free, or marked `FREE_CLASS` (a class name also free in a method).
+    pub fn freevars(&self) -> Vec<&str> {
+        self.names_by(Scope::Free, def::FREE_CLASS)
+    }
+
+    /// CPython's `dictbytype`: the sorted names of scope `scope` or with `flag`.
+    fn names_by(&self, scope: Scope, flag: u32) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .symbols
+            .iter()
+            .filter(|(_, s)| s.scope == Some(scope) || s.flags & flag != 0)
+            .map(|(n, _)| &**n)
+            .collect();
+        names.sort_unstable();
+        names
+    }
 }
 
 /// The symbol table of one compilation unit.

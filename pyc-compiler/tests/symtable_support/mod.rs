@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use pyc_compiler::future::parse_future;
-use pyc_compiler::symtable::{self, def, AnnotationKind, BlockId, BlockKind, Scope, SymbolTable};
+use pyc_compiler::symtable::{self, AnnotationKind, BlockId, BlockKind, Scope, SymbolTable};
 use pyc_compiler::CompileError;
 use serde_json::{json, Value};
 
@@ -119,25 +119,21 @@ pub fn codes(table: &SymbolTable) -> Vec<Value> {
             flags |= if b.varargs { 0x4 } else { 0 };
             flags |= if b.varkeywords { 0x8 } else { 0 };
         }
-        let pick = |scope: Scope, flag: u32| {
-            let mut v: Vec<&str> = b
-                .symbols
+        // `co_cellvars` lists the cells in `localsplusnames` order: parameters first.
+        let cellvars = b.cellvars();
+        let mut cells: Vec<&str> = b
+            .varnames
+            .iter()
+            .map(|v| &**v)
+            .filter(|v| cellvars.contains(v))
+            .collect();
+        cells.extend(
+            cellvars
                 .iter()
-                .filter(|(_, s)| s.scope == Some(scope) || s.flags & flag != 0)
-                .map(|(n, _)| &**n)
-                .collect();
-            v.sort();
-            v
-        };
-        let mut cells = pick(Scope::Cell, def::COMP_CELL);
-        if b.needs_class_closure {
-            cells.push("__class__");
-        }
-        if b.needs_classdict {
-            cells.push("__classdict__");
-        }
-        cells.sort();
-        let frees = pick(Scope::Free, def::FREE_CLASS);
+                .filter(|c| !cells.contains(c))
+                .collect::<Vec<_>>(),
+        );
+        let frees = b.freevars();
         out.push(json!([name, b.loc.lineno, flags, cells, frees]));
     }
     out
