@@ -32,7 +32,7 @@ mod visit;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::ast::{Identifier, Loc, Mod};
+use crate::ast::{Expr, Identifier, Loc, Mod, Stmt, TypeParam};
 use crate::error::CompileError;
 use crate::future::FutureFeatures;
 
@@ -262,11 +262,32 @@ impl SymbolTable {
         &self.blocks[id.0 as usize]
     }
 
-    /// The block created for `node` (a `Stmt` of a def/class/type alias, an `Expr` of a
-    /// lambda or comprehension, a `Vec<TypeParam>` of a generic def/class/alias, or the
-    /// `Expr` of a type-variable bound).
+    /// The block created for `node`, keyed by its address (see the module documentation for
+    /// which node keys which block). Pass the node itself, never a `Box` holding it: prefer the
+    /// typed forms below.
     pub fn block_of<T>(&self, node: &T) -> Option<BlockId> {
         self.by_node.get(&(node as *const T as usize)).copied()
+    }
+
+    /// The block of a `def`, `class` or `type` statement (for `type`: the value's scope).
+    pub fn block_of_stmt(&self, stmt: &Stmt) -> Option<BlockId> {
+        self.block_of(stmt)
+    }
+
+    /// The block of a lambda, comprehension or generator expression.
+    pub fn block_of_expr(&self, expr: &Expr) -> Option<BlockId> {
+        self.block_of(expr)
+    }
+
+    /// The type-parameter scope of a generic def/class/alias: pass its `type_params` field.
+    #[allow(clippy::ptr_arg)] // keyed by the field's address, not by its elements'
+    pub fn block_of_type_params(&self, params: &Vec<TypeParam>) -> Option<BlockId> {
+        self.block_of(params)
+    }
+
+    /// The bound scope of a type variable with a bound.
+    pub fn block_of_bound(&self, param: &TypeParam) -> Option<BlockId> {
+        self.block_of(param)
     }
 
     /// Records that `node` created block `id`.

@@ -119,20 +119,10 @@ pub fn codes(table: &SymbolTable) -> Vec<Value> {
             flags |= if b.varargs { 0x4 } else { 0 };
             flags |= if b.varkeywords { 0x8 } else { 0 };
         }
-        // `co_cellvars` lists the cells in `localsplusnames` order: parameters first.
-        let cellvars = b.cellvars();
-        let mut cells: Vec<&str> = b
-            .varnames
-            .iter()
-            .map(|v| &**v)
-            .filter(|v| cellvars.contains(v))
-            .collect();
-        cells.extend(
-            cellvars
-                .iter()
-                .filter(|c| !cells.contains(c))
-                .collect::<Vec<_>>(),
-        );
+        // `co_cellvars` lists the cells in `localsplusnames` order, which code generation
+        // decides (locals it makes fast come first): compare them as sets.
+        let mut cells = b.cellvars();
+        cells.sort_unstable();
         let frees = b.freevars();
         out.push(json!([name, b.loc.lineno, flags, cells, frees]));
     }
