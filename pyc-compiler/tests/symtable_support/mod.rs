@@ -160,7 +160,8 @@ pub fn ours(result: &Value) -> Option<Result<Ours, CompileError>> {
 }
 
 /// The first code object whose scope facts differ. Only code objects whose name and line are
-/// unique on both sides are compared (a line may hold two lambdas).
+/// unique on both sides are compared (a line may hold two lambdas); blocks without a code object
+/// are fine (CPython drops the code of unreachable statements).
 fn compare_codes(expected: &[Value], ours: &[Value]) -> Option<String> {
     let key = |v: &Value| (v[0].clone(), v[1].clone());
     let count = |list: &[Value], k: &(Value, Value)| list.iter().filter(|v| key(v) == *k).count();
