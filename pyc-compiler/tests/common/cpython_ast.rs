@@ -141,6 +141,34 @@ pub fn count_located_nodes(module: &Mod) -> usize {
     format!("{module:?}").matches("loc: Loc {").count()
 }
 
+/// Runs CPython's `ast.parse(source, mode=...)` on many sources, in one interpreter.
+pub fn cpython_parse_many(sources: &[&[u8]], mode: Mode) -> Vec<CpythonParse> {
+    let mode = match mode {
+        Mode::Module => "exec",
+        Mode::Expression => "eval",
+        Mode::Interactive => "single",
+    };
+    let hex: Vec<String> = sources
+        .iter()
+        .map(|s| s.iter().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    let input = serde_json::to_vec(&hex).unwrap();
+    let script = dump_script();
+    let output = run_python(
+        &[script.to_str().unwrap(), "--mode", mode, "--many"],
+        &input,
+    );
+    assert!(
+        output.status.success(),
+        "dump_ast.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::str::from_utf8(&output.stdout).expect("dump_ast.py writes ASCII");
+    let docs: Vec<CpythonParse> = text.lines().map(result_from_json).collect();
+    assert_eq!(docs.len(), sources.len(), "one document per source");
+    docs
+}
+
 /// Runs `PYENV_VERSION=3.12.1 python3 ARGS` with `stdin` as input.
 pub fn run_python(args: &[&str], stdin: &[u8]) -> std::process::Output {
     use std::io::Write;
