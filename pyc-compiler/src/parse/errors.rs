@@ -122,20 +122,23 @@ impl Errors<'_> {
     /// brackets still open at the end of the source.
     fn bracket_error(&self) -> Option<Found> {
         let mut open: Vec<(TokenKind, TextRange)> = Vec::new();
-        let mut fstrings = 0usize;
+        // Brackets open when each enclosing f-string started: its end closes the rest.
+        let mut fstrings: Vec<usize> = Vec::new();
         for token in self.tokens.iter() {
             let range = token.range();
             match token.kind() {
                 TokenKind::FStringStart | TokenKind::TStringStart => {
-                    fstrings += 1;
-                    if fstrings > MAX_FSTRING_LEVEL {
+                    fstrings.push(open.len());
+                    if fstrings.len() > MAX_FSTRING_LEVEL {
                         let e =
                             self.error(ErrorKind::SyntaxError, "too many nested f-strings", range);
                         return Some(tokenizer_found(e, range));
                     }
                 }
                 TokenKind::FStringEnd | TokenKind::TStringEnd => {
-                    fstrings = fstrings.saturating_sub(1)
+                    if let Some(depth) = fstrings.pop() {
+                        open.truncate(depth);
+                    }
                 }
                 kind @ (TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace) => {
                     if open.len() >= MAX_PAREN_LEVEL {
@@ -215,11 +218,9 @@ impl Errors<'_> {
             if !std::mem::take(&mut line_start) {
                 continue;
             }
-            let (line, _) = self.lines.position(token.start());
-            let start = self.lines.line_start(line);
-            let indent = &self.src[TextRange::new(start, token.start())];
+            let (indent, at) = self.line_indent(token.start());
             let (col, alt) = indent_columns(indent);
-            let range = TextRange::empty(token.start());
+            let range = TextRange::empty(at);
             let tab_error = || {
                 let e = self.error(
                     ErrorKind::TabError,
@@ -267,6 +268,23 @@ impl Errors<'_> {
         None
     }
 
+    /// The leading whitespace of the line where `offset` is, and where it ends; a line holding
+    /// only a line continuation gives way to the next.
+    fn line_indent(&self, offset: TextSize) -> (&str, TextSize) {
+        let (mut line, _) = self.lines.position(offset);
+        loop {
+            let start = self.lines.line_start(line).to_usize();
+            let text = &self.src[start..];
+            let width = text.len() - text.trim_start_matches([' ', '\t', '\x0c']).len();
+            if text[width..].starts_with("\\\n") {
+                line += 1;
+                continue;
+            }
+            let end = TextSize::try_from(start + width).expect("offsets fit u32");
+            return (&text[..width], end);
+        }
+    }
+
     /// A ruff lexical error as CPython's tokenizer reports it.
     fn lexical(&self, error: &LexicalErrorType, range: TextRange) -> Found {
         let msg = match error {
@@ -299,6 +317,18 @@ impl Errors<'_> {
                 }
                 c => format!("invalid character '{c}' (U+{:04X})", u32::from(*c)),
             },
+            LexicalErrorType::LineContinuationError
+                if self.src[range.start().to_usize() + 1..].trim().is_empty() =>
+            {
+                // A backslash at the end of the source: CPython's tokenizer meets the end.
+                let end = TextSize::of(self.src);
+                let e = self.error(
+                    ErrorKind::SyntaxError,
+                    "unexpected EOF while parsing",
+                    TextRange::empty(end),
+                );
+                return tokenizer_found(e, TextRange::empty(end));
+            }
             LexicalErrorType::LineContinuationError => {
                 "unexpected character after line continuation character".into()
             }
