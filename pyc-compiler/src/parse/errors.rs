@@ -20,7 +20,7 @@ use crate::error::{CompileError, ErrorKind};
 const MAX_PAREN_LEVEL: usize = 200;
 /// CPython's tokenizer: at most 100 indentation levels (`MAXINDENT`).
 const MAX_INDENT: usize = 100;
-/// CPython's tokenizer: f-strings nest at most 150 deep (`MAXFSTRINGLEVEL`).
+/// CPython's tokenizer: f-strings nest less than 150 deep (`MAXFSTRINGLEVEL`).
 const MAX_FSTRING_LEVEL: usize = 150;
 
 /// A `SyntaxError` at a range of the source, with CPython's 1-based character offsets.
@@ -107,6 +107,15 @@ pub(super) fn first_error(
             generic: true,
         });
     }
+    if parser.is_empty() && tokenizer.is_empty() {
+        return None;
+    }
+    // Nothing but whitespace and comments: CPython reports no line.
+    if cx.tokens.iter().all(|t| {
+        t.kind().is_trivia() || matches!(t.kind(), TokenKind::Newline | TokenKind::EndOfFile)
+    }) {
+        return Some(CompileError::syntax("invalid syntax", 0, 0));
+    }
     let first_tokenizer = tokenizer.into_iter().min_by_key(|f| f.at);
     let first_parser = parser.into_iter().min_by_key(|f| f.at);
     let chosen = match (first_tokenizer, first_parser) {
@@ -129,7 +138,7 @@ impl Errors<'_> {
             match token.kind() {
                 TokenKind::FStringStart | TokenKind::TStringStart => {
                     fstrings.push(open.len());
-                    if fstrings.len() > MAX_FSTRING_LEVEL {
+                    if fstrings.len() >= MAX_FSTRING_LEVEL {
                         let e =
                             self.error(ErrorKind::SyntaxError, "too many nested f-strings", range);
                         return Some(tokenizer_found(e, range));
@@ -569,4 +578,48 @@ fn indent_columns(indent: &str) -> (u32, u32) {
         }
     }
     (col, alt)
+}
+
+/// `single` mode takes one statement: one compound statement, or one line of simple ones.
+pub(super) fn interactive_error(
+    src: &str,
+    lines: &LineIndex,
+    parsed: &ruff_python_parser::Parsed<ruff::Mod>,
+) -> Option<CompileError> {
+    let ruff::Mod::Module(module) = parsed.syntax() else {
+        return None;
+    };
+    let Some(first) = module.body.first() else {
+        return Some(CompileError::syntax("invalid syntax", 0, 0));
+    };
+    let second = module.body.get(1)?;
+    let compound = matches!(
+        first,
+        ruff::Stmt::FunctionDef(_)
+            | ruff::Stmt::ClassDef(_)
+            | ruff::Stmt::If(_)
+            | ruff::Stmt::For(_)
+            | ruff::Stmt::While(_)
+            | ruff::Stmt::With(_)
+            | ruff::Stmt::Try(_)
+            | ruff::Stmt::Match(_)
+    );
+    if compound {
+        let at = TextRange::empty(second.range().start());
+        return Some(syntax_error(src, lines, "invalid syntax".into(), at));
+    }
+    // The end of the first logical line: the first `Newline` token after the first statement.
+    let tokens = parsed.tokens();
+    let newline = tokens[tokens.partition_point(|t| t.start() < first.range().end())..]
+        .iter()
+        .find(|t| t.kind() == TokenKind::Newline)?;
+    let last = module.body.last().expect("two statements");
+    (last.range().start() > newline.start()).then(|| {
+        syntax_error(
+            src,
+            lines,
+            "multiple statements found while compiling a single statement".into(),
+            TextRange::empty(newline.start()),
+        )
+    })
 }
