@@ -133,3 +133,25 @@ fn deep_inputs_are_rejected_without_overflow() {
         .join()
         .unwrap();
 }
+
+/// `fixtures/ast/snippets.txt`: newer syntax, leniencies of ruff and odd corners, one snippet per
+/// top-level statement (continuation clauses stay with theirs).
+#[test]
+fn snippets_match_cpython() {
+    let path =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/ast/snippets.txt");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut snippets: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let continues = line.starts_with(char::is_whitespace)
+            || ["except", "else", "elif", "finally"]
+                .iter()
+                .any(|k| line.starts_with(k));
+        match snippets.last_mut() {
+            Some(last) if continues => *last += &format!("{line}\n"),
+            _ => snippets.push(format!("{line}\n")),
+        }
+    }
+    assert!(snippets.len() > 50);
+    check(Mode::Module, &snippets);
+}

@@ -8,8 +8,13 @@
 
 use ruff_python_ast as ruff;
 use ruff_python_ast::token::TokenKind;
+use ruff_python_ast::visitor::source_order::{
+    walk_expr, walk_stmt, SourceOrderVisitor, TraversalSignal,
+};
+use ruff_python_ast::AnyNodeRef;
 use ruff_python_parser::{
     InterpolatedStringErrorType, LexicalErrorType, ParseError, ParseErrorType,
+    UnsupportedSyntaxErrorKind,
 };
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
@@ -63,6 +68,7 @@ struct Errors<'a> {
     src: &'a str,
     lines: &'a LineIndex,
     tokens: &'a ruff::token::Tokens,
+    syntax: &'a ruff::Mod,
 }
 
 impl Errors<'_> {
@@ -87,6 +93,7 @@ pub(super) fn first_error(
         src,
         lines,
         tokens: parsed.tokens(),
+        syntax: parsed.syntax(),
     };
     let mut tokenizer: Vec<Found> = Vec::new();
     let mut parser: Vec<Found> = Vec::new();
@@ -101,10 +108,27 @@ pub(super) fn first_error(
         }
     }
     for e in parsed.unsupported_syntax_errors() {
+        let specific = match &e.kind {
+            UnsupportedSyntaxErrorKind::UnparenthesizedExceptionTypes => {
+                Some("multiple exception types must be parenthesized")
+            }
+            UnsupportedSyntaxErrorKind::UnpackingInComprehension(kind) => {
+                Some(if format!("{kind:?}").starts_with("Dict") {
+                    "dict unpacking cannot be used in dict comprehension"
+                } else {
+                    "iterable unpacking cannot be used in comprehension"
+                })
+            }
+            _ => None,
+        };
         parser.push(Found {
             at: e.range.start(),
-            error: cx.error(ErrorKind::SyntaxError, "invalid syntax", e.range),
-            generic: true,
+            error: cx.error(
+                ErrorKind::SyntaxError,
+                specific.unwrap_or("invalid syntax"),
+                e.range,
+            ),
+            generic: specific.is_none(),
         });
     }
     if parser.is_empty() && tokenizer.is_empty() {
@@ -440,6 +464,19 @@ impl Errors<'_> {
             generic,
         };
         let specific = |msg: &str| found(self.error(ErrorKind::SyntaxError, msg, range), false);
+        let generic = || {
+            // At the end of a source ending in a newline, CPython's parser is still on the
+            // last line.
+            let at = if range.start() == TextSize::of(self.src) && self.src.ends_with('\n') {
+                TextRange::empty(range.start() - TextSize::new(1))
+            } else {
+                range
+            };
+            found(
+                self.error(ErrorKind::SyntaxError, "invalid syntax", at),
+                true,
+            )
+        };
         match &e.error {
             ParseErrorType::OtherError(msg) if msg.starts_with("Expected an indented block") => {
                 found(self.expected_indent(msg, range), false)
@@ -481,11 +518,144 @@ impl Errors<'_> {
                 expected: TokenKind::Else,
                 ..
             } => specific("expected 'else' after 'if' expression"),
+            ParseErrorType::FStringError(InterpolatedStringErrorType::InvalidConversionFlag) => {
+                match self.src[range].chars().next() {
+                    Some(c) if !c.is_whitespace() && c != '}' && c != ':' => specific(&format!(
+                        "f-string: invalid conversion character '{c}': expected 's', 'r', or 'a'"
+                    )),
+                    _ => specific("f-string: missing conversion character"),
+                }
+            }
             ParseErrorType::FStringError(e) => specific(&fstring_message(e)),
-            _ => found(
-                self.error(ErrorKind::SyntaxError, "invalid syntax", range),
-                true,
-            ),
+            ParseErrorType::OtherError(msg) => match msg.as_str() {
+                "Bytes literal cannot be mixed with non-bytes literals" => {
+                    specific("cannot mix bytes and nonbytes literals")
+                }
+                "Only one '/' separator allowed" => specific("/ may appear only once"),
+                "Only one '*' parameter allowed" | "Only one '*' separator allowed" => {
+                    specific("* argument may appear only once")
+                }
+                "Only one '**' parameter allowed" => {
+                    specific("arguments cannot follow var-keyword argument")
+                }
+                "Expected one or more exception types" => {
+                    specific("expected one or more exception types")
+                }
+                _ => generic(),
+            },
+            ParseErrorType::ParamAfterVarKeywordParam => {
+                specific("arguments cannot follow var-keyword argument")
+            }
+            ParseErrorType::UnparenthesizedGeneratorExpression => {
+                specific("Generator expression must be parenthesized")
+            }
+            ParseErrorType::PositionalAfterKeywordUnpacking => {
+                specific("positional argument follows keyword argument unpacking")
+            }
+            ParseErrorType::PositionalAfterKeywordArgument => {
+                specific("positional argument follows keyword argument")
+            }
+            ParseErrorType::IterableUnpackingInComprehension => {
+                specific("iterable unpacking cannot be used in comprehension")
+            }
+            ParseErrorType::ExpectedRealNumber => {
+                specific("real number required in complex literal")
+            }
+            ParseErrorType::ExpectedImaginaryNumber => {
+                specific("imaginary number required in complex literal")
+            }
+            ParseErrorType::ExpectedExpression
+                if self.src[range].starts_with('}')
+                    && self.token_before(range.start()) == Some(TokenKind::Lbrace) =>
+            {
+                specific("f-string: valid expression required before '}'")
+            }
+            ParseErrorType::InvalidDeleteTarget => match self.find_expr(range) {
+                Some(e) => specific(&format!("cannot delete {}", expr_name(e))),
+                None => generic(),
+            },
+            ParseErrorType::InvalidAugmentedAssignmentTarget => match self.find_expr(range) {
+                Some(e) => specific(&format!(
+                    "'{}' is an illegal expression for augmented assignment",
+                    expr_name(e)
+                )),
+                None => generic(),
+            },
+            ParseErrorType::InvalidAnnotatedAssignmentTarget => match self.find_expr(range) {
+                Some(ruff::Expr::Tuple(_)) => {
+                    specific("only single target (not tuple) can be annotated")
+                }
+                Some(ruff::Expr::List(_)) => {
+                    specific("only single target (not list) can be annotated")
+                }
+                _ => specific("illegal target for annotation"),
+            },
+            ParseErrorType::InvalidNamedAssignmentTarget => match self.find_expr(range) {
+                Some(e) => specific(&format!(
+                    "cannot use assignment expressions with {}",
+                    expr_name(e)
+                )),
+                None => generic(),
+            },
+            ParseErrorType::InvalidAssignmentTarget => match self.find_expr(range) {
+                Some(e) => specific(&self.assign_message(e, range)),
+                None => generic(),
+            },
+            _ => generic(),
+        }
+    }
+
+    /// The kind of the last significant token before `offset`.
+    fn token_before(&self, offset: TextSize) -> Option<TokenKind> {
+        self.tokens[..self.tokens.partition_point(|t| t.end() <= offset)]
+            .iter()
+            .rev()
+            .find(|t| !t.kind().is_trivia())
+            .map(|t| t.kind())
+    }
+
+    /// The expression ruff's error points at.
+    fn find_expr(&self, range: TextRange) -> Option<&ruff::Expr> {
+        let mut finder = Finder {
+            range,
+            depth: 0,
+            found: None,
+        };
+        finder.visit_mod(self.syntax);
+        finder.found
+    }
+
+    /// CPython's message for an invalid assignment target: a target followed by a single `=`
+    /// at the start of a statement reads as a mistyped comparison (`invalid_named_expression`).
+    fn assign_message(&self, target: &ruff::Expr, range: TextRange) -> String {
+        let name = expr_name(target);
+        let parenthesized = self.token_before(range.start()) == Some(TokenKind::Lpar);
+        if matches!(target, ruff::Expr::Yield(_) | ruff::Expr::YieldFrom(_)) && !parenthesized {
+            return "assignment to yield expression not possible".into();
+        }
+        let after = self.tokens[self.tokens.partition_point(|t| t.start() < range.end())..]
+            .iter()
+            .find(|t| !t.kind().is_trivia() && t.kind() != TokenKind::Rpar)
+            .map(|t| t.kind());
+        let statement_start = parenthesized
+            || matches!(
+                self.token_before(range.start()),
+                None | Some(
+                    TokenKind::Newline | TokenKind::Indent | TokenKind::Dedent | TokenKind::Semi
+                )
+            );
+        let comparison_like = !matches!(
+            target,
+            ruff::Expr::List(_)
+                | ruff::Expr::Tuple(_)
+                | ruff::Expr::Generator(_)
+                | ruff::Expr::BooleanLiteral(_)
+                | ruff::Expr::NoneLiteral(_)
+        );
+        if after == Some(TokenKind::Equal) && statement_start && comparison_like {
+            format!("cannot assign to {name} here. Maybe you meant '==' instead of '='?")
+        } else {
+            format!("cannot assign to {name}")
         }
     }
 
@@ -622,4 +792,72 @@ pub(super) fn interactive_error(
             TextRange::empty(newline.start()),
         )
     })
+}
+
+/// Finds the expression with exactly a given range, searching at most 200 levels deep (error
+/// paths only; deeper trees get generic messages).
+struct Finder<'a> {
+    range: TextRange,
+    depth: usize,
+    found: Option<&'a ruff::Expr>,
+}
+
+impl<'a> SourceOrderVisitor<'a> for Finder<'a> {
+    fn enter_node(&mut self, node: AnyNodeRef<'a>) -> TraversalSignal {
+        if self.found.is_none() && self.depth < 200 && node.range().contains_range(self.range) {
+            TraversalSignal::Traverse
+        } else {
+            TraversalSignal::Skip
+        }
+    }
+
+    fn visit_stmt(&mut self, stmt: &'a ruff::Stmt) {
+        self.depth += 1;
+        walk_stmt(self, stmt);
+        self.depth -= 1;
+    }
+
+    fn visit_expr(&mut self, expr: &'a ruff::Expr) {
+        if self.found.is_none() && expr.range() == self.range {
+            self.found = Some(expr);
+            return;
+        }
+        self.depth += 1;
+        walk_expr(self, expr);
+        self.depth -= 1;
+    }
+}
+
+/// CPython's name for an expression in its error messages (`_PyPegen_get_expr_name`).
+fn expr_name(expr: &ruff::Expr) -> &'static str {
+    use ruff::Expr as E;
+    match expr {
+        E::Attribute(_) => "attribute",
+        E::Subscript(_) => "subscript",
+        E::Starred(_) => "starred",
+        E::Name(_) => "name",
+        E::List(_) => "list",
+        E::Tuple(_) => "tuple",
+        E::Lambda(_) => "lambda",
+        E::Call(_) => "function call",
+        E::BoolOp(_) | E::BinOp(_) | E::UnaryOp(_) => "expression",
+        E::Generator(_) => "generator expression",
+        E::Yield(_) | E::YieldFrom(_) => "yield expression",
+        E::Await(_) => "await expression",
+        E::ListComp(_) => "list comprehension",
+        E::SetComp(_) => "set comprehension",
+        E::DictComp(_) => "dict comprehension",
+        E::Dict(_) => "dict literal",
+        E::Set(_) => "set display",
+        E::FString(_) | E::TString(_) => "f-string expression",
+        E::NoneLiteral(_) => "None",
+        E::BooleanLiteral(b) if b.value => "True",
+        E::BooleanLiteral(_) => "False",
+        E::EllipsisLiteral(_) => "ellipsis",
+        E::StringLiteral(_) | E::BytesLiteral(_) | E::NumberLiteral(_) => "literal",
+        E::Compare(_) => "comparison",
+        E::If(_) => "conditional expression",
+        E::Named(_) => "named expression",
+        E::Slice(_) | E::IpyEscapeCommand(_) => "expression",
+    }
 }
