@@ -201,3 +201,28 @@ fn stdlib_sweep_matches_cpython() {
     }
     report(&total);
 }
+
+/// Decoding and parsing throughput over the whole 3.12 standard library (no CPython involved):
+/// `cargo test --release --test parse_cpython -- --ignored throughput --nocapture`.
+#[test]
+#[ignore]
+fn stdlib_parse_throughput() {
+    let mut paths = Vec::new();
+    python_files(&stdlib_dir(), &mut paths);
+    let sources: Vec<Vec<u8>> = paths.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let bytes: usize = sources.iter().map(Vec::len).sum();
+    let start = std::time::Instant::now();
+    let mut accepted = 0;
+    for source in &sources {
+        let parsed = pyc_compiler::decode::decode(source)
+            .and_then(|text| pyc_compiler::parse::parse(&text, Mode::Module, "<bench>"));
+        accepted += usize::from(parsed.is_ok());
+    }
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "{} files ({accepted} accepted), {:.1} MB in {secs:.2} s: {:.1} MB/s",
+        sources.len(),
+        bytes as f64 / 1e6,
+        bytes as f64 / 1e6 / secs
+    );
+}
