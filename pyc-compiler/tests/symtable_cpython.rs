@@ -6,7 +6,7 @@ mod symtable_support;
 
 use std::path::{Path, PathBuf};
 
-use symtable_support::{check, cpython_files, cpython_sources};
+use symtable_support::{check, check_against, cpython_files, cpython_sources, ours_from_source};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/symtable")
@@ -100,8 +100,8 @@ fn stdlib_sweep() {
         }
     }
     files.sort();
-    let (mut total, mut same, mut rejected) = (0, 0, 0);
-    let mut failures = Vec::new();
+    let (mut total, mut same, mut same_parsed, mut rejected) = (0, 0, 0, 0);
+    let (mut failures, mut parsed_failures) = (Vec::new(), Vec::new());
     for chunk in files.chunks(64) {
         for (f, r) in chunk.iter().zip(cpython_files(chunk)) {
             if r.get("mod").is_none_or(|m| m.is_null()) {
@@ -113,13 +113,27 @@ fn stdlib_sweep() {
                 None => same += 1,
                 Some(d) => failures.push(format!("{}: {d}", f.display())),
             }
+            // The same through our own parser.
+            let source = std::fs::read(f).unwrap();
+            match check_against(&r, ours_from_source(&source)) {
+                None => same_parsed += 1,
+                Some(d) => parsed_failures.push(format!("{} (our parser): {d}", f.display())),
+            }
         }
     }
-    for f in failures.iter().take(20) {
+    for f in failures.iter().chain(&parsed_failures).take(20) {
         eprintln!("{f}\n");
     }
-    eprintln!("symtable sweep: {same} identical / {total} files ({rejected} rejected by CPython's parser)");
+    eprintln!(
+        "symtable sweep: {same} identical / {total} files from CPython's AST, {same_parsed} \
+         from our parser ({rejected} rejected by CPython's parser)"
+    );
     assert!(failures.is_empty(), "{} files differ", failures.len());
+    assert!(
+        parsed_failures.is_empty(),
+        "{} files differ through our parser",
+        parsed_failures.len()
+    );
 }
 
 /// Nesting at CPython's limit and one past it; 300 nested lambdas (scopes as deep as that).

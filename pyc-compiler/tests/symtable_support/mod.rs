@@ -139,7 +139,17 @@ pub struct Ours {
 /// What our pipeline (future statements, then the symbol table) makes of CPython's AST.
 pub fn ours(result: &Value) -> Option<Result<Ours, CompileError>> {
     let module = result.get("mod").filter(|m| !m.is_null())?;
-    let module = mod_from_json(&module.to_string());
+    Some(ours_from(mod_from_json(&module.to_string())))
+}
+
+/// What our whole front end (decode, parse, future statements, symbol table) makes of a source.
+pub fn ours_from_source(source: &[u8]) -> Result<Ours, CompileError> {
+    let text = pyc_compiler::decode::decode(source)?;
+    let module = pyc_compiler::parse::parse(&text, pyc_compiler::Mode::Module, "<case>")?;
+    ours_from(module)
+}
+
+fn ours_from(module: pyc_compiler::ast::Mod) -> Result<Ours, CompileError> {
     // On an ordinary 2 MiB thread: deep trees must not need the caller's stack.
     let built = std::thread::scope(|s| {
         std::thread::Builder::new()
@@ -152,11 +162,11 @@ pub fn ours(result: &Value) -> Option<Result<Ours, CompileError>> {
             .join()
             .unwrap()
     });
-    Some(built.map(|(table, future)| Ours {
+    built.map(|(table, future)| Ours {
         table: dump(&table),
         codes: codes(&table),
         future_flags: future.flags,
-    }))
+    })
 }
 
 /// The first code object whose scope facts differ. Only code objects whose name and line are
@@ -239,10 +249,15 @@ fn compare_block(e: &Value, o: &Value, path: &str) -> Option<String> {
     })
 }
 
-/// Compares one CPython result with ours; `None` when they agree.
+/// Compares one CPython result with ours (built from CPython's AST); `None` when they agree.
 pub fn check(result: &Value) -> Option<String> {
     // `None` when CPython's parser rejects the source: not the symbol table's business.
     let ours = ours(result)?;
+    check_against(result, ours)
+}
+
+/// Compares one CPython result with one of ours; `None` when they agree.
+pub fn check_against(result: &Value, ours: Result<Ours, CompileError>) -> Option<String> {
     match (result.get("error"), ours) {
         (Some(err), Err(ours)) => {
             if err["type"] != json!(ours.kind.name()) {
