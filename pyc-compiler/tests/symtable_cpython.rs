@@ -6,7 +6,9 @@ mod symtable_support;
 
 use std::path::{Path, PathBuf};
 
-use symtable_support::{check, check_against, cpython_files, cpython_sources, ours_from_source};
+use symtable_support::{
+    check, check_against, cpython_files, cpython_sources, cpython_sources_in, ours_from_source,
+};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/symtable")
@@ -196,4 +198,29 @@ fn mangling_matches_cpython() {
             "class {class}, name {name}"
         );
     }
+}
+
+/// `eval` and `single` modes: an `Expression` or `Interactive` root.
+#[test]
+fn eval_and_single_modes_match_cpython() {
+    let eval: Vec<String> = ["lambda x: [y for y in x if (z := y)]", "(a for a in b), c"]
+        .map(String::from)
+        .into();
+    let single: Vec<String> = [
+        "x = [i for i in y]\n",
+        "def f(a):\n    return lambda: a\n",
+        "nonlocal q\n",
+    ]
+    .map(String::from)
+    .into();
+    let mut failures = Vec::new();
+    for (sources, mode) in [(eval, "eval"), (single, "single")] {
+        for (src, r) in sources.iter().zip(cpython_sources_in(&sources, mode)) {
+            assert!(r.get("mod").is_some_and(|m| !m.is_null()), "{src}");
+            if let Some(d) = check(&r) {
+                failures.push(format!("{mode} {src:?}: {d}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

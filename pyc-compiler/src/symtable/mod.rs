@@ -25,6 +25,20 @@
 //! Inlined comprehensions (PEP 709) keep their block (`comp_inlined`, reachable with `block_of`),
 //! but, as in CPython, the parent's `children` list holds the comprehension's children in its
 //! place, and the comprehension's symbols are merged into the parent's.
+//!
+//! Facts code generation needs, as CPython 3.12 has them:
+//! - Symbol names are stored mangled ([`mangle`]); mangle a name with the enclosing class's name
+//!   before looking it up. Quirk kept from CPython: after a *generic* class statement the
+//!   symbol table keeps mangling the rest of the enclosing scope with that class's name (its
+//!   `st_private` is not restored), so `class C[T]: ...` then `__x = 1` records `_C__x`.
+//! - [`Block::symbols`] is in CPython's dict order (first use), except that free names only
+//!   passing through a block to its children come last in sorted order (CPython: set order).
+//! - [`Block::varnames`] holds only the parameters; [`Block::cellvars`] and
+//!   [`Block::freevars`] give CPython's `u_cellvars` / `u_freevars`.
+//! - The type-parameter block of a generic function always has the `.defaults` parameter (the
+//!   parser always makes a defaults sequence), and `.kwdefaults` when a keyword-only parameter
+//!   has a default; a generic class's has `.type_params` and `.generic_base`; annotation scopes
+//!   inside a class use `__classdict__` and the class then `needs_classdict`.
 
 mod analyze;
 mod visit;
@@ -296,9 +310,9 @@ impl SymbolTable {
     }
 }
 
-/// The scope of a block as a function-like scope (`_PyST_IsFunctionLike`): functions, lambdas,
-/// comprehensions and the three annotation scopes use fast locals.
 impl BlockKind {
+    /// A function-like scope (`_PyST_IsFunctionLike`): functions, lambdas, comprehensions and
+    /// the three annotation scopes, which use fast locals.
     pub fn is_function_like(self) -> bool {
         matches!(self, BlockKind::Function | BlockKind::Annotation(_))
     }

@@ -18,8 +18,13 @@ pub fn script() -> PathBuf {
 
 /// CPython's results for each source (see the script's documentation).
 pub fn cpython_sources(sources: &[String]) -> Vec<Value> {
+    cpython_sources_in(sources, "exec")
+}
+
+/// CPython's results for each source compiled in `mode` (`exec`, `eval` or `single`).
+pub fn cpython_sources_in(sources: &[String], mode: &str) -> Vec<Value> {
     let input = serde_json::to_vec(sources).unwrap();
-    run_script(&["--sources"], &input)
+    run_script(&["--mode", mode, "--sources"], &input)
 }
 
 /// CPython's results for each file.
