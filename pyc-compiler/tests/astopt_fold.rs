@@ -155,6 +155,7 @@ fn unary_operators_and_subscripts() {
     }
     for s in [
         "'abc'",
+        "u'abc'",
         "'\u{e9}x\u{1f600}'",
         "b'abc'",
         "(1, (2, 3), 'x')",
@@ -291,10 +292,18 @@ fn float_and_complex_arithmetic() {
         "(3+0j)",
         "(1e-300+1e-300j)",
     ];
+    // Int literals beyond the float range (folding never makes ints this big).
+    let huge = format!("1{}", "0".repeat(400));
+    let near_max = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497791".to_string();
+    let values: Vec<String> = values
+        .iter()
+        .map(|v| v.to_string())
+        .chain([huge.clone(), format!("-{huge}"), near_max])
+        .collect();
     let mut exprs = Vec::new();
     for op in ["+", "-", "*", "/", "//", "%", "**"] {
-        for a in values {
-            for b in values {
+        for a in &values {
+            for b in &values {
                 exprs.push(format!("({a}) {op} ({b})"));
             }
         }
@@ -419,6 +428,10 @@ fn structural_rewrites() {
     annotated.annotations = true;
     cases.push(annotated);
     cases.push(Case::eval("__debug__ and (1, 2) or 'a' * 3"));
+    // Interactive input has no docstring.
+    let mut interactive = Case::exec("'a' + 'b'\n", 0);
+    interactive.mode = Mode::Interactive;
+    cases.push(interactive);
     assert_same(&cases);
 }
 
@@ -480,12 +493,14 @@ fn cpython_compiles(source: &str) -> bool {
     verdict == "ok"
 }
 
+/// A test thread's default stack: the optimizer must reach its nesting limit from it.
+const STACK: usize = 2 << 20;
+
 #[test]
 fn deep_nesting_fails_where_cpython_does() {
-    // Deep trees are freed recursively: do everything on a big stack.
     let ours = |n: usize| {
         std::thread::Builder::new()
-            .stack_size(256 << 20)
+            .stack_size(STACK)
             .spawn(move || {
                 let mut module = additions(n);
                 pyc_compiler::ast_opt::optimize(&mut module, 0, &Default::default())
