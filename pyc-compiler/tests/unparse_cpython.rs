@@ -47,6 +47,23 @@ fn ours(tree: &Mod) -> String {
     unparse_annotation(body)
 }
 
+/// Like [`compare`], skipping requests CPython cannot parse.
+fn compare_parsed(requests: &[Value]) -> (usize, usize, Vec<String>) {
+    let (mut same, mut total, mut diffs) = (0, 0, Vec::new());
+    for entries in cpython_unparse(requests).into_iter().flatten() {
+        for (tree, expected) in entries {
+            total += 1;
+            let got = ours(&tree);
+            if got == expected {
+                same += 1;
+            } else if diffs.len() < 20 {
+                diffs.push(format!("cpython: {expected}\n   ours: {got}"));
+            }
+        }
+    }
+    (same, total, diffs)
+}
+
 /// (identical, total, the first differences) over every tree of every request.
 fn compare(requests: &[Value]) -> (usize, usize, Vec<String>) {
     let (mut same, mut total, mut diffs) = (0, 0, Vec::new());
@@ -274,10 +291,8 @@ fn random_operator_nests() {
     assert_all_same(&exprs);
 }
 
-/// Every annotation in CPython's standard library (`make parity`).
-#[test]
-#[ignore]
-fn stdlib_annotations() {
+/// The `.py` files of the reference interpreter's standard library.
+fn stdlib_files() -> Vec<String> {
     let out = common::cpython_ast::run_python(
         &[
             "-c",
@@ -288,28 +303,39 @@ fn stdlib_annotations() {
         ],
         b"",
     );
-    let files = String::from_utf8(out.stdout).unwrap();
-    let requests: Vec<Value> = files
+    String::from_utf8(out.stdout)
+        .unwrap()
         .lines()
-        .map(|f| json!({ "annotations_of": f }))
-        .collect();
+        .map(String::from)
+        .collect()
+}
+
+/// Sweeps the standard library with requests of kind `kind` (`annotations_of` or
+/// `expressions_of`); files CPython cannot parse (test data) are skipped.
+fn sweep(kind: &str, chunk_size: usize) {
+    let requests: Vec<Value> = stdlib_files().iter().map(|f| json!({ kind: f })).collect();
     let (mut same, mut total) = (0, 0);
     let mut first = Vec::new();
-    for chunk in requests.chunks(200) {
-        // Files CPython cannot parse (test data) are skipped.
-        let results = cpython_unparse(chunk);
-        for entries in results.into_iter().flatten() {
-            for (tree, expected) in entries {
-                total += 1;
-                let got = ours(&tree);
-                if got == expected {
-                    same += 1;
-                } else if first.len() < 20 {
-                    first.push(format!("cpython: {expected}\n   ours: {got}"));
-                }
-            }
-        }
+    for chunk in requests.chunks(chunk_size) {
+        let (s, t, diffs) = compare_parsed(chunk);
+        same += s;
+        total += t;
+        first.extend(diffs.into_iter().take(20 - first.len().min(20)));
     }
-    println!("unparse stdlib sweep: {same} identical of {total} annotations");
+    println!("unparse stdlib sweep ({kind}): {same} identical of {total}");
     assert_eq!(same, total, "differences:\n{}", first.join("\n"));
+}
+
+/// Every annotation in CPython's standard library (`make parity`).
+#[test]
+#[ignore]
+fn stdlib_annotations() {
+    sweep("annotations_of", 200);
+}
+
+/// Every expression under a statement in CPython's standard library (`make parity`; minutes).
+#[test]
+#[ignore]
+fn stdlib_expressions() {
+    sweep("expressions_of", 20);
 }
