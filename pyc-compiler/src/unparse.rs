@@ -79,6 +79,11 @@ impl Writer {
     }
 
     fn expr(&mut self, e: &Expr, level: u8) {
+        // Deep trees (as deep as the compiler accepts) on any thread's stack.
+        stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || self.expr_inner(e, level));
+    }
+
+    fn expr_inner(&mut self, e: &Expr, level: u8) {
         match &e.kind {
             ExprKind::BoolOp { op, values } => {
                 let (word, pr) = match op {

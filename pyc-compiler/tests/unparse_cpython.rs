@@ -240,6 +240,40 @@ fn every_expression_kind() {
     assert_all_same(&exprs.iter().map(|s| s.to_string()).collect::<Vec<_>>());
 }
 
+#[test]
+fn deep_nesting_on_a_small_stack() {
+    // `-(-(...(x)...))`, deeper than the compiler accepts, unparsed on a 256 KiB stack.
+    let text = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(|| {
+            use pyc_compiler::ast::*;
+            let mut e = Expr {
+                loc: Loc::default(),
+                kind: ExprKind::Name {
+                    id: "x".into(),
+                    ctx: ExprContext::Load,
+                },
+            };
+            for _ in 0..5000 {
+                e = Expr {
+                    loc: Loc::default(),
+                    kind: ExprKind::UnaryOp {
+                        op: UnaryOp::USub,
+                        operand: Box::new(e),
+                    },
+                };
+            }
+            let text = unparse_annotation(&e);
+            // Dropping the tree recurses too: leak it rather than overflow the small stack.
+            std::mem::forget(e);
+            text
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(text, format!("{}x", "-".repeat(5000)));
+}
+
 /// A deterministic pseudo-random generator (no external crate).
 struct Lcg(u64);
 
