@@ -212,6 +212,15 @@ fn random_nested_expressions() {
     assert_same(&modules(exprs));
 }
 
+/// 40,000 deeper random expressions (`make parity`).
+#[test]
+#[ignore]
+fn many_random_nested_expressions() {
+    let mut rng = Lcg(0xd3e9);
+    let exprs = (0..40_000).map(|_| rng.expr(6));
+    assert_same(&modules(exprs));
+}
+
 #[test]
 fn size_limits() {
     let mut exprs = Vec::new();
