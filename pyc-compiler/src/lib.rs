@@ -10,6 +10,7 @@
 pub mod assemble;
 pub mod ast;
 pub mod ast_opt;
+pub mod cache_write;
 pub mod codegen;
 pub mod decode;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod future;
 pub mod ir;
 pub mod parse;
 pub mod symtable;
+pub mod tree;
 pub mod unparse;
 
 use pyc_loader::code::CodeObject;
