@@ -221,6 +221,41 @@ fn many_random_nested_expressions() {
     assert_same(&modules(exprs));
 }
 
+impl Lcg {
+    /// A decimal int literal of 1 to `max_digits` digits.
+    fn int_literal(&mut self, max_digits: usize) -> String {
+        let len = 1 + self.below(max_digits);
+        let mut digits: String = (0..len)
+            .map(|_| char::from(b'0' + self.below(10) as u8))
+            .collect();
+        // No leading zeros; sometimes a power of ten or a run of nines (rounding edges).
+        match self.below(4) {
+            0 => digits = format!("1{}", "0".repeat(len - 1)),
+            1 => digits = "9".repeat(len),
+            _ => digits.replace_range(..1, &(1 + self.below(9)).to_string()),
+        }
+        digits
+    }
+}
+
+#[test]
+fn big_int_division_and_conversion() {
+    // Quotients from far below the subnormal range to beyond the float range.
+    let mut rng = Lcg(0xd1f);
+    let mut exprs = Vec::new();
+    for _ in 0..1500 {
+        let a = rng.int_literal(340);
+        let b = rng.int_literal(340);
+        exprs.push(format!("{a} / {b}"));
+        exprs.push(format!("-{a} / {b}"));
+        exprs.push(format!("{a} // -{b}"));
+        exprs.push(format!("{a} % -{b}"));
+        exprs.push(format!("{a} * 1.0"));
+        exprs.push(format!("{a} + 0.5"));
+    }
+    assert_same(&modules(exprs));
+}
+
 #[test]
 fn size_limits() {
     let mut exprs = Vec::new();
