@@ -238,6 +238,58 @@ impl Lcg {
     }
 }
 
+impl Lcg {
+    /// A finite float literal: any magnitude, or (`small`) within about 1e-3..1e3, sometimes
+    /// integral.
+    fn float_literal(&mut self, small: bool) -> String {
+        let v = if small {
+            let m = (self.below(2_000_000) as f64 - 1_000_000.0) / 1000.0;
+            if self.below(3) == 0 {
+                m.trunc()
+            } else {
+                m
+            }
+        } else {
+            let bits = ((self.below(1 << 31) as u64) << 33) | ((self.below(1 << 31) as u64) << 2);
+            let v = f64::from_bits(bits);
+            if v.is_finite() {
+                v
+            } else {
+                1.5
+            }
+        };
+        format!("({v:?})")
+    }
+}
+
+#[test]
+fn random_float_and_complex_arithmetic() {
+    let mut rng = Lcg(0xf10a7);
+    let mut exprs = Vec::new();
+    for _ in 0..600 {
+        let (a, b) = (rng.float_literal(false), rng.float_literal(false));
+        for op in ["+", "*", "/", "//", "%"] {
+            exprs.push(format!("{a} {op} {b}"));
+        }
+        let (x, y) = (rng.float_literal(true), rng.float_literal(true));
+        exprs.push(format!("{x} ** {y}"));
+        exprs.push(format!("{x} // {y}"));
+        exprs.push(format!("{x} % {y}"));
+        exprs.push(format!("({x} + 0j) ** {y}"));
+        let c = format!("({x} + {y} * 1j)");
+        let d = format!(
+            "({} + {} * 1j)",
+            rng.float_literal(true),
+            rng.float_literal(true)
+        );
+        exprs.push(format!("{c} * {d}"));
+        exprs.push(format!("{c} / {d}"));
+        exprs.push(format!("{c} ** {d}"));
+        exprs.push(format!("{c} ** {}", rng.below(201) as i64 - 100));
+    }
+    assert_same(&modules(exprs));
+}
+
 #[test]
 fn big_int_division_and_conversion() {
     // Quotients from far below the subnormal range to beyond the float range.
