@@ -4,7 +4,7 @@ PY312 := env PYENV_VERSION=3.12.1 python3
 PYC := target/release/pyc
 DEMO := target/demo
 
-.PHONY: build test lint parity cpython-tests bench fuzz demo clean
+.PHONY: build test lint parity sweeps cpython-tests bench fuzz demo clean
 
 build:
 	cargo build --release
@@ -28,6 +28,11 @@ parity: build
 	done
 	cargo build --release -p pyc-loader --example pyc_diff
 	$(PY312) bench/compile_parity.py $(PYC) target/release/examples/pyc_diff
+
+## Stage-by-stage sweeps of the compiler over the stdlib against CPython's intermediate results
+## (AST, symbol tables, optimized AST, unparse, flow graph, assembly; ~30 min).
+sweeps:
+	cargo test --release -p pyc-compiler -- --ignored --nocapture
 
 ## CPython's own regression tests on a stdlib compiled by pyc, against CPython's own pycs.
 cpython-tests: build
