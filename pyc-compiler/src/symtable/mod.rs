@@ -2,11 +2,34 @@
 //! reach each of them (fast local, cell, free, global or name lookup), with CPython 3.12's
 //! scoping rules (`Python/symtable.c`).
 //!
-//! Scopes are [`Block`]s. Code generation finds the block of a scope-creating node (a function,
-//! class, lambda, comprehension, type alias, type-parameter list or annotation scope) with
+//! Scopes are [`Block`]s. Code generation finds the block of a scope-creating node with
 //! [`SymbolTable::block_of`], keyed by the node's address, as CPython keys by pointer. The tree
-//! must not move between building the table and generating code.
+//! must not move between building the table and generating code. The keys:
+//!
+//! | block | key |
+//! |---|---|
+//! | function (`def`, `async def`) | the `Stmt` |
+//! | class | the `Stmt` |
+//! | type alias (the annotation scope of the value, [`AnnotationKind::TypeAlias`]) | the `Stmt` |
+//! | lambda, list/set/dict comprehension, generator expression | the `Expr` |
+//! | type parameters of a generic def/class/alias ([`AnnotationKind::TypeParams`]) | the `Vec<TypeParam>` field (`&def.type_params`) |
+//! | bound of a type variable ([`AnnotationKind::TypeVarBound`]) | the `TypeParam` |
+//!
+//! The type-alias value and the type-variable bound are keyed like CPython's (statement and type
+//! parameter), not by their expression: that expression may itself be a lambda, whose block is
+//! keyed by the same address.
+//!
+//! Under `from __future__ import annotations` CPython visits annotations in throwaway scopes
+//! that never reach code generation; they are not in the table.
+//!
+//! Inlined comprehensions (PEP 709) keep their block (`comp_inlined`, reachable with `block_of`),
+//! but, as in CPython, the parent's `children` list holds the comprehension's children in its
+//! place, and the comprehension's symbols are merged into the parent's.
 
+mod analyze;
+mod visit;
+
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::ast::{Identifier, Loc, Mod};
@@ -94,8 +117,10 @@ pub struct Block {
     /// Symbols in first-seen order.
     pub symbols: Vec<(Identifier, Symbol)>,
     index: HashMap<Identifier, usize>,
-    /// Parameters in order, then (for functions) nothing else: the other locals are added by
-    /// code generation in symbol order, as CPython does.
+    /// Parameters (mangled) in CPython's order: positional-only, positional, keyword-only,
+    /// `*args`, `**kwargs`; `.0` for a comprehension; `.defaults`, `.kwdefaults` for the
+    /// type-parameter block of a generic function. Other locals are not here: code generation
+    /// adds them as it meets them, as CPython does.
     pub varnames: Vec<Identifier>,
     pub children: Vec<BlockId>,
     pub parent: Option<BlockId>,
@@ -109,6 +134,9 @@ pub struct Block {
     pub varargs: bool,
     pub varkeywords: bool,
     pub returns_value: bool,
+    /// Some name of this block is free (resolved in an enclosing function or global from
+    /// inside a nested block; CPython's `ste_free`).
+    pub free: bool,
     /// A free variable of some child scope is defined here or further out.
     pub child_free: bool,
     /// A class block whose methods use `__class__` or `super()`.
@@ -139,6 +167,7 @@ impl Block {
             varargs: false,
             varkeywords: false,
             returns_value: false,
+            free: false,
             child_free: false,
             needs_class_closure: false,
             needs_classdict: false,
@@ -214,12 +243,58 @@ impl SymbolTable {
     }
 }
 
+/// The scope of a block as a function-like scope (`_PyST_IsFunctionLike`): functions, lambdas,
+/// comprehensions and the three annotation scopes use fast locals.
+impl BlockKind {
+    pub fn is_function_like(self) -> bool {
+        matches!(self, BlockKind::Function | BlockKind::Annotation(_))
+    }
+}
+
+/// Private-name mangling (`_Py_Mangle`): inside class `private`, `__x` becomes `_private__x`
+/// with the class name's leading underscores stripped. Dunder names (`__x__`), dotted names and
+/// names in a class whose name is all underscores are left alone.
+pub fn mangle<'a>(private: Option<&str>, name: &'a str) -> Cow<'a, str> {
+    let Some(private) = private else {
+        return Cow::Borrowed(name);
+    };
+    if !name.starts_with("__") || name.ends_with("__") || name.contains('.') {
+        return Cow::Borrowed(name);
+    }
+    let class = private.trim_start_matches('_');
+    if class.is_empty() {
+        return Cow::Borrowed(name);
+    }
+    Cow::Owned(format!("_{class}{name}"))
+}
+
+/// Nesting (of expressions while collecting, of scopes while analyzing) after which the walk
+/// continues on a thread of its own with a [`DEEP_STACK`] stack, so that trees as deep as
+/// CPython accepts never overflow the caller's stack.
+const DEEP: u32 = 128;
+/// Stack of each continuation thread: room for [`DEEP`] more levels with a wide margin.
+const DEEP_STACK: usize = 64 << 20;
+
+/// Runs `f` on a scoped thread with a [`DEEP_STACK`] stack, passing its panics on.
+fn on_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(DEEP_STACK)
+            .spawn_scoped(s, f)
+            .expect("spawning a thread for a deeply nested tree")
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// Builds the symbol table of a module, raising the SyntaxErrors CPython's symtable raises.
 pub fn build(
     module: &Mod,
     filename: &str,
     future: &FutureFeatures,
 ) -> Result<SymbolTable, CompileError> {
-    let _ = (module, filename, future);
-    Err(CompileError::syntax("symbol table not implemented", 0, 0))
+    let _ = filename;
+    let mut collected = visit::collect(module, future)?;
+    analyze::analyze(&mut collected)?;
+    Ok(collected.table)
 }
