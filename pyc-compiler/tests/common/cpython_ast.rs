@@ -76,6 +76,99 @@ pub fn cpython_parse(source: &[u8], mode: Mode) -> CpythonParse {
     result_from_json(std::str::from_utf8(&output.stdout).expect("dump_ast.py writes ASCII"))
 }
 
+/// Runs CPython's `ast.parse` (exec mode) on each file, in one interpreter.
+pub fn cpython_parse_files(paths: &[PathBuf]) -> Vec<CpythonParse> {
+    let script = dump_script();
+    let mut args = vec![script.to_str().unwrap().to_string(), "--jsonl".into()];
+    args.extend(
+        paths
+            .iter()
+            .map(|p| p.to_str().expect("UTF-8 path").to_string()),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = run_python(&args, b"");
+    assert!(
+        output.status.success(),
+        "dump_ast.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::str::from_utf8(&output.stdout).expect("dump_ast.py writes ASCII");
+    let docs: Vec<CpythonParse> = text.lines().map(result_from_json).collect();
+    assert_eq!(docs.len(), paths.len(), "one document per file");
+    docs
+}
+
+/// Where two trees first differ: the path of enclosing nodes (from their `Debug` form) and the
+/// two differing lines; `None` if they are equal.
+pub fn first_difference(ours: &Mod, theirs: &Mod) -> Option<String> {
+    if ours == theirs {
+        return None;
+    }
+    let a = format!("{ours:#?}");
+    let b = format!("{theirs:#?}");
+    let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    let at = a
+        .iter()
+        .zip(&b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
+    // The enclosing lines: each earlier line indented less than the last one kept.
+    let mut path = Vec::new();
+    let mut indent = a.get(at).map_or(0, |l| l.len() - l.trim_start().len());
+    for line in a[..at].iter().rev() {
+        let i = line.len() - line.trim_start().len();
+        if i < indent {
+            path.push(line.trim());
+            indent = i;
+        }
+    }
+    path.reverse();
+    let near = b[..at]
+        .iter()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("lineno: "))
+        .unwrap_or("?");
+    Some(format!(
+        "near line {near} at {}\n  ours:    {}\n  CPython: {}",
+        path.join(" / "),
+        a.get(at).map_or("<end>", |l| l.trim()),
+        b.get(at).map_or("<end>", |l| l.trim()),
+    ))
+}
+
+/// The number of nodes with a position in a tree.
+pub fn count_located_nodes(module: &Mod) -> usize {
+    format!("{module:?}").matches("loc: Loc {").count()
+}
+
+/// Runs CPython's `ast.parse(source, mode=...)` on many sources, in one interpreter.
+pub fn cpython_parse_many(sources: &[&[u8]], mode: Mode) -> Vec<CpythonParse> {
+    let mode = match mode {
+        Mode::Module => "exec",
+        Mode::Expression => "eval",
+        Mode::Interactive => "single",
+    };
+    let hex: Vec<String> = sources
+        .iter()
+        .map(|s| s.iter().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    let input = serde_json::to_vec(&hex).unwrap();
+    let script = dump_script();
+    let output = run_python(
+        &[script.to_str().unwrap(), "--mode", mode, "--many"],
+        &input,
+    );
+    assert!(
+        output.status.success(),
+        "dump_ast.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::str::from_utf8(&output.stdout).expect("dump_ast.py writes ASCII");
+    let docs: Vec<CpythonParse> = text.lines().map(result_from_json).collect();
+    assert_eq!(docs.len(), sources.len(), "one document per source");
+    docs
+}
+
 /// Runs `PYENV_VERSION=3.12.1 python3 ARGS` with `stdin` as input.
 pub fn run_python(args: &[&str], stdin: &[u8]) -> std::process::Output {
     use std::io::Write;
