@@ -16,6 +16,7 @@ pub mod error;
 pub mod flowgraph;
 pub mod future;
 pub mod ir;
+pub mod opcode_info;
 pub mod parse;
 pub mod symtable;
 pub mod unparse;
