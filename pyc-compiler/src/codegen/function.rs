@@ -311,7 +311,14 @@ impl<'a> Compiler<'a> {
         let done = if self.u().block.generator {
             self.finish_and_assemble(false)?
         } else {
-            self.emit(Opcode::RETURN_VALUE, 0, loc(body.loc));
+            let line = e.loc.lineno as i32;
+            let at = Location {
+                lineno: line,
+                end_lineno: line,
+                col_offset: 0,
+                end_col_offset: 0,
+            };
+            self.emit(Opcode::RETURN_VALUE, 0, at);
             self.finish_and_assemble(true)?
         };
         self.make_closure(at, done, flags)

@@ -272,13 +272,12 @@ impl<'a> Compiler<'a> {
                 self.compare_for_pattern(CmpOp::Eq, at);
                 self.jump_to_fail_pop(at, pc, Opcode::POP_JUMP_IF_FALSE);
             }
-            Some(_) if !star_wildcard => {
+            Some(_) => {
                 self.emit(Opcode::GET_LEN, 0, at);
                 self.load_const(int_const(size - 1), at);
                 self.compare_for_pattern(CmpOp::GtE, at);
                 self.jump_to_fail_pop(at, pc, Opcode::POP_JUMP_IF_FALSE);
             }
-            Some(_) => {}
         }
         pc.on_top -= 1;
         if only_wildcard {

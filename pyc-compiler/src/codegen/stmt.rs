@@ -264,7 +264,8 @@ impl<'a> Compiler<'a> {
         if preserve_tos {
             self.visit_expr(value.expect("preserve_tos implies a value"))?;
         } else if let Some(v) = value {
-            self.emit(Opcode::NOP, 0, loc(v.loc));
+            l = loc(v.loc);
+            self.emit(Opcode::NOP, 0, l);
         }
         if value.is_none_or(|v| v.loc.lineno != (at.lineno as u32)) {
             l = at;
