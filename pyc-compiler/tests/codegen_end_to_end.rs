@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use codegen_common::{code_difference, goldens, needs_unparse, unparse_available};
 use pyc_compiler::{compile_source, Options};
+use pyc_loader::marshal::Object;
 
 #[test]
 fn fixtures_compile_to_cpython_code_objects() {
@@ -33,4 +34,106 @@ fn fixtures_compile_to_cpython_code_objects() {
         all.len(),
         failures.join("\n\n")
     );
+}
+
+/// Every `.py` file under `dir`, sorted.
+fn python_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() && !path.ends_with("site-packages") {
+            python_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "py") {
+            out.push(path);
+        }
+    }
+}
+
+/// The whole 3.12 standard library against `compile()` (run with `--ignored`; set
+/// `PYC_SWEEP_LIMIT=n` for the first n files). Prints the number of identical files and the
+/// commonest first differences; fails if compiling any file panics.
+#[test]
+#[ignore]
+fn stdlib_sweep() {
+    use std::collections::BTreeMap;
+    use std::io::{BufRead, Read, Write};
+    use std::process::{Command, Stdio};
+
+    let home = std::env::var("HOME").unwrap();
+    let lib = std::path::PathBuf::from(home).join(".pyenv/versions/3.12.1/lib/python3.12");
+    let mut files = Vec::new();
+    python_files(&lib, &mut files);
+    files.sort();
+    if let Some(limit) = std::env::var("PYC_SWEEP_LIMIT").ok().and_then(|v| v.parse().ok()) {
+        files.truncate(limit);
+    }
+    let script = codegen_common::fixtures().join("compile_stream.py");
+    let mut child = Command::new("python3")
+        .env("PYENV_VERSION", "3.12.1")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 (pyenv 3.12.1)");
+    let mut stdin = child.stdin.take().unwrap();
+    let list: String = files.iter().map(|f| format!("{}\n", f.display())).collect();
+    let writer = std::thread::spawn(move || stdin.write_all(list.as_bytes()).unwrap());
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (mut total, mut identical, mut panics) = (0, 0, Vec::new());
+    let mut reasons: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    for file in &files {
+        let mut len = [0u8; 4];
+        stdout.read_exact(&mut len).unwrap();
+        let mut data = vec![0; u32::from_le_bytes(len) as usize];
+        stdout.read_exact(&mut data).unwrap();
+        if data.is_empty() {
+            continue;
+        }
+        total += 1;
+        let Object::Code(want) = pyc_loader::marshal::loads(data.into()).unwrap() else {
+            panic!("not a code object")
+        };
+        let source = std::fs::read(file).unwrap();
+        let name = file.display().to_string();
+        let outcome = std::panic::catch_unwind(|| compile_source(&source, &name, &Options::default()));
+        let reason = match outcome {
+            Err(_) => {
+                panics.push(name.clone());
+                "panic".to_string()
+            }
+            Ok(Err(e)) => format!("error: {}", e.msg),
+            Ok(Ok(code)) => match code_difference(&Arc::new(code.clone()), &want, "") {
+                None => {
+                    identical += 1;
+                    continue;
+                }
+                Some(d) => {
+                    if std::env::var("PYC_SWEEP_SHOW").is_ok_and(|s| name.ends_with(&s)) {
+                        eprintln!("{name}: {d}");
+                        let dump = pyc_loader::marshal::dumps(&Object::Code(Arc::new(code)));
+                        if let Ok(bytes) = dump {
+                            let _ = std::fs::write("/tmp/pyc_sweep_ours.marshal", bytes);
+                        }
+                    }
+                    let first = d.lines().next().unwrap_or("").to_string();
+                    let field = first.rsplit('.').next().unwrap_or("").trim_end_matches(':');
+                    field.to_string()
+                }
+            },
+        };
+        let entry = reasons.entry(reason).or_insert((0, name));
+        entry.0 += 1;
+    }
+    writer.join().unwrap();
+    let _ = stdout.fill_buf();
+    let _ = child.wait();
+    eprintln!("stdlib sweep: {identical} / {total} files identical to CPython 3.12.1");
+    let mut sorted: Vec<_> = reasons.into_iter().collect();
+    sorted.sort_by(|a, b| b.1 .0.cmp(&a.1 .0));
+    for (reason, (count, example)) in sorted.iter().take(40) {
+        eprintln!("  {count:5}  {reason}  (e.g. {example})");
+    }
+    assert!(panics.is_empty(), "compiling panicked on {panics:?}");
 }

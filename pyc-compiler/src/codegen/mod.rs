@@ -127,8 +127,12 @@ pub(crate) struct Compiler<'a> {
 /// The result of a code-generation step.
 pub(crate) type CResult<T = ()> = Result<T, CompileError>;
 
-/// An AST node's location as an instruction location (CPython's `LOC`).
+/// An AST node's location as an instruction location (CPython's `LOC`). Nodes the optimizer
+/// synthesizes carry line 0, CPython's -1: no location.
 pub(crate) fn loc(l: Loc) -> Location {
+    if l.lineno == 0 {
+        return NO_LOC;
+    }
     Location::from(l)
 }
 
