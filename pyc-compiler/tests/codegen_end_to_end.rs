@@ -66,12 +66,16 @@ fn stdlib_sweep() {
     let mut files = Vec::new();
     python_files(&lib, &mut files);
     files.sort();
-    if let Some(limit) = std::env::var("PYC_SWEEP_LIMIT").ok().and_then(|v| v.parse().ok()) {
+    if let Some(limit) = std::env::var("PYC_SWEEP_LIMIT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         files.truncate(limit);
     }
     let script = codegen_common::fixtures().join("compile_stream.py");
     let mut child = Command::new("python3")
         .env("PYENV_VERSION", "3.12.1")
+        .env("PYTHONHASHSEED", "0")
         .arg(script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -97,7 +101,8 @@ fn stdlib_sweep() {
         };
         let source = std::fs::read(file).unwrap();
         let name = file.display().to_string();
-        let outcome = std::panic::catch_unwind(|| compile_source(&source, &name, &Options::default()));
+        let outcome =
+            std::panic::catch_unwind(|| compile_source(&source, &name, &Options::default()));
         let reason = match outcome {
             Err(_) => {
                 panics.push(name.clone());

@@ -1,5 +1,5 @@
 //! Our code generation against CPython 3.12.1's `_testinternalcapi.compiler_codegen` on the
-//! module unit of each fixture (regenerate the dumps with `cd fixtures/codegen &&
+//! module unit of each fixture (regenerate the dumps with `cd fixtures/codegen && PYTHONHASHSEED=0
 //! PYENV_VERSION=3.12.1 python3 dump_codegen.py golden cases/*.py`): instruction by
 //! instruction, locations and jump targets included, then the constant and name tables, then
 //! the SyntaxWarnings.

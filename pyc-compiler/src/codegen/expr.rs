@@ -49,6 +49,20 @@ pub(crate) fn all_const<'e>(mut items: impl Iterator<Item = Option<&'e Expr>>) -
     })
 }
 
+/// A frozenset constant with its items in the order marshal writes them: CPython builds the
+/// set from the items in source order, then its constant merging rebuilds it from the first
+/// set's iteration order (`merge_consts_recursive`). Hashes of strings are taken as under
+/// `PYTHONHASHSEED=0`.
+pub(crate) fn frozenset(items: Vec<Object>) -> Object {
+    let reorder = |items: Vec<Object>| -> Vec<Object> {
+        match pyc_loader::pyhash::set_order(&items, pyc_loader::target::Target::V3_12) {
+            Ok(order) => order.into_iter().map(|i| items[i].clone()).collect(),
+            Err(_) => items,
+        }
+    };
+    Object::FrozenSet(reorder(reorder(items)).into())
+}
+
 fn constant_of(e: &Expr) -> &Constant {
     match &e.kind {
         ExprKind::Constant { value, .. } => value,
@@ -506,7 +520,7 @@ impl<'a> Compiler<'a> {
                 self.load_const(Object::Tuple(items.into()), at);
             } else {
                 let folded = if kind.add == Opcode::SET_ADD {
-                    Object::FrozenSet(items.into())
+                    frozenset(items)
                 } else {
                     Object::Tuple(items.into())
                 };

@@ -115,7 +115,9 @@ pub(crate) fn const_object(value: &Constant) -> Object {
         Constant::Str(s) => Object::Str(s.clone()),
         Constant::Bytes(b) => Object::Bytes(bytes::Bytes::copy_from_slice(b)),
         Constant::Tuple(items) => Object::Tuple(items.iter().map(const_object).collect()),
-        Constant::FrozenSet(items) => Object::FrozenSet(items.iter().map(const_object).collect()),
+        Constant::FrozenSet(items) => {
+            super::expr::frozenset(items.iter().map(const_object).collect())
+        }
     }
 }
 

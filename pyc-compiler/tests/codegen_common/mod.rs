@@ -239,11 +239,9 @@ pub fn code_difference(
                     return Some(d);
                 }
             }
-            _ if const_repr(g) != const_repr(w) => {
+            _ if marshal_order(g) != marshal_order(w) => {
                 return Some(format!(
-                    "{here}.consts[{i}]:\n    got  {}\n    want {}",
-                    const_repr(g),
-                    const_repr(w)
+                    "{here}.consts[{i}]:\n    got  {g:?}\n    want {w:?}"
                 ));
             }
             _ => {}
@@ -292,4 +290,28 @@ pub fn unparse_available() -> bool {
         eprintln!("unparse not implemented yet: fixtures with stringified annotations skipped");
     }
     available
+}
+
+/// A constant with the items of every (frozen)set in the order CPython 3.12's marshal writes
+/// them (sorted by their own marshal dump), so that sets compare as the pyc bytes would.
+pub fn marshal_order(o: &Object) -> Object {
+    match o {
+        Object::Tuple(items) => Object::Tuple(items.iter().map(marshal_order).collect()),
+        Object::FrozenSet(items) | Object::Set(items) => {
+            let mut keyed: Vec<(Vec<u8>, Object)> = items
+                .iter()
+                .map(|item| {
+                    let item = marshal_order(item);
+                    (pyc_loader::marshal::dumps(&item).unwrap_or_default(), item)
+                })
+                .collect();
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+            let sorted = keyed.into_iter().map(|(_, item)| item).collect();
+            match o {
+                Object::Set(_) => Object::Set(sorted),
+                _ => Object::FrozenSet(sorted),
+            }
+        }
+        other => other.clone(),
+    }
 }
