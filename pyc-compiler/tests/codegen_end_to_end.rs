@@ -136,7 +136,7 @@ fn stdlib_sweep() {
     let _ = child.wait();
     eprintln!("stdlib sweep: {identical} / {total} files identical to CPython 3.12.1");
     let mut sorted: Vec<_> = reasons.into_iter().collect();
-    sorted.sort_by(|a, b| b.1 .0.cmp(&a.1 .0));
+    sorted.sort_by_key(|entry| std::cmp::Reverse(entry.1 .0));
     for (reason, (count, example)) in sorted.iter().take(40) {
         eprintln!("  {count:5}  {reason}  (e.g. {example})");
     }

@@ -1,6 +1,8 @@
 //! Calls: plain calls, method calls, `super()` attribute loads, keyword and unpacked
 //! arguments.
 
+use std::borrow::Borrow;
+
 use pyc_loader::marshal::{Object, Str};
 
 use super::expr::{attr_loc, TUPLE};
@@ -191,11 +193,11 @@ impl<'a> Compiler<'a> {
 
     /// The arguments and the call itself; `n` arguments are already pushed
     /// (`compiler_call_helper`).
-    pub(crate) fn call_helper(
+    pub(crate) fn call_helper<E: Borrow<Expr>>(
         &mut self,
         at: Location,
         n: u32,
-        args: &[Expr],
+        args: &[E],
         keywords: &[Keyword],
     ) -> CResult {
         self.validate_keywords(keywords)?;
@@ -204,11 +206,11 @@ impl<'a> Compiler<'a> {
         let simple = nelts + nkw * 2 <= STACK_USE_GUIDELINE
             && !args
                 .iter()
-                .any(|a| matches!(a.kind, ExprKind::Starred { .. }))
+                .any(|a| matches!(a.borrow().kind, ExprKind::Starred { .. }))
             && !keywords.iter().any(|k| k.arg.is_none());
         if simple {
             for a in args {
-                self.visit_expr(a)?;
+                self.visit_expr(a.borrow())?;
             }
             if nkw > 0 {
                 for k in keywords {
@@ -220,10 +222,10 @@ impl<'a> Compiler<'a> {
             return Ok(());
         }
         match args {
-            [Expr {
-                kind: ExprKind::Starred { value, .. },
-                ..
-            }] if n == 0 => self.visit_expr(value)?,
+            [single] if n == 0 => match &single.borrow().kind {
+                ExprKind::Starred { value, .. } => self.visit_expr(value)?,
+                _ => self.starunpack(at, args, n, TUPLE)?,
+            },
             _ => self.starunpack(at, args, n, TUPLE)?,
         }
         if nkw > 0 {

@@ -32,8 +32,8 @@ impl<'a> Compiler<'a> {
             self.nameop(at, ".type_params", ExprContext::Load)?;
             self.emit(Opcode::CALL_INTRINSIC_1, intrinsic1::SUBSCRIPT_GENERIC, at);
             self.nameop(at, ".generic_base", ExprContext::Store)?;
-            let mut bases: Vec<Expr> = c.bases.clone();
-            bases.push(generic_base_node(at));
+            let generic_base = generic_base_node(at);
+            let bases: Vec<&Expr> = c.bases.iter().chain([&generic_base]).collect();
             self.call_helper(at, 2, &bases, &c.keywords)?;
             let done = self.finish_and_assemble(false)?;
             self.make_closure(at, done, 0)?;

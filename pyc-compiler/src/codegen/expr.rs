@@ -1,6 +1,8 @@
 //! Expressions: operators, comparisons and conditional jumps, attributes, subscripts and
 //! slices, collection displays, f-strings, `yield` and `await`.
 
+use std::borrow::Borrow;
+
 use pyc_loader::marshal::{Object, Str};
 
 use super::stmt::{binop_arg, intrinsic1};
@@ -506,16 +508,19 @@ impl<'a> Compiler<'a> {
 
     /// Builds a list, tuple or set from elements that may be starred
     /// (`starunpack_helper`); `pushed` items are already on the stack.
-    pub(crate) fn starunpack(
+    pub(crate) fn starunpack<E: Borrow<Expr>>(
         &mut self,
         at: Location,
-        elts: &[Expr],
+        elts: &[E],
         pushed: u32,
         kind: Collection,
     ) -> CResult {
         let n = elts.len();
-        if n > 2 && all_const(elts.iter().map(Some)) {
-            let items: Vec<Object> = elts.iter().map(|e| const_object(constant_of(e))).collect();
+        if n > 2 && all_const(elts.iter().map(|e| Some(e.borrow()))) {
+            let items: Vec<Object> = elts
+                .iter()
+                .map(|e| const_object(constant_of(e.borrow())))
+                .collect();
             if kind.tuple && pushed == 0 {
                 self.load_const(Object::Tuple(items.into()), at);
             } else {
@@ -536,10 +541,10 @@ impl<'a> Compiler<'a> {
         let big = n + pushed as usize > STACK_USE_GUIDELINE;
         let seen_star = elts
             .iter()
-            .any(|e| matches!(e.kind, ExprKind::Starred { .. }));
+            .any(|e| matches!(e.borrow().kind, ExprKind::Starred { .. }));
         if !seen_star && !big {
             for elt in elts {
-                self.visit_expr(elt)?;
+                self.visit_expr(elt.borrow())?;
             }
             let op = if kind.tuple {
                 Opcode::BUILD_TUPLE
@@ -555,6 +560,7 @@ impl<'a> Compiler<'a> {
             built = true;
         }
         for (i, elt) in elts.iter().enumerate() {
+            let elt = elt.borrow();
             if let ExprKind::Starred { value, .. } = &elt.kind {
                 if !built {
                     self.emit(kind.build, i as u32 + pushed, at);

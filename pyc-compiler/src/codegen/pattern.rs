@@ -375,7 +375,11 @@ impl<'a> Compiler<'a> {
                 ExprKind::Constant { value, .. } => {
                     let repr = key_repr(value);
                     if seen.contains(&repr) {
-                        let shown = crate::unparse::unparse_annotation(key);
+                        let shown = pyc_loader::repr::repr(
+                            &const_object(value),
+                            pyc_loader::target::Target::V3_12,
+                        )
+                        .unwrap_or_default();
                         return Err(self.error(
                             at,
                             format!("mapping pattern checks duplicate key ({shown})"),

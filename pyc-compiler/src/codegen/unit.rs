@@ -326,9 +326,21 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    /// The index of a constant in the current unit, adding it if new.
+    /// The index of a constant in the current unit, adding it if new. Code objects are
+    /// compared by value, as `code_richcompare` compares them: the same comprehension
+    /// compiled twice (a `while` test is compiled twice) is one constant.
     pub(crate) fn add_const(&mut self, value: Object) -> u32 {
-        self.u_mut().code.metadata.consts.add(value)
+        let consts = &mut self.u_mut().code.metadata.consts;
+        if let Object::Code(new) = &value {
+            let same = consts
+                .values()
+                .iter()
+                .position(|c| matches!(c, Object::Code(old) if **old == **new));
+            if let Some(i) = same {
+                return i as u32;
+            }
+        }
+        consts.add(value)
     }
 
     /// `LOAD_CONST value`.
