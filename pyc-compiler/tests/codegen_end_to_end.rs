@@ -52,7 +52,7 @@ fn python_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 }
 
 /// The whole 3.12 standard library against `compile()` (run with `--ignored`; set
-/// `PYC_SWEEP_LIMIT=n` for the first n files). Prints the number of identical files and the
+/// `PYC_SWEEP_LIMIT=n` for the first n files, `PYC_SWEEP_OPTIMIZE=1` or `2` for `-O`/`-OO`). Prints the number of identical files and the
 /// commonest first differences; fails if compiling any file panics.
 #[test]
 #[ignore]
@@ -73,10 +73,19 @@ fn stdlib_sweep() {
         files.truncate(limit);
     }
     let script = codegen_common::fixtures().join("compile_stream.py");
+    let optimize: u8 = std::env::var("PYC_SWEEP_OPTIMIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let options = Options {
+        optimize,
+        ..Options::default()
+    };
     let mut child = Command::new("python3")
         .env("PYENV_VERSION", "3.12.1")
         .env("PYTHONHASHSEED", "0")
         .arg(script)
+        .arg(optimize.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -101,8 +110,7 @@ fn stdlib_sweep() {
         };
         let source = std::fs::read(file).unwrap();
         let name = file.display().to_string();
-        let outcome =
-            std::panic::catch_unwind(|| compile_source(&source, &name, &Options::default()));
+        let outcome = std::panic::catch_unwind(|| compile_source(&source, &name, &options));
         let reason = match outcome {
             Err(_) => {
                 panics.push(name.clone());
@@ -123,6 +131,9 @@ fn stdlib_sweep() {
                         }
                     }
                     let first = d.lines().next().unwrap_or("").to_string();
+                    if std::env::var_os("PYC_SWEEP_VERBOSE").is_some() {
+                        eprintln!("{name}: {first}");
+                    }
                     let field = first.rsplit('.').next().unwrap_or("").trim_end_matches(':');
                     field.to_string()
                 }
@@ -134,7 +145,9 @@ fn stdlib_sweep() {
     writer.join().unwrap();
     let _ = stdout.fill_buf();
     let _ = child.wait();
-    eprintln!("stdlib sweep: {identical} / {total} files identical to CPython 3.12.1");
+    eprintln!(
+        "stdlib sweep (optimize={optimize}): {identical} / {total} files identical to CPython 3.12.1"
+    );
     let mut sorted: Vec<_> = reasons.into_iter().collect();
     sorted.sort_by_key(|entry| std::cmp::Reverse(entry.1 .0));
     for (reason, (count, example)) in sorted.iter().take(40) {

@@ -110,3 +110,37 @@ fn errors_and_warnings_match_cpython() {
         failures.join("\n")
     );
 }
+
+/// Deep trees below the symbol table's limit go through code generation without exhausting a
+/// small stack (the earlier stages run on the test thread).
+#[test]
+fn deep_nesting_compiles_on_a_small_stack() {
+    let sum = format!("x = {}\n", vec!["a"; 2500].join("+"));
+    let nested_ifs: String = (0..19)
+        .map(|d| format!("{}if x:\n", " ".repeat(d)))
+        .chain([format!("{}pass\n", " ".repeat(19))])
+        .collect();
+    for src in [sum, nested_ifs] {
+        let module = parse::parse(&src, Mode::Module, "<deep>").unwrap();
+        let future = future::parse_future(&module).unwrap();
+        let symbols = symtable::build(&module, "<deep>", &future).unwrap();
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn_scoped(scope, || {
+                    compile_module_with_warnings(
+                        &module,
+                        &symbols,
+                        &future,
+                        "<deep>",
+                        &Options::default(),
+                    )
+                    .map(|_| ())
+                    .unwrap_or_else(|e| panic!("{e}"))
+                })
+                .unwrap()
+                .join()
+                .unwrap()
+        });
+    }
+}

@@ -41,8 +41,13 @@ const STACK_USE_GUIDELINE: usize = 30;
 /// `CO_MAXBLOCKS`: the most nested `try`/`with`/loop blocks in one scope.
 const MAX_BLOCKS: usize = 20;
 
-/// How deep expressions and statements may nest before compilation gives up.
-const MAX_NESTING: u32 = 2000;
+/// How deep expressions and statements may nest before compilation gives up (beyond the
+/// symbol table's limit, which rejects deeper trees first, as CPython does).
+const MAX_NESTING: u32 = 10_000;
+
+/// Stack left before recursing deeper grows the stack by another segment.
+const RED_ZONE: usize = 128 * 1024;
+const STACK_SEGMENT: usize = 4 * 1024 * 1024;
 
 /// The `co_flags` bits code generation computes.
 pub mod co_flags {
