@@ -333,10 +333,9 @@ impl<'a> Compiler<'a> {
                 TypeParamKind::TypeVar { name, bound } => {
                     self.load_const(Object::Str(Str::new(name, true)), at);
                     if let Some(bound) = bound {
-                        let block = match self.symbols.block_of(&**bound) {
-                            Some(b) => b,
-                            None => self.block_of(tp, at)?,
-                        };
+                        // Keyed by the type parameter: the bound expression may itself open a
+                        // scope (a lambda or comprehension) keyed by its own address.
+                        let block = self.block_of(tp, at)?;
                         self.enter_scope(name, ScopeType::TypeParams, block, bound.loc.lineno)?;
                         self.visit_expr(bound)?;
                         self.emit(Opcode::RETURN_VALUE, 0, at);
