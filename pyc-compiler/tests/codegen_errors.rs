@@ -40,6 +40,7 @@ const SOURCES: &[&str] = &[
     "from __future__ import annotations\nx = 1\nfrom __future__ import annotations\n",
     "f(x for x in y)\nasync def g():\n    [x async for x in y]\ndef h():\n    [x async for x in y]\n",
     "def f():\n    for a in b:\n     for a in b:\n      for a in b:\n       for a in b:\n        for a in b:\n         for a in b:\n          for a in b:\n           for a in b:\n            for a in b:\n             for a in b:\n              for a in b:\n               for a in b:\n                for a in b:\n                 for a in b:\n                  for a in b:\n                   for a in b:\n                    for a in b:\n                     for a in b:\n                      for a in b:\n                       for a in b:\n                        for a in b:\n                         pass\n",
+    "def f():\n for a in b:\n  for a in b:\n   for a in b:\n    for a in b:\n     for a in b:\n      for a in b:\n       for a in b:\n        for a in b:\n         for a in b:\n          for a in b:\n           for a in b:\n            for a in b:\n             for a in b:\n              for a in b:\n               for a in b:\n                for a in b:\n                 for a in b:\n                  for a in b:\n                   for a in b:\n                    for a in b:\n                     yield\n",
     "x is 1\nx is not ()\n1 is x\nx is (1, 2)\nx is None\n",
     "(1, 2)(3)\n[1][0]\n[1]['a']\n{1: 2}()\nf'{x}'()\n",
     "1[2]\n(1, 2)[1.0]\n'abc'['x']\n{1}[0]\n(x for x in y)[0]\n",

@@ -21,8 +21,7 @@ impl<'a> Compiler<'a> {
             FBlockKind::WhileLoop
             | FBlockKind::ExceptionHandler
             | FBlockKind::ExceptionGroupHandler
-            | FBlockKind::AsyncComprehensionGenerator
-            | FBlockKind::StopIteration => {}
+            | FBlockKind::AsyncComprehensionGenerator => {}
             FBlockKind::ForLoop => {
                 if preserve_tos {
                     self.emit(Opcode::SWAP, 2, *l);

@@ -5,7 +5,7 @@ use pyc_loader::marshal::{Object, Str};
 
 use super::names::NameTable;
 use super::stmt::{docstring, intrinsic1, intrinsic2};
-use super::unit::{CodeUnitDone, FBlockKind};
+use super::unit::CodeUnitDone;
 use super::{loc, CResult, Compiler, ScopeType, NO_LOC};
 use crate::ast::{
     Arguments, Expr, ExprContext, ExprKind, FunctionDef, Stmt, TypeAlias, TypeParam, TypeParamKind,
@@ -258,22 +258,15 @@ impl<'a> Compiler<'a> {
         md.argcount = f.args.args.len() as u32;
         md.posonlyargcount = f.args.posonlyargs.len() as u32;
         md.kwonlyargcount = f.args.kwonlyargs.len() as u32;
-        let start = self.new_label();
-        self.bind(start);
-        let ste = self.u().block;
-        let stop_iteration = ste.coroutine || ste.generator;
-        if stop_iteration {
-            self.push_fblock(NO_LOC, FBlockKind::StopIteration, Some(start), None)?;
-        }
         let body = if doc.is_some() {
             &f.body[1..]
         } else {
             &f.body[..]
         };
         self.visit_stmts(body)?;
-        if stop_iteration {
+        let ste = self.u().block;
+        if ste.coroutine || ste.generator {
             self.wrap_in_stopiteration_handler();
-            self.pop_fblock();
         }
         let done = self.finish_and_assemble(true)?;
         self.make_closure(loc(s.loc), done, flags)

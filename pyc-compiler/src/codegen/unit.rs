@@ -42,7 +42,6 @@ pub(crate) enum FBlockKind<'a> {
     ExceptionHandler,
     ExceptionGroupHandler,
     AsyncComprehensionGenerator,
-    StopIteration,
 }
 
 /// One entry of the block stack.
