@@ -272,12 +272,14 @@ impl<'a> Compiler<'a> {
                 self.compare_for_pattern(CmpOp::Eq, at);
                 self.jump_to_fail_pop(at, pc, Opcode::POP_JUMP_IF_FALSE);
             }
-            Some(_) => {
+            Some(_) if size > 1 => {
                 self.emit(Opcode::GET_LEN, 0, at);
                 self.load_const(int_const(size - 1), at);
                 self.compare_for_pattern(CmpOp::GtE, at);
                 self.jump_to_fail_pop(at, pc, Opcode::POP_JUMP_IF_FALSE);
             }
+            // A lone starred pattern needs no length check.
+            Some(_) => {}
         }
         pc.on_top -= 1;
         if only_wildcard {

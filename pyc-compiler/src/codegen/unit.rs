@@ -8,7 +8,7 @@ use pyc_loader::marshal::{Object, Str};
 
 use super::{co_flags, CResult, Compiler, MAX_BLOCKS, NO_LOC};
 use crate::ast::{Constant, Stmt};
-use crate::ir::{Arg, CodeUnit, Instr, Label, Location, Opcode};
+use crate::ir::{Arg, CodeUnit, ConstKey, Instr, Label, Location, Opcode};
 use crate::symtable::{Block, BlockId, BlockKind, Scope, Symbol};
 
 /// What kind of code a unit is (CPython's `COMPILER_SCOPE_*`).
@@ -339,6 +339,16 @@ impl<'a> Compiler<'a> {
                 return i as u32;
             }
         }
+        if is_nan_constant(&value) {
+            // A NaN is never equal to another NaN object, so CPython never merges NaN
+            // constants (each folded `inf * 0` is its own entry). The key below is unique in
+            // the pool: no constant's key holds `Code(0)` inside a tuple.
+            let unique = ConstKey::Tuple(vec![
+                ConstKey::Code(0),
+                ConstKey::Int(pyc_loader::marshal::Int::Small(consts.len() as i64)),
+            ]);
+            return consts.insert_with(unique, || value);
+        }
         consts.add(value)
     }
 
@@ -365,6 +375,15 @@ impl<'a> Compiler<'a> {
 
     pub(crate) fn pop_fblock(&mut self) {
         self.u_mut().fblocks.pop();
+    }
+}
+
+/// A float or complex constant with a NaN part.
+fn is_nan_constant(value: &Object) -> bool {
+    match value {
+        Object::Float(f) => f.is_nan(),
+        Object::Complex(re, im) => re.is_nan() || im.is_nan(),
+        _ => false,
     }
 }
 
