@@ -10,6 +10,7 @@
 pub mod assemble;
 pub mod ast;
 pub mod ast_opt;
+pub mod cache_write;
 pub mod codegen;
 pub mod decode;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod ir;
 pub mod opcode_info;
 pub mod parse;
 pub mod symtable;
+pub mod tree;
 pub mod unparse;
 
 use pyc_loader::code::CodeObject;

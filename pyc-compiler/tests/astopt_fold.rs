@@ -155,6 +155,7 @@ fn unary_operators_and_subscripts() {
     }
     for s in [
         "'abc'",
+        "u'abc'",
         "'\u{e9}x\u{1f600}'",
         "b'abc'",
         "(1, (2, 3), 'x')",
@@ -208,6 +209,102 @@ impl Lcg {
 fn random_nested_expressions() {
     let mut rng = Lcg(0x5eed);
     let exprs = (0..2500).map(|_| rng.expr(4));
+    assert_same(&modules(exprs));
+}
+
+/// 40,000 deeper random expressions (`make parity`).
+#[test]
+#[ignore]
+fn many_random_nested_expressions() {
+    let mut rng = Lcg(0xd3e9);
+    let exprs = (0..40_000).map(|_| rng.expr(6));
+    assert_same(&modules(exprs));
+}
+
+impl Lcg {
+    /// A decimal int literal of 1 to `max_digits` digits.
+    fn int_literal(&mut self, max_digits: usize) -> String {
+        let len = 1 + self.below(max_digits);
+        let mut digits: String = (0..len)
+            .map(|_| char::from(b'0' + self.below(10) as u8))
+            .collect();
+        // No leading zeros; sometimes a power of ten or a run of nines (rounding edges).
+        match self.below(4) {
+            0 => digits = format!("1{}", "0".repeat(len - 1)),
+            1 => digits = "9".repeat(len),
+            _ => digits.replace_range(..1, &(1 + self.below(9)).to_string()),
+        }
+        digits
+    }
+}
+
+impl Lcg {
+    /// A finite float literal: any magnitude, or (`small`) within about 1e-3..1e3, sometimes
+    /// integral.
+    fn float_literal(&mut self, small: bool) -> String {
+        let v = if small {
+            let m = (self.below(2_000_000) as f64 - 1_000_000.0) / 1000.0;
+            if self.below(3) == 0 {
+                m.trunc()
+            } else {
+                m
+            }
+        } else {
+            let bits = ((self.below(1 << 31) as u64) << 33) | ((self.below(1 << 31) as u64) << 2);
+            let v = f64::from_bits(bits);
+            if v.is_finite() {
+                v
+            } else {
+                1.5
+            }
+        };
+        format!("({v:?})")
+    }
+}
+
+#[test]
+fn random_float_and_complex_arithmetic() {
+    let mut rng = Lcg(0xf10a7);
+    let mut exprs = Vec::new();
+    for _ in 0..600 {
+        let (a, b) = (rng.float_literal(false), rng.float_literal(false));
+        for op in ["+", "*", "/", "//", "%"] {
+            exprs.push(format!("{a} {op} {b}"));
+        }
+        let (x, y) = (rng.float_literal(true), rng.float_literal(true));
+        exprs.push(format!("{x} ** {y}"));
+        exprs.push(format!("{x} // {y}"));
+        exprs.push(format!("{x} % {y}"));
+        exprs.push(format!("({x} + 0j) ** {y}"));
+        let c = format!("({x} + {y} * 1j)");
+        let d = format!(
+            "({} + {} * 1j)",
+            rng.float_literal(true),
+            rng.float_literal(true)
+        );
+        exprs.push(format!("{c} * {d}"));
+        exprs.push(format!("{c} / {d}"));
+        exprs.push(format!("{c} ** {d}"));
+        exprs.push(format!("{c} ** {}", rng.below(201) as i64 - 100));
+    }
+    assert_same(&modules(exprs));
+}
+
+#[test]
+fn big_int_division_and_conversion() {
+    // Quotients from far below the subnormal range to beyond the float range.
+    let mut rng = Lcg(0xd1f);
+    let mut exprs = Vec::new();
+    for _ in 0..1500 {
+        let a = rng.int_literal(340);
+        let b = rng.int_literal(340);
+        exprs.push(format!("{a} / {b}"));
+        exprs.push(format!("-{a} / {b}"));
+        exprs.push(format!("{a} // -{b}"));
+        exprs.push(format!("{a} % -{b}"));
+        exprs.push(format!("{a} * 1.0"));
+        exprs.push(format!("{a} + 0.5"));
+    }
     assert_same(&modules(exprs));
 }
 
@@ -291,10 +388,18 @@ fn float_and_complex_arithmetic() {
         "(3+0j)",
         "(1e-300+1e-300j)",
     ];
+    // Int literals beyond the float range (folding never makes ints this big).
+    let huge = format!("1{}", "0".repeat(400));
+    let near_max = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497791".to_string();
+    let values: Vec<String> = values
+        .iter()
+        .map(|v| v.to_string())
+        .chain([huge.clone(), format!("-{huge}"), near_max])
+        .collect();
     let mut exprs = Vec::new();
     for op in ["+", "-", "*", "/", "//", "%", "**"] {
-        for a in values {
-            for b in values {
+        for a in &values {
+            for b in &values {
                 exprs.push(format!("({a}) {op} ({b})"));
             }
         }
@@ -419,6 +524,10 @@ fn structural_rewrites() {
     annotated.annotations = true;
     cases.push(annotated);
     cases.push(Case::eval("__debug__ and (1, 2) or 'a' * 3"));
+    // Interactive input has no docstring.
+    let mut interactive = Case::exec("'a' + 'b'\n", 0);
+    interactive.mode = Mode::Interactive;
+    cases.push(interactive);
     assert_same(&cases);
 }
 
@@ -480,12 +589,14 @@ fn cpython_compiles(source: &str) -> bool {
     verdict == "ok"
 }
 
+/// A test thread's default stack: the optimizer must reach its nesting limit from it.
+const STACK: usize = 2 << 20;
+
 #[test]
 fn deep_nesting_fails_where_cpython_does() {
-    // Deep trees are freed recursively: do everything on a big stack.
     let ours = |n: usize| {
         std::thread::Builder::new()
-            .stack_size(256 << 20)
+            .stack_size(STACK)
             .spawn(move || {
                 let mut module = additions(n);
                 pyc_compiler::ast_opt::optimize(&mut module, 0, &Default::default())

@@ -103,8 +103,38 @@ fn compare(path: &Path, cpython: &CpythonParse, tally: &mut Tally) {
     }
 }
 
+/// CPython's trees for `paths`; with `PYC_AST_CACHE=DIR` set, kept in DIR between runs (the
+/// sources are assumed unchanged: for iterating on the parser).
+fn cpython_docs(paths: &[PathBuf]) -> Vec<CpythonParse> {
+    let Some(dir) = std::env::var_os("PYC_AST_CACHE") else {
+        return cpython_parse_files(paths);
+    };
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    paths.hash(&mut hasher);
+    let file = PathBuf::from(dir).join(format!("{:016x}.jsonl", hasher.finish()));
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        return text
+            .lines()
+            .map(common::cpython_ast::result_from_json)
+            .collect();
+    }
+    let script = common::cpython_ast::dump_script();
+    let mut args = vec![script.to_str().unwrap().to_string(), "--jsonl".into()];
+    args.extend(paths.iter().map(|p| p.to_str().unwrap().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run_python(&args, b"");
+    assert!(out.status.success());
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, &out.stdout).unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.lines()
+        .map(common::cpython_ast::result_from_json)
+        .collect()
+}
+
 fn run(paths: &[PathBuf]) -> Tally {
-    let docs = cpython_parse_files(paths);
+    let docs = cpython_docs(paths);
     let mut tally = Tally::default();
     for (path, doc) in paths.iter().zip(&docs) {
         // Deep trees: compare on a big stack.
@@ -170,4 +200,29 @@ fn stdlib_sweep_matches_cpython() {
         total.failures.extend(t.failures);
     }
     report(&total);
+}
+
+/// Decoding and parsing throughput over the whole 3.12 standard library (no CPython involved):
+/// `cargo test --release --test parse_cpython -- --ignored throughput --nocapture`.
+#[test]
+#[ignore]
+fn stdlib_parse_throughput() {
+    let mut paths = Vec::new();
+    python_files(&stdlib_dir(), &mut paths);
+    let sources: Vec<Vec<u8>> = paths.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let bytes: usize = sources.iter().map(Vec::len).sum();
+    let start = std::time::Instant::now();
+    let mut accepted = 0;
+    for source in &sources {
+        let parsed = pyc_compiler::decode::decode(source)
+            .and_then(|text| pyc_compiler::parse::parse(&text, Mode::Module, "<bench>"));
+        accepted += usize::from(parsed.is_ok());
+    }
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "{} files ({accepted} accepted), {:.1} MB in {secs:.2} s: {:.1} MB/s",
+        sources.len(),
+        bytes as f64 / 1e6,
+        bytes as f64 / 1e6 / secs
+    );
 }

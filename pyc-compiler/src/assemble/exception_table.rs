@@ -37,7 +37,10 @@ pub(crate) fn build(instrs: impl Iterator<Item = (u32, Option<Handler>)>) -> Vec
 
 fn entry(out: &mut Vec<u8>, start: u32, end: u32, handler: Handler) {
     // The depth below the exception (and below `lasti` when the handler gets it).
-    let depth = (handler.startdepth - 1 - i32::from(handler.preserve_lasti)).max(0) as u32;
+    let depth = handler
+        .startdepth
+        .saturating_sub(1 + i32::from(handler.preserve_lasti))
+        .max(0) as u32;
     let depth_lasti = (depth << 1) | u32::from(handler.preserve_lasti);
     varint(out, start, 0x80);
     varint(out, end - start, 0);

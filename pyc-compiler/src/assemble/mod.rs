@@ -28,8 +28,9 @@
 //!   keyword-only, `*args`, `**kwargs`), then other locals in order of first use.
 //! - `metadata.cellvars`: CPython's `u_cellvars` order (cells sorted by name, then `__class__`
 //!   / `__classdict__` appended for class bodies); `metadata.freevars`: sorted by name.
-//! - `metadata.fasthidden`: the locals of inlined comprehensions still hidden at the end of the
-//!   unit (they get `CO_FAST_HIDDEN`).
+//! - `metadata.fasthidden`: every name an inlined comprehension made a hidden fast local in
+//!   this (module or class) unit, each once (the keys of CPython's `u_fasthidden`, whatever
+//!   their final value): these locals get `CO_FAST_HIDDEN`.
 //! - `metadata.argcount` is CPython's `u_argcount`: positional parameters **excluding**
 //!   positional-only ones; `co_argcount` = `posonlyargcount + argcount`.
 //! - `metadata.flags` is the complete `co_flags` (CPython's `compute_code_flags`: `CO_OPTIMIZED`,

@@ -13,9 +13,21 @@
 //! - a body's first statement that folding turned into a string constant is wrapped in a
 //!   one-value `JoinedStr` so that it does not become a docstring.
 //!
-//! A folded node keeps its own position. Annotations are not folded under
-//! `from __future__ import annotations`. Asserts, `if __debug__:` blocks and docstrings are
-//! dropped by the code generator, not here.
+//! A folded node keeps its own position; the `not`-inverted comparison takes the comparison's.
+//! Annotations are not folded under `from __future__ import annotations`.
+//!
+//! What CPython 3.12 leaves to later stages (and so must ours):
+//! - `assert` emits nothing at all when `optimize > 0` (code generator);
+//! - `if __debug__:` is only `if False:` here: the code generator emits the test as usual and
+//!   the flow-graph passes remove the jump on a constant and the unreachable block;
+//! - docstrings at `-OO` (`optimize >= 2`): a module or class body does not store `__doc__`,
+//!   and a function's first constant is `None` instead of the docstring; the docstring
+//!   statement stays in the tree and is compiled as an ordinary constant expression statement;
+//! - the pieces of a `%`-format rewritten into an f-string are positioned at `Loc::default()`
+//!   (CPython's missing position, -1), and a `FormattedValue.format_spec` made here is a
+//!   `Constant` string rather than a `JoinedStr`;
+//! - `Constant::FrozenSet` items are in insertion order with duplicates dropped; CPython's
+//!   iteration order, which `co_consts` and marshal use, is `pyc_loader::pyhash::set_order` of it.
 
 mod complex;
 mod float;
@@ -119,6 +131,10 @@ impl Folder {
     }
 
     fn stmt(&mut self, stmt: &mut Stmt) -> Result {
+        grow(|| self.stmt_inner(stmt))
+    }
+
+    fn stmt_inner(&mut self, stmt: &mut Stmt) -> Result {
         self.enter()?;
         match &mut stmt.kind {
             StmtKind::FunctionDef(def) => {
@@ -266,6 +282,10 @@ impl Folder {
     }
 
     fn pattern(&mut self, pattern: &mut Pattern) -> Result {
+        grow(|| self.pattern_inner(pattern))
+    }
+
+    fn pattern_inner(&mut self, pattern: &mut Pattern) -> Result {
         self.enter()?;
         match &mut pattern.kind {
             PatternKind::MatchValue { value } => self.expr(value)?,
@@ -302,6 +322,10 @@ impl Folder {
     }
 
     fn expr(&mut self, expr: &mut Expr) -> Result {
+        grow(|| self.expr_inner(expr))
+    }
+
+    fn expr_inner(&mut self, expr: &mut Expr) -> Result {
         self.enter()?;
         match &mut expr.kind {
             ExprKind::BoolOp { values, .. } => self.exprs(values)?,
@@ -406,6 +430,12 @@ impl Folder {
         self.leave();
         Ok(())
     }
+}
+
+/// Runs a recursive step on a fresh stack segment when the current one runs low: trees as
+/// deep as [`MAX_NESTING`] need more than a thread's usual stack.
+fn grow<T>(f: impl FnOnce() -> T) -> T {
+    stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, f)
 }
 
 /// Whether the first statement is a string constant (`_PyAST_GetDocString`).

@@ -180,6 +180,9 @@ impl Cfg {
             if arg >= 1 << 30 {
                 return Err(internal(format!("argument of {:?} too large", instr.op)));
             }
+            if matches!(instr.op, Opcode::SWAP | Opcode::COPY) && arg == 0 {
+                return Err(internal(format!("{:?} 0", instr.op)));
+            }
             builder.maybe_start_new_block();
             let block = builder.current;
             builder.cfg.blocks[block]

@@ -4,6 +4,7 @@
 //!
 //! [`optimize_code_unit`] runs the passes of `_PyCfg_OptimizeCodeUnit`; the assembler then
 //! calls [`stack_depth`], [`convert_pseudo_ops`] and [`resolve_jump_offsets`].
+//! [`optimized_instructions`] exposes the result of the optimizations alone, for tests.
 
 mod cfg;
 mod cold;
@@ -19,8 +20,11 @@ pub(crate) use jumps::{convert_pseudo_ops, instr_size, resolve_jump_offsets};
 pub(crate) use stack_depth::stack_depth;
 
 use pyc_loader::marshal::Object;
+use pyc_loader::target::Target;
 
 use crate::error::CompileError;
+use crate::ir::{InstrSequence, Location, Opcode};
+use crate::opcode_info::has_target;
 
 /// What the passes need to know about the code unit besides its graph and constants.
 #[derive(Clone, Copy, Debug)]
@@ -42,6 +46,18 @@ pub(crate) fn optimize_code_unit(
     consts: &mut Vec<Object>,
     shape: UnitShape,
 ) -> Result<(), CompileError> {
+    for b in cfg.order() {
+        for instr in &cfg.blocks[b].instrs {
+            if crate::opcode_info::has_const(instr.op) && instr.arg as usize >= consts.len() {
+                return Err(cfg::internal(format!(
+                    "{:?} {} beyond the {} constants",
+                    instr.op,
+                    instr.arg,
+                    consts.len()
+                )));
+            }
+        }
+    }
     except::mark_except_handlers(cfg);
     except::label_exception_targets(cfg);
     optimize::optimize_cfg(cfg, consts, shape.load_global_is_even)?;
@@ -50,4 +66,51 @@ pub(crate) fn optimize_code_unit(
     cold::push_cold_blocks_to_end(cfg);
     lines::resolve_line_numbers(cfg, shape.firstlineno);
     Ok(())
+}
+
+/// One instruction of [`optimized_instructions`]: opcode, argument (for a jump or handler
+/// push, the index of its target instruction) and location.
+pub type FlatInstr = (Opcode, u32, Location);
+
+/// The instructions of a code unit after the flow-graph optimizations alone, in final block
+/// order, with targets as instruction indices: what CPython 3.12's
+/// `_testinternalcapi.optimize_cfg` returns. It lets tests compare these passes with CPython's
+/// on any instruction sequence; `consts` is updated as the passes update `co_consts`.
+pub fn optimized_instructions(
+    seq: &InstrSequence,
+    consts: &mut Vec<Object>,
+    nlocals: usize,
+    nparams: usize,
+    firstlineno: i32,
+    target: Target,
+) -> Result<Vec<FlatInstr>, CompileError> {
+    let mut cfg = Cfg::from_sequence(seq)?;
+    let shape = UnitShape {
+        nlocals,
+        nparams,
+        firstlineno,
+        load_global_is_even: target
+            .opcodes()
+            .by_name(Opcode::LOAD_GLOBAL.name())
+            .is_some_and(|n| n % 2 == 0),
+    };
+    optimize_code_unit(&mut cfg, consts, shape)?;
+    let order = cfg.order();
+    let mut start = vec![0u32; cfg.blocks.len()];
+    let mut next = 0;
+    for &b in &order {
+        start[b] = next;
+        next += cfg.blocks[b].instrs.len() as u32;
+    }
+    Ok(order
+        .iter()
+        .flat_map(|&b| cfg.blocks[b].instrs.iter())
+        .map(|i| {
+            let arg = match i.target.filter(|_| has_target(i.op)) {
+                Some(t) => start[t],
+                None => i.arg,
+            };
+            (i.op, arg, i.loc)
+        })
+        .collect())
 }

@@ -26,6 +26,8 @@ pub(super) struct Converter<'a> {
     pub warnings: Vec<Warning>,
     depth: usize,
     max_depth: usize,
+    /// Replacement fields enclosing the current f-string element.
+    pub fields: usize,
 }
 
 /// Converts a ruff tree without errors; also returns the depth of the tree converted.
@@ -42,6 +44,7 @@ pub(super) fn convert(
         warnings: Vec::new(),
         depth: 0,
         max_depth: 0,
+        fields: 0,
     };
     let result = convert_mod(&mut cx, parsed.syntax(), mode).map(|module| super::Parsed {
         module,
@@ -95,10 +98,13 @@ impl<'a> Converter<'a> {
         result
     }
 
-    /// The first token starting at or after `offset`.
+    /// The first token starting at or after `offset`, comments and non-logical newlines aside.
     pub fn token_after(&self, offset: TextSize) -> Option<(TokenKind, TextRange)> {
         let at = self.tokens.partition_point(|t| t.start() < offset);
-        self.tokens.get(at).map(|t| (t.kind(), t.range()))
+        self.tokens[at..]
+            .iter()
+            .find(|t| !t.kind().is_trivia())
+            .map(|t| (t.kind(), t.range()))
     }
 
     /// The first token at or after `offset` of the given kind.
@@ -110,11 +116,14 @@ impl<'a> Converter<'a> {
             .map(|t| t.range())
     }
 
-    /// The last token ending at or before `offset`.
+    /// The last token ending at or before `offset`, comments and non-logical newlines aside.
     pub fn token_before(&self, offset: TextSize) -> Option<(TokenKind, TextRange)> {
         let at = self.tokens.partition_point(|t| t.end() <= offset);
-        at.checked_sub(1)
-            .map(|i| (self.tokens[i].kind(), self.tokens[i].range()))
+        self.tokens[..at]
+            .iter()
+            .rev()
+            .find(|t| !t.kind().is_trivia())
+            .map(|t| (t.kind(), t.range()))
     }
 
     /// Records a `SyntaxWarning` at the line of `offset`.

@@ -287,6 +287,17 @@ impl Converter<'_> {
                         name: t.name.as_str().into(),
                         bound: self.opt_boxed(t.bound.as_deref())?,
                     },
+                    // Defaults are Python 3.13 (ruff flags only those of `TypeVar`s).
+                    ruff::TypeParam::ParamSpec(ruff::TypeParamParamSpec {
+                        default: Some(default),
+                        ..
+                    })
+                    | ruff::TypeParam::TypeVarTuple(ruff::TypeParamTypeVarTuple {
+                        default: Some(default),
+                        ..
+                    }) => {
+                        return Err(self.error_at("invalid syntax".into(), default.range()));
+                    }
                     ruff::TypeParam::ParamSpec(t) => TypeParamKind::ParamSpec {
                         name: t.name.as_str().into(),
                     },

@@ -7,7 +7,7 @@
 //! with an empty `Constant('')`.
 
 use ruff_python_ast as ruff;
-use ruff_text_size::{TextRange, TextSize};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::convert::{Converter, Result};
 use super::strings::{self, StrBuf};
@@ -99,8 +99,7 @@ impl Converter<'_> {
                     if let Some(debug) = &i.debug_text {
                         let start = i.range.start() + TextSize::new(1);
                         let range = TextRange::at(start, TextSize::of(debug.as_str()));
-                        let mut text = StrBuf::default();
-                        text.push_str(debug.as_str());
+                        let text = self.debug_text(range);
                         pieces.literal(range, text, false);
                     }
                     let field = self.formatted_value(i, raw)?;
@@ -109,6 +108,24 @@ impl Converter<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The text of `{expr=}` before the field: the source, without its comments.
+    fn debug_text(&self, range: TextRange) -> StrBuf {
+        let mut text = StrBuf::default();
+        let mut at = range.start();
+        let start = self.tokens.partition_point(|t| t.start() < range.start());
+        for token in self.tokens[start..]
+            .iter()
+            .take_while(|t| t.end() <= range.end())
+        {
+            if token.kind() == ruff_python_ast::token::TokenKind::Comment {
+                text.push_str(self.text(TextRange::new(at, token.start())));
+                at = token.end();
+            }
+        }
+        text.push_str(self.text(TextRange::new(at, range.end())));
+        text
     }
 
     /// The value of an f-string middle: escapes decoded, doubled braces undoubled.
@@ -140,7 +157,12 @@ impl Converter<'_> {
             ruff::ConversionFlag::Repr => Conversion::Repr,
         };
         let format_spec = match &i.format_spec {
-            Some(spec) => Some(Box::new(self.nested(|cx| cx.format_spec(spec, raw))?)),
+            Some(spec) => {
+                self.fields += 1;
+                let spec = self.nested(|cx| cx.format_spec(spec, raw));
+                self.fields -= 1;
+                Some(Box::new(spec?))
+            }
             None => None,
         };
         Ok(Expr {
@@ -158,6 +180,14 @@ impl Converter<'_> {
         spec: &ruff::InterpolatedStringFormatSpec,
         raw: bool,
     ) -> Result<Expr> {
+        // CPython's tokenizer: a field inside the spec of a third nested field is too deep.
+        let colon = spec.range.start() - TextSize::new(1);
+        if self.fields >= 3 && spec.elements.interpolations().next().is_some() {
+            return Err(self.error_at(
+                "f-string: expressions nested too deeply".into(),
+                TextRange::empty(colon),
+            ));
+        }
         let mut pieces = Pieces::default();
         self.elements(&spec.elements, raw, &mut pieces)?;
         let mut values = pieces.finish(self);
@@ -173,9 +203,8 @@ impl Converter<'_> {
             });
         }
         // CPython's spec starts at the `:`.
-        let start = spec.range.start() - TextSize::new(1);
         Ok(Expr {
-            loc: self.loc(TextRange::new(start, spec.range.end())),
+            loc: self.loc(TextRange::new(colon, spec.range.end())),
             kind: ExprKind::JoinedStr { values },
         })
     }

@@ -12,6 +12,7 @@ mod fstring;
 mod lines;
 mod numbers;
 mod strings;
+mod unicode_named;
 mod unicode_names;
 
 use std::borrow::Cow;
@@ -46,7 +47,12 @@ pub fn parse_with_warnings(text: &str, mode: Mode, filename: &str) -> Result<Par
     let options = ParseOptions::from(ruff_mode).with_target_version(PythonVersion::PY312);
     let parsed = ruff_python_parser::parse_unchecked(&text, options);
     let lines = lines::LineIndex::new(&text);
-    let (result, depth) = match errors::first_error(&text, &lines, &parsed) {
+    let error = errors::first_error(&text, &lines, &parsed).or_else(|| {
+        (mode == Mode::Interactive)
+            .then(|| errors::interactive_error(&text, &lines, &parsed))
+            .flatten()
+    });
+    let (result, depth) = match error {
         Some(error) => (Err(error), None),
         None => {
             let (result, depth) = convert::convert(&text, &lines, &parsed, mode);

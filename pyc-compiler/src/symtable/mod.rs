@@ -25,6 +25,20 @@
 //! Inlined comprehensions (PEP 709) keep their block (`comp_inlined`, reachable with `block_of`),
 //! but, as in CPython, the parent's `children` list holds the comprehension's children in its
 //! place, and the comprehension's symbols are merged into the parent's.
+//!
+//! Facts code generation needs, as CPython 3.12 has them:
+//! - Symbol names are stored mangled ([`mangle`]); mangle a name with the enclosing class's name
+//!   before looking it up. Quirk kept from CPython: after a *generic* class statement the
+//!   symbol table keeps mangling the rest of the enclosing scope with that class's name (its
+//!   `st_private` is not restored), so `class C[T]: ...` then `__x = 1` records `_C__x`.
+//! - [`Block::symbols`] is in CPython's dict order (first use), except that free names only
+//!   passing through a block to its children come last in sorted order (CPython: set order).
+//! - [`Block::varnames`] holds only the parameters; [`Block::cellvars`] and
+//!   [`Block::freevars`] give CPython's `u_cellvars` / `u_freevars`.
+//! - The type-parameter block of a generic function always has the `.defaults` parameter (the
+//!   parser always makes a defaults sequence), and `.kwdefaults` when a keyword-only parameter
+//!   has a default; a generic class's has `.type_params` and `.generic_base`; annotation scopes
+//!   inside a class use `__classdict__` and the class then `needs_classdict`.
 
 mod analyze;
 mod visit;
@@ -32,7 +46,7 @@ mod visit;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::ast::{Identifier, Loc, Mod};
+use crate::ast::{Expr, Identifier, Loc, Mod, Stmt, TypeParam};
 use crate::error::CompileError;
 use crate::future::FutureFeatures;
 
@@ -208,6 +222,38 @@ impl Block {
     pub fn flags(&self, name: &str) -> u32 {
         self.symbol(name).map_or(0, |s| s.flags)
     }
+
+    /// The names needing a cell in this scope, in CPython's `u_cellvars` order: the sorted
+    /// names of scope cell (or marked `COMP_CELL` by an inlined comprehension), then the
+    /// implicit `__class__` and `__classdict__` cells of a class.
+    pub fn cellvars(&self) -> Vec<&str> {
+        let mut cells = self.names_by(Scope::Cell, def::COMP_CELL);
+        if self.needs_class_closure {
+            cells.push("__class__");
+        }
+        if self.needs_classdict {
+            cells.push("__classdict__");
+        }
+        cells
+    }
+
+    /// The names this scope receives from enclosing scopes, in CPython's `u_freevars` order
+    /// (sorted): scope free, or marked `FREE_CLASS` (a class name also free in a method).
+    pub fn freevars(&self) -> Vec<&str> {
+        self.names_by(Scope::Free, def::FREE_CLASS)
+    }
+
+    /// CPython's `dictbytype`: the sorted names of scope `scope` or with `flag`.
+    fn names_by(&self, scope: Scope, flag: u32) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .symbols
+            .iter()
+            .filter(|(_, s)| s.scope == Some(scope) || s.flags & flag != 0)
+            .map(|(n, _)| &**n)
+            .collect();
+        names.sort_unstable();
+        names
+    }
 }
 
 /// The symbol table of one compilation unit.
@@ -230,11 +276,32 @@ impl SymbolTable {
         &self.blocks[id.0 as usize]
     }
 
-    /// The block created for `node` (a `Stmt` of a def/class/type alias, an `Expr` of a
-    /// lambda or comprehension, a `Vec<TypeParam>` of a generic def/class/alias, or the
-    /// `Expr` of a type-variable bound).
+    /// The block created for `node`, keyed by its address (see the module documentation for
+    /// which node keys which block). Pass the node itself, never a `Box` holding it: prefer the
+    /// typed forms below.
     pub fn block_of<T>(&self, node: &T) -> Option<BlockId> {
         self.by_node.get(&(node as *const T as usize)).copied()
+    }
+
+    /// The block of a `def`, `class` or `type` statement (for `type`: the value's scope).
+    pub fn block_of_stmt(&self, stmt: &Stmt) -> Option<BlockId> {
+        self.block_of(stmt)
+    }
+
+    /// The block of a lambda, comprehension or generator expression.
+    pub fn block_of_expr(&self, expr: &Expr) -> Option<BlockId> {
+        self.block_of(expr)
+    }
+
+    /// The type-parameter scope of a generic def/class/alias: pass its `type_params` field.
+    #[allow(clippy::ptr_arg)] // keyed by the field's address, not by its elements'
+    pub fn block_of_type_params(&self, params: &Vec<TypeParam>) -> Option<BlockId> {
+        self.block_of(params)
+    }
+
+    /// The bound scope of a type variable with a bound.
+    pub fn block_of_bound(&self, param: &TypeParam) -> Option<BlockId> {
+        self.block_of(param)
     }
 
     /// Records that `node` created block `id`.
@@ -243,9 +310,9 @@ impl SymbolTable {
     }
 }
 
-/// The scope of a block as a function-like scope (`_PyST_IsFunctionLike`): functions, lambdas,
-/// comprehensions and the three annotation scopes use fast locals.
 impl BlockKind {
+    /// A function-like scope (`_PyST_IsFunctionLike`): functions, lambdas, comprehensions and
+    /// the three annotation scopes, which use fast locals.
     pub fn is_function_like(self) -> bool {
         matches!(self, BlockKind::Function | BlockKind::Annotation(_))
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pyc_compiler::assemble::assemble_unit;
-use pyc_compiler::ir::{Arg, CodeUnit, Location, Opcode, UnitMetadata};
+use pyc_compiler::ir::{Arg, CodeUnit, InstrSequence, Location, Opcode, UnitMetadata};
 use pyc_compiler::opcode_info::has_target;
 use pyc_loader::code::{kinds, CodeObject};
 use pyc_loader::marshal::{loads, Int, Object, Str};
@@ -38,21 +38,21 @@ pub struct Case {
     pub expected: CodeObject,
 }
 
-fn int(obj: &Object) -> i64 {
+pub fn int(obj: &Object) -> i64 {
     match obj {
         Object::Int(Int::Small(v)) => *v,
         other => panic!("expected an int, got {other:?}"),
     }
 }
 
-fn str_of(obj: &Object) -> Str {
+pub fn str_of(obj: &Object) -> Str {
     match obj {
         Object::Str(s) => s.clone(),
         other => panic!("expected a str, got {other:?}"),
     }
 }
 
-fn items(obj: &Object) -> &[Object] {
+pub fn items(obj: &Object) -> &[Object] {
     match obj {
         Object::Tuple(items) => items,
         other => panic!("expected a tuple, got {other:?}"),
@@ -63,7 +63,7 @@ fn items(obj: &Object) -> &[Object] {
 /// jump targets only, but every bound label starts a basic block, which changes what the
 /// per-block optimizations see. These are the places 3.12's codegen binds such labels after an
 /// instruction that does not end a block: the body of `try` (after `SETUP_FINALLY`) and of
-/// `with` (after `SETUP_WITH`), and the body of an `except` clause (after its
+/// `with` (after `SETUP_WITH`), the end of a `for` loop (after `END_FOR`), and the body of an `except` clause (after its
 /// `SETUP_CLEANUP` when it binds a name, after the `POP_TOP` of the exception otherwise).
 fn lost_labels(raw: &[(Opcode, i64, Location)]) -> Vec<usize> {
     let op = |i: usize| raw.get(i).map(|r| r.0);
@@ -71,7 +71,8 @@ fn lost_labels(raw: &[(Opcode, i64, Location)]) -> Vec<usize> {
     for i in 0..raw.len() {
         let label_after = match raw[i].0 {
             Opcode::SETUP_FINALLY => op(i + 1) != Some(Opcode::GET_ANEXT),
-            Opcode::SETUP_WITH => true,
+            // The end of a `for` loop without `else`.
+            Opcode::SETUP_WITH | Opcode::END_FOR => true,
             Opcode::SETUP_CLEANUP => op(i + 1) != Some(Opcode::PUSH_EXC_INFO),
             Opcode::POP_TOP => {
                 let after_match = i >= 2
@@ -92,19 +93,11 @@ fn lost_labels(raw: &[(Opcode, i64, Location)]) -> Vec<usize> {
     at
 }
 
-/// Reads one dump file.
-pub fn load_case(file: &Path) -> Case {
-    let data = std::fs::read(file).unwrap();
-    let record = loads(data.into()).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    let fields = items(&record);
-    let path = str_of(&fields[0]).to_string_lossy();
-    let Object::Code(expected) = &fields[10] else {
-        panic!("{}: no code object", file.display());
-    };
-    let expected = (**expected).clone();
+/// Instructions as the dump scripts write them: (opname, oparg, lineno, end_lineno, col,
+/// end_col), targets as instruction indices.
+pub fn decode_instrs(obj: &Object) -> Vec<(Opcode, i64, Location)> {
     let opcodes: HashMap<&str, Opcode> = Opcode::ALL.iter().map(|&op| (op.name(), op)).collect();
-
-    let raw: Vec<(Opcode, i64, Location)> = items(&fields[1])
+    items(obj)
         .iter()
         .map(|instr| {
             let f = items(instr);
@@ -120,29 +113,36 @@ pub fn load_case(file: &Path) -> Case {
             };
             (op, int(&f[1]), loc)
         })
-        .collect();
-    let mut unit = CodeUnit::default();
+        .collect()
+}
+
+/// An instruction sequence with a label at each jump target, and with `recover_labels` also
+/// where codegen binds labels no jump uses (see [`lost_labels`]).
+pub fn to_sequence(raw: &[(Opcode, i64, Location)], recover_labels: bool) -> InstrSequence {
+    let mut seq = InstrSequence::default();
     let mut labels = HashMap::new();
-    for (op, arg, _) in &raw {
+    for (op, arg, _) in raw {
         if has_target(*op) {
             labels
                 .entry(*arg as usize)
-                .or_insert_with(|| unit.instrs.new_label());
+                .or_insert_with(|| seq.new_label());
         }
     }
-    for at in lost_labels(&raw) {
-        labels.entry(at).or_insert_with(|| unit.instrs.new_label());
+    if recover_labels {
+        for at in lost_labels(raw) {
+            labels.entry(at).or_insert_with(|| seq.new_label());
+        }
     }
     let mut bound: Vec<(usize, pyc_compiler::ir::Label)> =
         labels.iter().map(|(&at, &l)| (at, l)).collect();
     bound.sort_by_key(|&(at, _)| at);
     let mut bound = bound.into_iter().peekable();
-    for (i, (op, arg, loc)) in raw.into_iter().enumerate() {
+    for (i, &(op, arg, loc)) in raw.iter().enumerate() {
         while let Some(&(at, label)) = bound.peek() {
             if at != i {
                 break;
             }
-            unit.instrs.bind(label);
+            seq.bind(label);
             bound.next();
         }
         let arg = if has_target(op) {
@@ -150,12 +150,30 @@ pub fn load_case(file: &Path) -> Case {
         } else {
             Arg::Int(arg as u32)
         };
-        unit.instrs.emit(op, arg, loc);
+        seq.emit(op, arg, loc);
     }
     for (_, label) in bound {
-        unit.instrs.bind(label);
+        seq.bind(label);
     }
 
+    seq
+}
+
+/// Reads one dump file.
+pub fn load_case(file: &Path) -> Case {
+    let data = std::fs::read(file).unwrap();
+    let record = loads(data.into()).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let fields = items(&record);
+    let path = str_of(&fields[0]).to_string_lossy();
+    let Object::Code(expected) = &fields[10] else {
+        panic!("{}: no code object", file.display());
+    };
+    let expected = (**expected).clone();
+    let raw = decode_instrs(&fields[1]);
+    let mut unit = CodeUnit {
+        instrs: to_sequence(&raw, true),
+        ..CodeUnit::default()
+    };
     let md: &mut UnitMetadata = &mut unit.metadata;
     for c in items(&fields[2]) {
         md.consts.add(c.clone());
@@ -225,7 +243,18 @@ pub fn first_difference(got: &CodeObject, want: &CodeObject) -> Option<(&'static
             ),
         ));
     }
-    check!(consts);
+    if got.consts.len() != want.consts.len() {
+        check!(consts);
+    }
+    for (i, (a, b)) in got.consts.iter().zip(want.consts.iter()).enumerate() {
+        if let (Object::Code(a), Object::Code(b)) = (a, b) {
+            if let Some((field, detail)) = first_difference(a, b) {
+                return Some(("consts", format!("[{i}] (nested code) {field}: {detail}")));
+            }
+        } else if !const_eq(a, b) {
+            return Some(("consts", format!("[{i}] got {a:?}\n  want {b:?}")));
+        }
+    }
     check!(names);
     check!(localsplusnames);
     check!(localspluskinds);
@@ -243,6 +272,21 @@ pub fn first_difference(got: &CodeObject, want: &CodeObject) -> Option<(&'static
     None
 }
 
+/// Equality of constants where frozensets compare as sets: their order in a code object is
+/// not the assembler's (marshal sorts them when writing).
+fn const_eq(a: &Object, b: &Object) -> bool {
+    match (a, b) {
+        (Object::Tuple(x), Object::Tuple(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| const_eq(a, b))
+        }
+        (Object::FrozenSet(x), Object::FrozenSet(y)) => {
+            x.len() == y.len() && x.iter().all(|a| y.iter().any(|b| const_eq(a, b)))
+        }
+        (Object::Code(x), Object::Code(y)) => first_difference(x, y).is_none(),
+        _ => a == b,
+    }
+}
+
 /// Assembles a case; `Err` describes how the result differs from CPython's.
 pub fn check_case(case: Case) -> Result<(), (&'static str, String)> {
     let filename = Str::new(&case.path, false);
@@ -258,4 +302,63 @@ pub fn check_case(case: Case) -> Result<(), (&'static str, String)> {
         None => Ok(()),
         Some(d) => Err(d),
     }
+}
+
+/// The `.py` files of CPython 3.12.1's standard library (without `site-packages`), sorted;
+/// `ASSEMBLE_SWEEP_FILTER=<substring>` keeps only matching paths (for debugging).
+pub fn stdlib_files() -> Vec<PathBuf> {
+    let out = python312()
+        .args([
+            "-c",
+            "import sysconfig;print(sysconfig.get_paths()['stdlib'])",
+        ])
+        .output()
+        .expect("PYENV_VERSION=3.12.1 python3 must run");
+    let root = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let filter = std::env::var("ASSEMBLE_SWEEP_FILTER").unwrap_or_default();
+    let mut files = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n != "site-packages") {
+                    dirs.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "py")
+                && path.to_string_lossy().contains(&filter)
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Runs `fixtures/cfg/<script>` over `files` into a fresh `out` directory, in batches. The
+/// `_testinternalcapi` hooks crash CPython on a few sources: those batches are redone file by
+/// file and the crashing files listed.
+pub fn dump_stdlib(script: &str, out: &Path, files: &[PathBuf]) {
+    let _ = std::fs::remove_dir_all(out);
+    let dump = |paths: &[PathBuf]| {
+        python312()
+            .arg(repo_root().join("fixtures/cfg").join(script))
+            .arg(out)
+            .args(paths)
+            .status()
+            .unwrap()
+            .success()
+    };
+    let mut crashed = Vec::new();
+    for chunk in files.chunks(200) {
+        if !dump(chunk) {
+            for file in chunk {
+                if !dump(std::slice::from_ref(file)) {
+                    crashed.push(file.display().to_string());
+                }
+            }
+        }
+    }
+    println!("{script} crashed CPython on: {crashed:?}");
 }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use pyc_compiler::future::parse_future;
-use pyc_compiler::symtable::{self, def, AnnotationKind, BlockId, BlockKind, Scope, SymbolTable};
+use pyc_compiler::symtable::{self, AnnotationKind, BlockId, BlockKind, Scope, SymbolTable};
 use pyc_compiler::CompileError;
 use serde_json::{json, Value};
 
@@ -18,8 +18,13 @@ pub fn script() -> PathBuf {
 
 /// CPython's results for each source (see the script's documentation).
 pub fn cpython_sources(sources: &[String]) -> Vec<Value> {
+    cpython_sources_in(sources, "exec")
+}
+
+/// CPython's results for each source compiled in `mode` (`exec`, `eval` or `single`).
+pub fn cpython_sources_in(sources: &[String], mode: &str) -> Vec<Value> {
     let input = serde_json::to_vec(sources).unwrap();
-    run_script(&["--sources"], &input)
+    run_script(&["--mode", mode, "--sources"], &input)
 }
 
 /// CPython's results for each file.
@@ -119,25 +124,11 @@ pub fn codes(table: &SymbolTable) -> Vec<Value> {
             flags |= if b.varargs { 0x4 } else { 0 };
             flags |= if b.varkeywords { 0x8 } else { 0 };
         }
-        let pick = |scope: Scope, flag: u32| {
-            let mut v: Vec<&str> = b
-                .symbols
-                .iter()
-                .filter(|(_, s)| s.scope == Some(scope) || s.flags & flag != 0)
-                .map(|(n, _)| &**n)
-                .collect();
-            v.sort();
-            v
-        };
-        let mut cells = pick(Scope::Cell, def::COMP_CELL);
-        if b.needs_class_closure {
-            cells.push("__class__");
-        }
-        if b.needs_classdict {
-            cells.push("__classdict__");
-        }
-        cells.sort();
-        let frees = pick(Scope::Free, def::FREE_CLASS);
+        // `co_cellvars` lists the cells in `localsplusnames` order, which code generation
+        // decides (locals it makes fast come first): compare them as sets.
+        let mut cells = b.cellvars();
+        cells.sort_unstable();
+        let frees = b.freevars();
         out.push(json!([name, b.loc.lineno, flags, cells, frees]));
     }
     out
@@ -153,19 +144,39 @@ pub struct Ours {
 /// What our pipeline (future statements, then the symbol table) makes of CPython's AST.
 pub fn ours(result: &Value) -> Option<Result<Ours, CompileError>> {
     let module = result.get("mod").filter(|m| !m.is_null())?;
-    let module = mod_from_json(&module.to_string());
-    Some(parse_future(&module).and_then(|future| {
-        let table = symtable::build(&module, "<case>", &future)?;
-        Ok(Ours {
-            table: dump(&table),
-            codes: codes(&table),
-            future_flags: future.flags,
-        })
-    }))
+    Some(ours_from(mod_from_json(&module.to_string())))
+}
+
+/// What our whole front end (decode, parse, future statements, symbol table) makes of a source.
+pub fn ours_from_source(source: &[u8]) -> Result<Ours, CompileError> {
+    let text = pyc_compiler::decode::decode(source)?;
+    let module = pyc_compiler::parse::parse(&text, pyc_compiler::Mode::Module, "<case>")?;
+    ours_from(module)
+}
+
+fn ours_from(module: pyc_compiler::ast::Mod) -> Result<Ours, CompileError> {
+    // On an ordinary 2 MiB thread: deep trees must not need the caller's stack.
+    let built = std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn_scoped(s, || {
+                let future = parse_future(&module)?;
+                Ok((symtable::build(&module, "<case>", &future)?, future))
+            })
+            .unwrap()
+            .join()
+            .unwrap()
+    });
+    built.map(|(table, future)| Ours {
+        table: dump(&table),
+        codes: codes(&table),
+        future_flags: future.flags,
+    })
 }
 
 /// The first code object whose scope facts differ. Only code objects whose name and line are
-/// unique on both sides are compared (a line may hold two lambdas).
+/// unique on both sides are compared (a line may hold two lambdas); blocks without a code object
+/// are fine (CPython drops the code of unreachable statements).
 fn compare_codes(expected: &[Value], ours: &[Value]) -> Option<String> {
     let key = |v: &Value| (v[0].clone(), v[1].clone());
     let count = |list: &[Value], k: &(Value, Value)| list.iter().filter(|v| key(v) == *k).count();
@@ -243,12 +254,20 @@ fn compare_block(e: &Value, o: &Value, path: &str) -> Option<String> {
     })
 }
 
-/// Compares one CPython result with ours; `None` when they agree.
+/// Compares one CPython result with ours (built from CPython's AST); `None` when they agree.
 pub fn check(result: &Value) -> Option<String> {
     // `None` when CPython's parser rejects the source: not the symbol table's business.
     let ours = ours(result)?;
+    check_against(result, ours)
+}
+
+/// Compares one CPython result with one of ours; `None` when they agree.
+pub fn check_against(result: &Value, ours: Result<Ours, CompileError>) -> Option<String> {
     match (result.get("error"), ours) {
         (Some(err), Err(ours)) => {
+            if err["type"] != json!(ours.kind.name()) {
+                return Some(format!("error: CPython {err} ours {ours:?}"));
+            }
             let want = (
                 err["msg"].as_str().unwrap_or(""),
                 err["lineno"].as_u64(),
