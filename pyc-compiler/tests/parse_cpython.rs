@@ -54,7 +54,7 @@ fn compare(path: &Path, cpython: &CpythonParse, tally: &mut Tally) {
     tally.files += 1;
     let source = std::fs::read(path).unwrap();
     let ours = pyc_compiler::decode::decode(&source)
-        .and_then(|text| pyc_compiler::parse::parse_with_warnings(&text, Mode::Module, "<test>"));
+        .and_then(|text| pyc_compiler::parse::parse_with_warnings(&text, Mode::Module));
     match (&ours, &cpython.result) {
         (Ok(ours), Ok(theirs)) => match first_difference(&ours.module, theirs) {
             None => {
