@@ -405,16 +405,12 @@ impl Errors<'_> {
                 number.kind(),
                 TokenKind::Int | TokenKind::Float | TokenKind::Complex
             );
-            if !is_number || next.kind() != TokenKind::Name || number.end() != next.start() {
+            let glued = next.kind() == TokenKind::Name
+                || (next.kind().is_keyword() && !is_number_suffix_keyword(next.kind()));
+            if !is_number || !glued || number.end() != next.start() {
                 return None;
             }
-            let text = self.src[number.range()].to_ascii_lowercase();
-            let kind = match text.get(..2) {
-                Some("0x") => "hexadecimal",
-                Some("0o") => "octal",
-                Some("0b") => "binary",
-                _ => "decimal",
-            };
+            let kind = number_kind(&self.src[number.range()]);
             let range = TextRange::empty(next.start());
             let e = self.error(
                 ErrorKind::SyntaxError,
@@ -571,6 +567,19 @@ impl Errors<'_> {
                 }
                 _ => generic(),
             },
+            ParseErrorType::SimpleStatementsOnSameLine => match self.legacy_call(range) {
+                Some((name, at)) => found(
+                    self.error(
+                        ErrorKind::SyntaxError,
+                        format!(
+                            "Missing parentheses in call to '{name}'. Did you mean {name}(...)?"
+                        ),
+                        at,
+                    ),
+                    false,
+                ),
+                None => generic(),
+            },
             ParseErrorType::ParamAfterVarKeywordParam => {
                 specific("arguments cannot follow var-keyword argument")
             }
@@ -652,6 +661,21 @@ impl Errors<'_> {
             },
             _ => generic(),
         }
+    }
+
+    /// `print x` / `exec x` at the start of a statement (Python 2): the name and its range.
+    fn legacy_call(&self, range: TextRange) -> Option<(&str, TextRange)> {
+        let before = &self.tokens[..self.tokens.partition_point(|t| t.end() <= range.start())];
+        let mut significant = before.iter().rev().filter(|t| !t.kind().is_trivia());
+        let name = significant.next().filter(|t| t.kind() == TokenKind::Name)?;
+        let text = &self.src[name.range()];
+        let at_start = significant.next().is_none_or(|t| {
+            matches!(
+                t.kind(),
+                TokenKind::Newline | TokenKind::Indent | TokenKind::Dedent | TokenKind::Semi
+            )
+        });
+        (at_start && (text == "print" || text == "exec")).then_some((text, name.range()))
     }
 
     /// Whether `offset` is inside an f-string (between its start and end tokens).
@@ -939,5 +963,33 @@ fn expr_name(expr: &ruff::Expr) -> &'static str {
         E::If(_) => "conditional expression",
         E::Named(_) => "named expression",
         E::Slice(_) | E::IpyEscapeCommand(_) => "expression",
+    }
+}
+
+/// The keywords CPython 3.12's tokenizer lets follow a number directly, with a warning
+/// (`1if x else y`).
+pub(super) fn is_number_suffix_keyword(kind: TokenKind) -> bool {
+    matches!(
+        kind,
+        TokenKind::And
+            | TokenKind::Else
+            | TokenKind::For
+            | TokenKind::If
+            | TokenKind::In
+            | TokenKind::Is
+            | TokenKind::Not
+            | TokenKind::Or
+    )
+}
+
+/// How CPython's tokenizer names a number literal in its messages.
+pub(super) fn number_kind(text: &str) -> &'static str {
+    let text = text.to_ascii_lowercase();
+    match text.get(..2) {
+        Some("0x") => "hexadecimal",
+        Some("0o") => "octal",
+        Some("0b") => "binary",
+        _ if text.ends_with('j') => "imaginary",
+        _ => "decimal",
     }
 }
