@@ -194,6 +194,16 @@ impl Errors<'_> {
                         );
                         return Some(tokenizer_found(e, range));
                     };
+                    let field = opener == TokenKind::Lbrace
+                        && fstrings.last().is_some_and(|&depth| depth == open.len());
+                    if field && kind != TokenKind::Rbrace {
+                        let e = self.error(
+                            ErrorKind::SyntaxError,
+                            format!("f-string: unmatched '{close}'"),
+                            range,
+                        );
+                        return Some(tokenizer_found(e, range));
+                    }
                     if !matches!(
                         (opener, kind),
                         (TokenKind::Lpar, TokenKind::Rpar)
@@ -395,16 +405,12 @@ impl Errors<'_> {
                 number.kind(),
                 TokenKind::Int | TokenKind::Float | TokenKind::Complex
             );
-            if !is_number || next.kind() != TokenKind::Name || number.end() != next.start() {
+            let glued = next.kind() == TokenKind::Name
+                || (next.kind().is_keyword() && !is_number_suffix_keyword(next.kind()));
+            if !is_number || !glued || number.end() != next.start() {
                 return None;
             }
-            let text = self.src[number.range()].to_ascii_lowercase();
-            let kind = match text.get(..2) {
-                Some("0x") => "hexadecimal",
-                Some("0o") => "octal",
-                Some("0b") => "binary",
-                _ => "decimal",
-            };
+            let kind = number_kind(&self.src[number.range()]);
             let range = TextRange::empty(next.start());
             let e = self.error(
                 ErrorKind::SyntaxError,
@@ -439,6 +445,24 @@ impl Errors<'_> {
             .filter(|t| t.kind() == TokenKind::FStringStart)
             .last()
             .map_or(range, |t| t.range());
+        // A replacement field still open: CPython reports the brace.
+        let mut braces: Vec<TextRange> = Vec::new();
+        for t in self.tokens[self.tokens.partition_point(|t| t.start() < start.start())..]
+            .iter()
+            .take_while(|t| t.start() <= range.start())
+        {
+            match t.kind() {
+                TokenKind::Lbrace => braces.push(t.range()),
+                TokenKind::Rbrace => {
+                    braces.pop();
+                }
+                _ => {}
+            }
+        }
+        if let Some(brace) = braces.pop() {
+            let e = self.error(ErrorKind::SyntaxError, "'{' was never closed", brace);
+            return tokenizer_found(e, brace);
+        }
         let opener = &self.src[start];
         let triple = opener.ends_with("\"\"\"") || opener.ends_with("'''");
         let end = if self.src[..range.end().to_usize()].ends_with('\n') {
@@ -543,6 +567,19 @@ impl Errors<'_> {
                 }
                 _ => generic(),
             },
+            ParseErrorType::SimpleStatementsOnSameLine => match self.legacy_call(range) {
+                Some((name, at)) => found(
+                    self.error(
+                        ErrorKind::SyntaxError,
+                        format!(
+                            "Missing parentheses in call to '{name}'. Did you mean {name}(...)?"
+                        ),
+                        at,
+                    ),
+                    false,
+                ),
+                None => generic(),
+            },
             ParseErrorType::ParamAfterVarKeywordParam => {
                 specific("arguments cannot follow var-keyword argument")
             }
@@ -565,10 +602,31 @@ impl Errors<'_> {
                 specific("imaginary number required in complex literal")
             }
             ParseErrorType::ExpectedExpression
-                if self.src[range].starts_with('}')
-                    && self.token_before(range.start()) == Some(TokenKind::Lbrace) =>
+                if self.token_before(range.start()) == Some(TokenKind::Lbrace)
+                    && self.in_fstring(range.start()) =>
             {
-                specific("f-string: valid expression required before '}'")
+                match self.src[range.start().to_usize()..].chars().next() {
+                    Some(c @ ('}' | '!' | '=' | ':')) => {
+                        specific(&format!("f-string: valid expression required before '{c}'"))
+                    }
+                    _ => generic(),
+                }
+            }
+            ParseErrorType::ExpectedToken {
+                expected: TokenKind::Colon,
+                ..
+            } if !self.in_brackets(range.start()) => specific("expected ':'"),
+            ParseErrorType::VarParameterWithDefault => {
+                let star = self.tokens[..self.tokens.partition_point(|t| t.end() <= range.start())]
+                    .iter()
+                    .rev()
+                    .find(|t| matches!(t.kind(), TokenKind::Star | TokenKind::DoubleStar));
+                match star.map(|t| t.kind()) {
+                    Some(TokenKind::DoubleStar) => {
+                        specific("var-keyword argument cannot have default value")
+                    }
+                    _ => specific("var-positional argument cannot have default value"),
+                }
             }
             ParseErrorType::InvalidDeleteTarget => match self.find_expr(range) {
                 Some(e) => specific(&format!("cannot delete {}", expr_name(e))),
@@ -603,6 +661,47 @@ impl Errors<'_> {
             },
             _ => generic(),
         }
+    }
+
+    /// `print x` / `exec x` at the start of a statement (Python 2): the name and its range.
+    fn legacy_call(&self, range: TextRange) -> Option<(&str, TextRange)> {
+        let before = &self.tokens[..self.tokens.partition_point(|t| t.end() <= range.start())];
+        let mut significant = before.iter().rev().filter(|t| !t.kind().is_trivia());
+        let name = significant.next().filter(|t| t.kind() == TokenKind::Name)?;
+        let text = &self.src[name.range()];
+        let at_start = significant.next().is_none_or(|t| {
+            matches!(
+                t.kind(),
+                TokenKind::Newline | TokenKind::Indent | TokenKind::Dedent | TokenKind::Semi
+            )
+        });
+        (at_start && (text == "print" || text == "exec")).then_some((text, name.range()))
+    }
+
+    /// Whether `offset` is inside an f-string (between its start and end tokens).
+    fn in_fstring(&self, offset: TextSize) -> bool {
+        let mut depth = 0i32;
+        for t in self.tokens.iter().take_while(|t| t.start() < offset) {
+            match t.kind() {
+                TokenKind::FStringStart => depth += 1,
+                TokenKind::FStringEnd => depth -= 1,
+                _ => {}
+            }
+        }
+        depth > 0
+    }
+
+    /// Whether `offset` is inside brackets (where a missing `:` is a dict's or a slice's).
+    fn in_brackets(&self, offset: TextSize) -> bool {
+        let mut depth = 0i32;
+        for t in self.tokens.iter().take_while(|t| t.start() < offset) {
+            match t.kind() {
+                TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace => depth += 1,
+                TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace => depth -= 1,
+                _ => {}
+            }
+        }
+        depth > 0
     }
 
     /// The kind of the last significant token before `offset`.
@@ -662,10 +761,12 @@ impl Errors<'_> {
     /// `expected an indented block after 'if' statement on line N`, on the line of the token
     /// that should have been indented (or of the header, at the end of the source).
     fn expected_indent(&self, ruff_msg: &str, range: TextRange) -> CompileError {
-        let what = ruff_msg
+        let mut what = ruff_msg
             .trim_start_matches("Expected an indented block after ")
             .replace('`', "'")
-            .replace(" block", " statement");
+            .replace(" block", " statement")
+            .replace(" clause", " statement")
+            .replace("'class' definition", "class definition");
         let next = self.tokens[self.tokens.partition_point(|t| t.start() < range.start())..]
             .iter()
             .find(|t| !t.kind().is_trivia() && t.kind() != TokenKind::Newline);
@@ -691,6 +792,9 @@ impl Errors<'_> {
                 })
                 .map_or(before[0].start(), |i| before[i + 1].start())
         });
+        if what == "'except' statement" && self.src[header.to_usize()..].starts_with("except*") {
+            what = "'except*' statement".into();
+        }
         let msg = format!(
             "expected an indented block after {what} on line {}",
             self.line(header)
@@ -859,5 +963,33 @@ fn expr_name(expr: &ruff::Expr) -> &'static str {
         E::If(_) => "conditional expression",
         E::Named(_) => "named expression",
         E::Slice(_) | E::IpyEscapeCommand(_) => "expression",
+    }
+}
+
+/// The keywords CPython 3.12's tokenizer lets follow a number directly, with a warning
+/// (`1if x else y`).
+pub(super) fn is_number_suffix_keyword(kind: TokenKind) -> bool {
+    matches!(
+        kind,
+        TokenKind::And
+            | TokenKind::Else
+            | TokenKind::For
+            | TokenKind::If
+            | TokenKind::In
+            | TokenKind::Is
+            | TokenKind::Not
+            | TokenKind::Or
+    )
+}
+
+/// How CPython's tokenizer names a number literal in its messages.
+pub(super) fn number_kind(text: &str) -> &'static str {
+    let text = text.to_ascii_lowercase();
+    match text.get(..2) {
+        Some("0x") => "hexadecimal",
+        Some("0o") => "octal",
+        Some("0b") => "binary",
+        _ if text.ends_with('j') => "imaginary",
+        _ => "decimal",
     }
 }
