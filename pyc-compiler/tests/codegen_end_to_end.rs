@@ -6,7 +6,7 @@ mod codegen_common;
 
 use std::sync::Arc;
 
-use codegen_common::{code_difference, goldens, needs_unparse, unparse_available};
+use codegen_common::{code_difference, goldens};
 use pyc_compiler::{compile_source, Options};
 use pyc_loader::marshal::Object;
 
@@ -15,9 +15,6 @@ fn fixtures_compile_to_cpython_code_objects() {
     let all = goldens();
     let mut failures = Vec::new();
     for g in &all {
-        if needs_unparse(g) && !unparse_available() {
-            continue;
-        }
         match compile_source(&g.source, &g.path, &Options::default()) {
             Err(e) => failures.push(format!("{}: error {e}", g.path)),
             Ok(code) => {

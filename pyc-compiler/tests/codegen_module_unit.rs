@@ -6,9 +6,7 @@
 
 mod codegen_common;
 
-use codegen_common::{
-    const_repr, goldens, instrs_of, needs_unparse, our_module_unit, unparse_available, Golden,
-};
+use codegen_common::{const_repr, goldens, instrs_of, our_module_unit, Golden};
 
 /// Compares one fixture; `Err` describes the first difference.
 fn check(golden: &Golden) -> Result<(), String> {
@@ -84,7 +82,6 @@ fn module_units_match_cpython() {
     assert!(all.len() >= 8, "golden dumps missing");
     let failures: Vec<String> = all
         .iter()
-        .filter(|g| !needs_unparse(g) || unparse_available())
         .filter_map(|g| check(g).err().map(|e| format!("{}: {e}", g.path)))
         .collect();
     assert!(

@@ -325,28 +325,13 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    /// The index of a constant in the current unit, adding it if new. Code objects are
-    /// compared by value, as `code_richcompare` compares them: the same comprehension
-    /// compiled twice (a `while` test is compiled twice) is one constant.
+    /// The index of a constant in the current unit, adding it if new.
     pub(crate) fn add_const(&mut self, value: Object) -> u32 {
         let consts = &mut self.u_mut().code.metadata.consts;
-        if let Object::Code(new) = &value {
-            let same = consts
-                .values()
-                .iter()
-                .position(|c| matches!(c, Object::Code(old) if **old == **new));
-            if let Some(i) = same {
-                return i as u32;
-            }
-        }
         if is_nan_constant(&value) {
             // A NaN is never equal to another NaN object, so CPython never merges NaN
-            // constants (each folded `inf * 0` is its own entry). The key below is unique in
-            // the pool: no constant's key holds `Code(0)` inside a tuple.
-            let unique = ConstKey::Tuple(vec![
-                ConstKey::Code(0),
-                ConstKey::Int(pyc_loader::marshal::Int::Small(consts.len() as i64)),
-            ]);
+            // constants (each folded `inf * 0` is its own entry). No address is this high.
+            let unique = ConstKey::Identity(usize::MAX - consts.len());
             return consts.insert_with(unique, || value);
         }
         consts.add(value)

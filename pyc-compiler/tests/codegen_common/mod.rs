@@ -271,27 +271,6 @@ fn listing(code: &Arc<CodeObject>) -> String {
     }
 }
 
-/// Whether the fixture stringifies annotations (`from __future__ import annotations`).
-pub fn needs_unparse(g: &Golden) -> bool {
-    String::from_utf8_lossy(&g.source).contains("from __future__ import annotations")
-}
-
-/// Whether `unparse` (another stage, developed in parallel) is implemented yet.
-pub fn unparse_available() -> bool {
-    let name = pyc_compiler::ast::Expr {
-        loc: Default::default(),
-        kind: pyc_compiler::ast::ExprKind::Name {
-            id: "x".into(),
-            ctx: pyc_compiler::ast::ExprContext::Load,
-        },
-    };
-    let available = pyc_compiler::unparse::unparse_annotation(&name) == "x";
-    if !available {
-        eprintln!("unparse not implemented yet: fixtures with stringified annotations skipped");
-    }
-    available
-}
-
 /// A constant with the items of every (frozen)set in the order CPython 3.12's marshal writes
 /// them (sorted by their own marshal dump), so that sets compare as the pyc bytes would.
 pub fn marshal_order(o: &Object) -> Object {
