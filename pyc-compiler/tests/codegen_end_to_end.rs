@@ -40,7 +40,9 @@ fn python_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.is_dir() && !path.ends_with("site-packages") {
+        if path.is_dir()
+            && (!path.ends_with("site-packages") || std::env::var_os("PYC_SWEEP_ROOT").is_some())
+        {
             python_files(&path, out);
         } else if path.extension().is_some_and(|e| e == "py") {
             out.push(path);
@@ -49,7 +51,8 @@ fn python_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 }
 
 /// The whole 3.12 standard library against `compile()` (run with `--ignored`; set
-/// `PYC_SWEEP_LIMIT=n` for the first n files, `PYC_SWEEP_OPTIMIZE=1` or `2` for `-O`/`-OO`). Prints the number of identical files and the
+/// `PYC_SWEEP_LIMIT=n` for the first n files, `PYC_SWEEP_OPTIMIZE=1` or `2` for `-O`/`-OO`,
+/// `PYC_SWEEP_ROOT=dir` for another tree of sources, still compared with CPython 3.12.1). Prints the number of identical files and the
 /// commonest first differences; fails if compiling any file panics.
 #[test]
 #[ignore]
@@ -58,8 +61,11 @@ fn stdlib_sweep() {
     use std::io::{BufRead, Read, Write};
     use std::process::{Command, Stdio};
 
-    let home = std::env::var("HOME").unwrap();
-    let lib = std::path::PathBuf::from(home).join(".pyenv/versions/3.12.1/lib/python3.12");
+    let lib = match std::env::var_os("PYC_SWEEP_ROOT") {
+        Some(root) => std::path::PathBuf::from(root),
+        None => std::path::PathBuf::from(std::env::var("HOME").unwrap())
+            .join(".pyenv/versions/3.12.1/lib/python3.12"),
+    };
     let mut files = Vec::new();
     python_files(&lib, &mut files);
     files.sort();
