@@ -3,7 +3,6 @@
 
 use pyc_loader::marshal::{Object, Str};
 
-use super::names::NameTable;
 use super::stmt::{docstring, intrinsic1, intrinsic2};
 use super::unit::CodeUnitDone;
 use super::{loc, CResult, Compiler, ScopeType, NO_LOC};
@@ -397,10 +396,5 @@ impl<'a> Compiler<'a> {
             self.emit(Opcode::CALL, 0, at);
         }
         self.nameop(at, name, ExprContext::Store)
-    }
-
-    /// The index of a name in the current unit's cell variables.
-    pub(crate) fn cell_index(&mut self, name: &str) -> u32 {
-        self.name_index(NameTable::Cellvars, name)
     }
 }

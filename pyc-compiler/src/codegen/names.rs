@@ -194,6 +194,11 @@ impl<'a> Compiler<'a> {
         self.emit(op, arg, loc);
     }
 
+    /// The index of a name in the current unit's cell variables.
+    pub(crate) fn cell_index(&mut self, name: &str) -> u32 {
+        self.name_index(NameTable::Cellvars, name)
+    }
+
     /// How `name` is reached from the current unit (`get_ref_type`).
     pub(crate) fn ref_type(&self, name: &str) -> Option<Scope> {
         let u = self.u();

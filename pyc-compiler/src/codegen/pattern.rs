@@ -46,12 +46,7 @@ fn key_repr(c: &Constant) -> String {
 
 impl<'a> Compiler<'a> {
     /// `match` (`compiler_match`).
-    pub(crate) fn match_stmt(
-        &mut self,
-        _at: Location,
-        subject: &Expr,
-        cases: &'a [MatchCase],
-    ) -> CResult {
+    pub(crate) fn match_stmt(&mut self, subject: &Expr, cases: &'a [MatchCase]) -> CResult {
         self.visit_expr(subject)?;
         let end = self.new_label();
         let n = cases.len();

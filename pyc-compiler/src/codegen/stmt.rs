@@ -194,7 +194,7 @@ impl<'a> Compiler<'a> {
                     self.with(s, w, 0)
                 }
             }
-            StmtKind::Match { subject, cases } => self.match_stmt(at, subject, cases),
+            StmtKind::Match { subject, cases } => self.match_stmt(subject, cases),
             StmtKind::Raise { exc, cause } => {
                 let mut n = 0;
                 if let Some(exc) = exc {
