@@ -46,6 +46,7 @@ const SOURCES: &[&str] = &[
     "1[2]\n(1, 2)[1.0]\n'abc'['x']\n{1}[0]\n(x for x in y)[0]\n",
     "assert (x, 'msg')\nassert ()\n",
     "def f(__debug__): pass\n",
+    "while x is 1:\n    pass\nif (y, 2)(1) or z is 'a':\n    pass\n",
     "f(__debug__=1)\n",
 ];
 

@@ -6,6 +6,20 @@
 //! A finished unit goes to the assembler at once, and the resulting code object becomes a
 //! constant of the enclosing unit, as in CPython.
 //!
+//! Conventions of the units produced, all as CPython 3.12.1's `compiler_codegen` has them:
+//! - jump and `SETUP_*` arguments are labels; every other argument is CPython's oparg, so
+//!   `LOAD_DEREF`/`STORE_DEREF`/`LOAD_CLOSURE`/`MAKE_CELL` of a free variable count from the
+//!   number of cell variables, and `LOAD_GLOBAL`/`LOAD_ATTR`/`LOAD_SUPER_ATTR` carry their flag
+//!   bits (`LOAD_METHOD` and the `LOAD_*SUPER*` pseudo-instructions are already folded into
+//!   them, as 3.12 does when emitting);
+//! - the pseudo-instructions left for the flow graph are `SETUP_FINALLY`, `SETUP_CLEANUP`,
+//!   `SETUP_WITH`, `POP_BLOCK`, `JUMP`, `JUMP_NO_INTERRUPT` and `STORE_FAST_MAYBE_NULL`;
+//! - the prefix (`MAKE_CELL`, `COPY_FREE_VARS`, `RETURN_GENERATOR`) is the assembler's; the
+//!   final implicit return is the unit's.
+//!
+//! SyntaxWarnings are collected in emission order: [`compile_module_with_warnings`] returns
+//! them beside the code object.
+//!
 //! Submodules follow the statement and expression kinds they generate code for.
 
 mod call;
