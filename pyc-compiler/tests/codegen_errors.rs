@@ -146,3 +146,61 @@ fn deep_nesting_compiles_on_a_small_stack() {
         });
     }
 }
+
+/// The messages code generation (not the parser or the symbol table) produces.
+const CODEGEN_MESSAGES: &[&str] = &[
+    "outside function",
+    "outside loop",
+    "not properly in loop",
+    "outside async function",
+    "starred",
+    "cannot appear in an except",
+    "must be last",
+    "pattern",
+    "from __future__ imports",
+    "asynchronous comprehension",
+    "statically nested",
+    "__debug__",
+    "'yield from' inside async",
+    "async generator",
+    "duplicate key",
+    "keyword argument repeated",
+    "attribute name repeated",
+];
+
+/// The snippets of CPython's test suite that CPython rejects with one of code generation's
+/// messages (`PYC_SNIPPETS=dir`, made by `fixtures/codegen/extract_snippets.py dir`): our
+/// message and position must be CPython's, unless our parser already rejects the snippet.
+#[test]
+#[ignore]
+fn test_suite_snippet_errors() {
+    let dir = std::path::PathBuf::from(std::env::var("PYC_SNIPPETS").expect("PYC_SNIPPETS=dir"));
+    let text = std::fs::read_to_string(dir.join("errors.json")).unwrap();
+    let sources: Vec<String> = serde_json::from_str(&text).unwrap();
+    let refs: Vec<&str> = sources.iter().map(String::as_str).collect();
+    let expected = cpython(&refs);
+    let (mut total, mut same, mut parser_first, mut failures) = (0, 0, 0, Vec::new());
+    for (src, want) in refs.iter().zip(&expected) {
+        let Some(error) = want["error"].as_array() else {
+            continue;
+        };
+        let msg = error[1].as_str().unwrap_or("");
+        if !CODEGEN_MESSAGES.iter().any(|m| msg.contains(m)) {
+            continue;
+        }
+        total += 1;
+        match ours(src) {
+            Err(e)
+                if e.msg == msg
+                    && Some(e.lineno as i64) == error[2].as_i64()
+                    && Some(e.offset as i64) == error[3].as_i64() =>
+            {
+                same += 1
+            }
+            Err(e) if e.msg == "invalid syntax" => parser_first += 1,
+            other => failures.push(format!("{src:?}\n    got  {other:?}\n    want {error:?}")),
+        }
+    }
+    eprintln!("{same} / {total} identical ({parser_first} rejected earlier by the parser)");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
