@@ -52,7 +52,9 @@ fn python_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 
 /// The whole 3.12 standard library against `compile()` (run with `--ignored`; set
 /// `PYC_SWEEP_LIMIT=n` for the first n files, `PYC_SWEEP_OPTIMIZE=1` or `2` for `-O`/`-OO`,
-/// `PYC_SWEEP_ROOT=dir` for another tree of sources, still compared with CPython 3.12.1).
+/// `PYC_SWEEP_ROOT=dir` for another tree of sources, still compared with CPython 3.12.1,
+/// `PYC_SWEEP_MODE=single` or `eval` for the other modes, where files CPython rejects are
+/// skipped).
 /// Prints the number of identical files and the commonest first differences; fails if any
 /// file differs or compiling it panics.
 #[test]
@@ -81,8 +83,15 @@ fn stdlib_sweep() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
+    let mode_name = std::env::var("PYC_SWEEP_MODE").unwrap_or_else(|_| "exec".into());
+    let mode = match mode_name.as_str() {
+        "single" => pyc_compiler::Mode::Interactive,
+        "eval" => pyc_compiler::Mode::Expression,
+        _ => pyc_compiler::Mode::Module,
+    };
     let options = Options {
         optimize,
+        mode,
         ..Options::default()
     };
     let mut child = Command::new("python3")
@@ -90,6 +99,7 @@ fn stdlib_sweep() {
         .env("PYTHONHASHSEED", "0")
         .arg(script)
         .arg(optimize.to_string())
+        .arg(&mode_name)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
