@@ -69,8 +69,6 @@ pub(crate) struct Unit<'a> {
     /// Names of inlined comprehensions compiled as fast locals of a non-function scope;
     /// `true` while the comprehension is being compiled.
     pub fasthidden: HashMap<Str, bool>,
-    /// Set when code generation discovers the unit is a coroutine.
-    pub coroutine: bool,
 }
 
 impl<'a> Unit<'a> {
@@ -173,7 +171,6 @@ impl<'a> Compiler<'a> {
             in_inlined_comp: 0,
             overrides: HashMap::new(),
             fasthidden: HashMap::new(),
-            coroutine: false,
         };
         if let Some(parent) = self.unit.replace(unit) {
             self.stack.push(parent);
@@ -278,8 +275,7 @@ impl<'a> Compiler<'a> {
             if ste.nested {
                 flags |= co_flags::NESTED;
             }
-            let coroutine = ste.coroutine || u.coroutine;
-            match (ste.generator, coroutine) {
+            match (ste.generator, ste.coroutine) {
                 (true, false) => flags |= co_flags::GENERATOR,
                 (false, true) => flags |= co_flags::COROUTINE,
                 (true, true) => flags |= co_flags::ASYNC_GENERATOR,
