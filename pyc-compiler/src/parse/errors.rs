@@ -2,9 +2,10 @@
 //! tokenizer (brackets, indentation, tabs), as CPython's `SyntaxError` / `IndentationError` /
 //! `TabError` on CPython's line, with CPython's message where it is known.
 //!
-//! Which error wins follows CPython: the parser reports the first error it meets, except that a
-//! generic `invalid syntax` gives way to any error the tokenizer finds in the whole source
-//! (CPython re-tokenizes the rest of the file before reporting it).
+//! Which error wins follows CPython: after a parser error (found in source order, string
+//! literal errors included), CPython tokenizes the rest of the source, and any error its
+//! tokenizer raises takes precedence; a bracket left open at the end does only if it opened on
+//! an earlier line.
 
 use ruff_python_ast as ruff;
 use ruff_python_ast::token::TokenKind;
@@ -19,6 +20,7 @@ use ruff_python_parser::{
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::lines::LineIndex;
+use super::strings::{self, StrBuf};
 use crate::error::{CompileError, ErrorKind};
 
 /// CPython's tokenizer: at most 200 open brackets (`MAXLEVEL`).
@@ -56,12 +58,27 @@ fn char_position(src: &str, lines: &LineIndex, offset: TextSize) -> (u32, u32) {
     (line, chars as u32 + 1)
 }
 
-/// An error found, where CPython meets it, and whether CPython's parser reports it as the
-/// generic `invalid syntax` (which a tokenizer error anywhere overrides).
+/// An error found, where CPython meets it, and which stage of CPython reports it.
 struct Found {
     at: TextSize,
     error: CompileError,
-    generic: bool,
+    stage: Stage,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Raised by CPython's tokenizer: wins over any parser error.
+    Tokenizer,
+    /// Reported by CPython's tokenizer only when the parser reaches it (an error token:
+    /// indentation, tabs, line continuation).
+    TokenizerInOrder,
+    /// A bracket still open at the end of the source.
+    Unclosed,
+    /// Raised by CPython's parser (or its actions, as string literal decoding).
+    Parser,
+    /// Raised by CPython's parser without tokenizing the rest of the source (`unexpected
+    /// indent`, `unexpected EOF`): later tokenizer errors do not replace it.
+    ParserFinal,
 }
 
 struct Errors<'a> {
@@ -96,14 +113,26 @@ pub(super) fn first_error(
         syntax: parsed.syntax(),
     };
     let mut tokenizer: Vec<Found> = Vec::new();
+    let mut in_order: Vec<Found> = Vec::new();
     let mut parser: Vec<Found> = Vec::new();
-    tokenizer.extend(cx.bracket_error());
-    tokenizer.extend(cx.indentation_error());
+    let mut unclosed = None;
+    match cx.bracket_error() {
+        Some(f) if f.stage == Stage::Unclosed => unclosed = Some(f),
+        found => tokenizer.extend(found),
+    }
+    in_order.extend(cx.indentation_error());
     tokenizer.extend(cx.number_error());
     for e in parsed.errors() {
         match &e.error {
             ParseErrorType::Lexical(LexicalErrorType::IndentationError) => {} // indentation_error
-            ParseErrorType::Lexical(lexical) => tokenizer.push(cx.lexical(lexical, e.location)),
+            ParseErrorType::Lexical(lexical) => {
+                let found = cx.lexical(lexical, e.location);
+                match found.stage {
+                    Stage::Tokenizer => tokenizer.push(found),
+                    Stage::TokenizerInOrder => in_order.push(found),
+                    _ => parser.push(found),
+                }
+            }
             _ => parser.push(cx.parse_error(e)),
         }
     }
@@ -128,10 +157,10 @@ pub(super) fn first_error(
                 specific.unwrap_or("invalid syntax"),
                 e.range,
             ),
-            generic: specific.is_none(),
+            stage: Stage::Parser,
         });
     }
-    if parser.is_empty() && tokenizer.is_empty() {
+    if parser.is_empty() && tokenizer.is_empty() && in_order.is_empty() && unclosed.is_none() {
         return None;
     }
     // Nothing but whitespace and comments: CPython reports no line.
@@ -140,14 +169,46 @@ pub(super) fn first_error(
     }) {
         return Some(CompileError::syntax("invalid syntax", 0, 0));
     }
-    let first_tokenizer = tokenizer.into_iter().min_by_key(|f| f.at);
-    let first_parser = parser.into_iter().min_by_key(|f| f.at);
-    let chosen = match (first_tokenizer, first_parser) {
-        (Some(t), Some(p)) if !p.generic && p.at < t.at => p,
-        (Some(t), _) => t,
-        (None, p) => p?,
-    };
-    Some(chosen.error)
+    let before = parser
+        .iter()
+        .map(|f| f.at)
+        .min()
+        .unwrap_or(TextSize::of(src));
+    parser.extend(cx.literal_error(before));
+    let first = parser.into_iter().min_by_key(|f| f.at);
+    let raised = tokenizer.into_iter().min_by_key(|f| f.at);
+    // An error token stops the parser where it is met, and the scan of the rest of the source.
+    let error_token = in_order
+        .into_iter()
+        .min_by_key(|f| f.at)
+        .filter(|t| raised.as_ref().is_none_or(|r| t.at < r.at));
+    match error_token {
+        Some(t)
+            if first
+                .as_ref()
+                .is_none_or(|p| t.error.lineno <= p.error.lineno) =>
+        {
+            return Some(t.error);
+        }
+        // Met by the scan after the parser's error: the raising errors after it are not.
+        Some(_) => {}
+        None => {
+            if let Some(r) = raised {
+                match &first {
+                    Some(p) if p.stage == Stage::ParserFinal && p.at < r.at => {}
+                    _ => return Some(r.error),
+                }
+            }
+        }
+    }
+    let eof = first
+        .as_ref()
+        .is_some_and(|p| p.error.msg == "unexpected EOF while parsing");
+    match (unclosed, first) {
+        (Some(u), Some(p)) if eof || u.error.lineno < p.error.lineno => Some(u.error),
+        (_, Some(p)) => Some(p.error),
+        (u, None) => u.map(|u| u.error),
+    }
 }
 
 impl Errors<'_> {
@@ -230,11 +291,10 @@ impl Errors<'_> {
             format!("'{}' was never closed", bracket_char(opener)),
             opened,
         );
-        // Found at the end of the source.
         Some(Found {
             at: TextSize::of(self.src),
             error: e,
-            generic: false,
+            stage: Stage::Unclosed,
         })
     }
 
@@ -270,7 +330,7 @@ impl Errors<'_> {
                     "inconsistent use of tabs and spaces in indentation",
                     range,
                 );
-                Some(tokenizer_found(e, range))
+                Some(in_order_found(e, range))
             };
             let &(top, alt_top) = stack.last().expect("level 0 stays");
             if col == top {
@@ -287,7 +347,7 @@ impl Errors<'_> {
                         "too many levels of indentation",
                         range,
                     );
-                    return Some(tokenizer_found(e, range));
+                    return Some(in_order_found(e, range));
                 }
                 stack.push((col, alt));
             } else {
@@ -301,7 +361,7 @@ impl Errors<'_> {
                         "unindent does not match any outer indentation level",
                         range,
                     );
-                    return Some(tokenizer_found(e, range));
+                    return Some(in_order_found(e, range));
                 }
                 if alt != alt_top {
                     return tab_error();
@@ -325,6 +385,21 @@ impl Errors<'_> {
             }
             let end = TextSize::try_from(start + width).expect("offsets fit u32");
             return (&text[..width], end);
+        }
+    }
+
+    /// The end of the source inside a statement: CPython's parser reports it (or the bracket
+    /// left open).
+    fn unexpected_eof(&self) -> Found {
+        let mut end = TextSize::of(self.src);
+        if self.src.ends_with('\n') {
+            end -= TextSize::new(1);
+        }
+        let end = TextRange::empty(end);
+        Found {
+            at: end.start(),
+            error: self.error(ErrorKind::SyntaxError, "unexpected EOF while parsing", end),
+            stage: Stage::ParserFinal,
         }
     }
 
@@ -353,8 +428,15 @@ impl Errors<'_> {
                 );
                 return tokenizer_found(e, range);
             }
+            LexicalErrorType::UnrecognizedToken { tok: '$' | '?' | '`' } => {
+                // An error token CPython's parser, not its tokenizer, rejects.
+                return Found {
+                    at: range.start(),
+                    error: self.error(ErrorKind::SyntaxError, "invalid syntax", range),
+                    stage: Stage::Parser,
+                };
+            }
             LexicalErrorType::UnrecognizedToken { tok } => match tok {
-                '$' | '?' | '`' => "invalid syntax".to_string(),
                 c if c.is_control() || c.is_whitespace() => {
                     format!("invalid non-printable character U+{:04X}", u32::from(*c))
                 }
@@ -364,21 +446,20 @@ impl Errors<'_> {
                 if self.src[range.start().to_usize() + 1..].trim().is_empty() =>
             {
                 // A backslash at the end of the source: CPython's tokenizer meets the end.
-                let end = TextSize::of(self.src);
-                let e = self.error(
-                    ErrorKind::SyntaxError,
-                    "unexpected EOF while parsing",
-                    TextRange::empty(end),
-                );
-                return tokenizer_found(e, TextRange::empty(end));
+                return self.unexpected_eof();
             }
             LexicalErrorType::LineContinuationError => {
-                "unexpected character after line continuation character".into()
+                let e = self.error(
+                    ErrorKind::SyntaxError,
+                    "unexpected character after line continuation character",
+                    range,
+                );
+                return in_order_found(e, range);
             }
             LexicalErrorType::InvalidByteLiteral => {
                 "bytes can only contain ASCII literal characters".into()
             }
-            LexicalErrorType::Eof => "unexpected EOF while parsing".into(),
+            LexicalErrorType::Eof => return self.unexpected_eof(),
             LexicalErrorType::FStringError(
                 InterpolatedStringErrorType::UnterminatedString
                 | InterpolatedStringErrorType::UnterminatedTripleQuotedString,
@@ -405,8 +486,11 @@ impl Errors<'_> {
                 number.kind(),
                 TokenKind::Int | TokenKind::Float | TokenKind::Complex
             );
-            let glued = next.kind() == TokenKind::Name
-                || (next.kind().is_keyword() && !is_number_suffix_keyword(next.kind()));
+            // CPython checks the next character, not the token: only ASCII ones count.
+            let ascii_next = self.src[next.range()].starts_with(|c: char| c.is_ascii());
+            let glued = ascii_next
+                && (next.kind() == TokenKind::Name
+                    || (next.kind().is_keyword() && !is_number_suffix_keyword(next.kind())));
             if !is_number || !glued || number.end() != next.start() {
                 return None;
             }
@@ -479,15 +563,60 @@ impl Errors<'_> {
         tokenizer_found(e, start)
     }
 
+    /// The first string literal before `before` whose escapes CPython's parser rejects.
+    fn literal_error(&self, before: TextSize) -> Option<Found> {
+        let mut raw_fstrings: Vec<bool> = Vec::new();
+        for token in self.tokens.iter().take_while(|t| t.start() < before) {
+            let range = token.range();
+            let result = match token.kind() {
+                TokenKind::FStringStart | TokenKind::TStringStart => {
+                    let prefix = self.src[range].trim_end_matches(['"', '\'']);
+                    raw_fstrings.push(prefix.contains(['r', 'R']));
+                    continue;
+                }
+                TokenKind::FStringEnd | TokenKind::TStringEnd => {
+                    raw_fstrings.pop();
+                    continue;
+                }
+                TokenKind::FStringMiddle | TokenKind::TStringMiddle => {
+                    let raw = raw_fstrings.last().copied().unwrap_or(false);
+                    strings::decode_str(&self.src[range], raw, true, &mut StrBuf::default())
+                }
+                TokenKind::String => {
+                    let literal = strings::split_token(&self.src[range]);
+                    if literal.bytes {
+                        strings::decode_bytes(literal.body, literal.raw, &mut Vec::new())
+                    } else {
+                        strings::decode_str(
+                            literal.body,
+                            literal.raw,
+                            false,
+                            &mut StrBuf::default(),
+                        )
+                    }
+                }
+                _ => continue,
+            };
+            if let Err(msg) = result {
+                return Some(Found {
+                    at: range.start(),
+                    error: self.error(ErrorKind::SyntaxError, msg, range),
+                    stage: Stage::Parser,
+                });
+            }
+        }
+        None
+    }
+
     /// A ruff parse error as CPython's parser reports it.
     fn parse_error(&self, e: &ParseError) -> Found {
         let range = e.location;
-        let found = |error: CompileError, generic: bool| Found {
+        let found = |error: CompileError| Found {
             at: range.start(),
             error,
-            generic,
+            stage: Stage::Parser,
         };
-        let specific = |msg: &str| found(self.error(ErrorKind::SyntaxError, msg, range), false);
+        let specific = |msg: &str| found(self.error(ErrorKind::SyntaxError, msg, range));
         let generic = || {
             // At the end of a source ending in a newline, CPython's parser is still on the
             // last line.
@@ -496,14 +625,11 @@ impl Errors<'_> {
             } else {
                 range
             };
-            found(
-                self.error(ErrorKind::SyntaxError, "invalid syntax", at),
-                true,
-            )
+            found(self.error(ErrorKind::SyntaxError, "invalid syntax", at))
         };
         match &e.error {
             ParseErrorType::OtherError(msg) if msg.starts_with("Expected an indented block") => {
-                found(self.expected_indent(msg, range), false)
+                found(self.expected_indent(msg, range))
             }
             ParseErrorType::OtherError(msg)
                 if msg.starts_with("Expected `except` or `finally`") =>
@@ -521,16 +647,13 @@ impl Errors<'_> {
                     "expected 'except' or 'finally' block",
                     at,
                 );
-                Found {
-                    at: range.start(),
-                    error: e,
-                    generic: false,
-                }
+                found(e)
             }
-            ParseErrorType::UnexpectedIndentation => found(
-                self.error(ErrorKind::IndentationError, "unexpected indent", range),
-                false,
-            ),
+            ParseErrorType::UnexpectedIndentation => Found {
+                at: range.start(),
+                error: self.error(ErrorKind::IndentationError, "unexpected indent", range),
+                stage: Stage::ParserFinal,
+            },
             ParseErrorType::InvalidArgumentUnpackingOrder => {
                 specific("iterable argument unpacking follows keyword argument unpacking")
             }
@@ -568,16 +691,11 @@ impl Errors<'_> {
                 _ => generic(),
             },
             ParseErrorType::SimpleStatementsOnSameLine => match self.legacy_call(range) {
-                Some((name, at)) => found(
-                    self.error(
-                        ErrorKind::SyntaxError,
-                        format!(
-                            "Missing parentheses in call to '{name}'. Did you mean {name}(...)?"
-                        ),
-                        at,
-                    ),
-                    false,
-                ),
+                Some((name, at)) => found(self.error(
+                    ErrorKind::SyntaxError,
+                    format!("Missing parentheses in call to '{name}'. Did you mean {name}(...)?"),
+                    at,
+                )),
                 None => generic(),
             },
             ParseErrorType::ParamAfterVarKeywordParam => {
@@ -803,11 +921,19 @@ impl Errors<'_> {
     }
 }
 
+fn in_order_found(error: CompileError, range: TextRange) -> Found {
+    Found {
+        at: range.start(),
+        error,
+        stage: Stage::TokenizerInOrder,
+    }
+}
+
 fn tokenizer_found(error: CompileError, range: TextRange) -> Found {
     Found {
         at: range.start(),
         error,
-        generic: false,
+        stage: Stage::Tokenizer,
     }
 }
 
