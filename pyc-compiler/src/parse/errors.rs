@@ -124,7 +124,15 @@ pub(super) fn first_error(
     tokenizer.extend(cx.number_error());
     for e in parsed.errors() {
         match &e.error {
-            ParseErrorType::Lexical(LexicalErrorType::IndentationError) => {} // indentation_error
+            // Found by `indentation_error`.
+            ParseErrorType::Lexical(LexicalErrorType::IndentationError) => {}
+            // Escapes in string literals: found by `literal_error`, as CPython's parser does.
+            ParseErrorType::Lexical(
+                LexicalErrorType::UnicodeError
+                | LexicalErrorType::MissingUnicodeLbrace
+                | LexicalErrorType::MissingUnicodeRbrace
+                | LexicalErrorType::StringError,
+            ) => {}
             ParseErrorType::Lexical(lexical) => {
                 let found = cx.lexical(lexical, e.location);
                 match found.stage {
