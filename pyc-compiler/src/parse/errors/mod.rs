@@ -184,11 +184,7 @@ pub(super) fn first_error(
         .min_by_key(|f| f.at)
         .filter(|t| raised.as_ref().is_none_or(|r| t.at < r.at));
     match error_token {
-        Some(t)
-            if first
-                .as_ref()
-                .is_none_or(|p| t.error.lineno <= p.error.lineno) =>
-        {
+        Some(t) if first.as_ref().is_none_or(|p| t.at <= p.at) => {
             return Some(t.error);
         }
         // Met by the scan after the parser's error: the raising errors after it are not.

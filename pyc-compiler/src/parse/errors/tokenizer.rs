@@ -128,13 +128,15 @@ impl Errors<'_> {
             let (indent, at) = self.line_indent(token.start());
             let (col, alt) = indent_columns(indent);
             let range = TextRange::empty(at);
+            // Met when the parser reaches the line, before any of its tokens.
+            let line_start = TextRange::empty(at - TextSize::of(indent));
             let tab_error = || {
                 let e = self.error(
                     ErrorKind::TabError,
                     "inconsistent use of tabs and spaces in indentation",
                     range,
                 );
-                Some(in_order_found(e, range))
+                Some(in_order_found(e, line_start))
             };
             let &(top, alt_top) = stack.last().expect("level 0 stays");
             if col == top {
@@ -151,7 +153,7 @@ impl Errors<'_> {
                         "too many levels of indentation",
                         range,
                     );
-                    return Some(in_order_found(e, range));
+                    return Some(in_order_found(e, line_start));
                 }
                 stack.push((col, alt));
             } else {
@@ -165,7 +167,7 @@ impl Errors<'_> {
                         "unindent does not match any outer indentation level",
                         range,
                     );
-                    return Some(in_order_found(e, range));
+                    return Some(in_order_found(e, line_start));
                 }
                 if alt != alt_top {
                     return tab_error();
