@@ -141,6 +141,14 @@ impl Errors<'_> {
                 "Expected one or more exception types" => {
                     specific("expected one or more exception types")
                 }
+                "Cannot have both 'except' and 'except*' on the same 'try'" => {
+                    specific("cannot have both 'except' and 'except*' on the same 'try'")
+                }
+                "Expected a parameter name"
+                    if self.next_kind(range.end()) == Some(TokenKind::Equal) =>
+                {
+                    specific("expression cannot contain assignment, perhaps you meant \"==\"?")
+                }
                 _ => generic(),
             },
             ParseErrorType::SimpleStatementsOnSameLine => match self.legacy_call(range) {
@@ -149,8 +157,24 @@ impl Errors<'_> {
                     format!("Missing parentheses in call to '{name}'. Did you mean {name}(...)?"),
                     at,
                 )),
+                None if self.import_from_mixup(range) => {
+                    specific("Did you mean to use 'from ... import ...' instead?")
+                }
                 None => generic(),
             },
+            ParseErrorType::ExpectedToken {
+                expected: TokenKind::Comma,
+                found: next,
+            } if self.in_brackets(range.start()) && starts_expression(*next) => {
+                // CPython points from the element before the missing comma.
+                let start = self.element_start(range.start());
+                let at = TextRange::new(start, range.end());
+                found(self.error(
+                    ErrorKind::SyntaxError,
+                    "invalid syntax. Perhaps you forgot a comma?",
+                    at,
+                ))
+            }
             ParseErrorType::ParamAfterVarKeywordParam => {
                 specific("arguments cannot follow var-keyword argument")
             }
@@ -247,6 +271,47 @@ impl Errors<'_> {
             )
         });
         (at_start && (text == "print" || text == "exec")).then_some((text, name.range()))
+    }
+
+    /// The kind of the first significant token at or after `offset`.
+    fn next_kind(&self, offset: TextSize) -> Option<TokenKind> {
+        self.tokens[self.tokens.partition_point(|t| t.start() < offset)..]
+            .iter()
+            .find(|t| !t.kind().is_trivia())
+            .map(|t| t.kind())
+    }
+
+    /// `import a from b`: an `import` statement followed by `from`.
+    fn import_from_mixup(&self, range: TextRange) -> bool {
+        let before = &self.tokens[..self.tokens.partition_point(|t| t.end() <= range.start())];
+        let statement = before
+            .iter()
+            .rposition(|t| matches!(t.kind(), TokenKind::Newline | TokenKind::Semi))
+            .map_or(0, |i| i + 1);
+        let first = before[statement..].iter().find(|t| !t.kind().is_trivia());
+        first.is_some_and(|t| t.kind() == TokenKind::Import)
+            && self.next_kind(range.start()) == Some(TokenKind::From)
+    }
+
+    /// The start of the bracketed element that ends before `offset`: back to the comma or
+    /// opening bracket at its level.
+    fn element_start(&self, offset: TextSize) -> TextSize {
+        let before = &self.tokens[..self.tokens.partition_point(|t| t.end() <= offset)];
+        let mut depth = 0usize;
+        let mut start = offset;
+        for t in before.iter().rev() {
+            match t.kind() {
+                TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace => depth += 1,
+                TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace if depth == 0 => break,
+                TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace => depth -= 1,
+                TokenKind::Comma | TokenKind::Colon if depth == 0 => break,
+                _ => {}
+            }
+            if !t.kind().is_trivia() {
+                start = t.start();
+            }
+        }
+        start
     }
 
     /// Whether `offset` is inside an f-string (between its start and end tokens).
@@ -440,4 +505,25 @@ fn expr_name(expr: &ruff::Expr) -> &'static str {
         E::Named(_) => "named expression",
         E::Slice(_) | E::IpyEscapeCommand(_) => "expression",
     }
+}
+
+/// Whether a token can begin an expression CPython would read as a missing-comma element.
+fn starts_expression(kind: TokenKind) -> bool {
+    matches!(
+        kind,
+        TokenKind::Name
+            | TokenKind::Int
+            | TokenKind::Float
+            | TokenKind::Complex
+            | TokenKind::String
+            | TokenKind::FStringStart
+            | TokenKind::Lbrace
+            | TokenKind::True
+            | TokenKind::False
+            | TokenKind::None
+            | TokenKind::Ellipsis
+            | TokenKind::Lambda
+            | TokenKind::Not
+            | TokenKind::Await
+    )
 }
