@@ -41,7 +41,10 @@ fn rejected_like_cpython() {
                 if ours.msg == theirs.msg && ours.kind.name() == theirs.kind {
                     same_message += 1;
                 } else if std::env::var_os("PYC_SHOW_MESSAGES").is_some() {
-                    eprintln!("MSG {:?} | ours {:?}", theirs.msg, ours.msg);
+                    eprintln!(
+                        "MSG {:?} | ours {:?} | src {source:?}",
+                        theirs.msg, ours.msg
+                    );
                 }
             }
             Err(ours) => failures.push(format!(

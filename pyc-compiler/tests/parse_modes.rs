@@ -21,9 +21,22 @@ fn check(mode: Mode, sources: &[String]) {
 }
 
 fn compare(source: &str, mode: Mode, cpython: &CpythonParse) -> Option<String> {
-    let ours = pyc_compiler::parse::parse(source, mode, "<test>");
+    let ours = pyc_compiler::parse::parse_with_warnings(source, mode);
     match (&ours, &cpython.result) {
-        (Ok(a), Ok(b)) => first_difference(a, b),
+        (Ok(a), Ok(b)) => first_difference(&a.module, b).or_else(|| {
+            let ours: Vec<_> = a
+                .warnings
+                .iter()
+                .map(|w| (&*w.msg, i64::from(w.lineno)))
+                .collect();
+            let theirs: Vec<_> = cpython
+                .warnings
+                .iter()
+                .filter(|w| w.category == "SyntaxWarning")
+                .map(|w| (&*w.msg, w.lineno))
+                .collect();
+            (ours != theirs).then(|| format!("warnings: ours {ours:?}, CPython {theirs:?}"))
+        }),
         (Err(a), Err(b)) if i64::from(a.lineno) == b.lineno.unwrap_or(0) => None,
         (Ok(_), Err(b)) => Some(format!("we accept, CPython: {b:?}")),
         (Err(a), Ok(_)) => Some(format!("CPython accepts, ours: {a:?}")),

@@ -46,6 +46,7 @@ pub(super) fn convert(
         max_depth: 0,
         fields: 0,
     };
+    cx.number_warnings();
     let result = convert_mod(&mut cx, parsed.syntax(), mode).map(|module| super::Parsed {
         module,
         warnings: std::mem::take(&mut cx.warnings),
@@ -124,6 +125,23 @@ impl<'a> Converter<'a> {
             .rev()
             .find(|t| !t.kind().is_trivia())
             .map(|t| (t.kind(), t.range()))
+    }
+
+    /// CPython's tokenizer warns about a number directly followed by a keyword (`1if`).
+    fn number_warnings(&mut self) {
+        let tokens = self.tokens;
+        for pair in tokens.windows(2) {
+            let (number, next) = (&pair[0], &pair[1]);
+            if matches!(
+                number.kind(),
+                TokenKind::Int | TokenKind::Float | TokenKind::Complex
+            ) && number.end() == next.start()
+                && super::errors::is_number_suffix_keyword(next.kind())
+            {
+                let kind = super::errors::number_kind(self.text(number.range()));
+                self.warn(format!("invalid {kind} literal"), number.start());
+            }
+        }
     }
 
     /// Records a `SyntaxWarning` at the line of `offset`.

@@ -12,6 +12,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use super::convert::{Converter, Result};
 use super::strings::{self, StrBuf};
 use crate::ast::*;
+use crate::error::{CompileError, ErrorKind};
 
 /// The values of a `JoinedStr` being built.
 #[derive(Default)]
@@ -96,6 +97,18 @@ impl Converter<'_> {
                     pieces.literal(l.range, text, false);
                 }
                 ruff::InterpolatedStringElement::Interpolation(i) => {
+                    if i.debug_text.is_some() && self.fields > 0 {
+                        // CPython 3.12 builds a `Constant` without a value for `{x=}` inside a
+                        // format spec, which its AST validation then rejects.
+                        return Err(CompileError {
+                            kind: ErrorKind::ValueError,
+                            msg: "field 'value' is required for Constant".into(),
+                            lineno: 0,
+                            offset: 0,
+                            end_lineno: 0,
+                            end_offset: 0,
+                        });
+                    }
                     if let Some(debug) = &i.debug_text {
                         let start = i.range.start() + TextSize::new(1);
                         let range = TextRange::at(start, TextSize::of(debug.as_str()));

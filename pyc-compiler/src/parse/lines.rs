@@ -8,6 +8,8 @@ use crate::ast::Loc;
 #[derive(Clone, Debug)]
 pub(super) struct LineIndex {
     starts: Vec<u32>,
+    /// The line found last: nodes are mostly looked up in source order.
+    recent: std::cell::Cell<usize>,
 }
 
 impl LineIndex {
@@ -19,13 +21,28 @@ impl LineIndex {
                 .filter(|&(_, b)| b == b'\n')
                 .map(|(i, _)| i as u32 + 1),
         );
-        LineIndex { starts }
+        LineIndex {
+            starts,
+            recent: std::cell::Cell::new(0),
+        }
     }
 
     /// The 1-based line and 0-based byte column of an offset.
     pub fn position(&self, offset: TextSize) -> (u32, u32) {
         let offset = offset.to_u32();
-        let line = self.starts.partition_point(|&start| start <= offset) - 1;
+        let recent = self.recent.get();
+        let within = |line: usize| {
+            self.starts[line] <= offset
+                && self.starts.get(line + 1).is_none_or(|&next| offset < next)
+        };
+        let line = if within(recent) {
+            recent
+        } else if recent + 1 < self.starts.len() && within(recent + 1) {
+            recent + 1
+        } else {
+            self.starts.partition_point(|&start| start <= offset) - 1
+        };
+        self.recent.set(line);
         (line as u32 + 1, offset - self.starts[line])
     }
 

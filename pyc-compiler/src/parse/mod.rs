@@ -23,6 +23,8 @@ use ruff_python_parser::ParseOptions;
 use crate::ast::{Mod, Mode};
 use crate::error::{CompileError, Warning};
 
+pub use convert::MAX_AST_DEPTH;
+
 /// A parsed source: CPython's AST and the warnings CPython's parser emits on the way.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Parsed {
@@ -31,14 +33,16 @@ pub struct Parsed {
     pub warnings: Vec<Warning>,
 }
 
-/// Parses decoded source into CPython's AST.
-pub fn parse(text: &str, mode: Mode, filename: &str) -> Result<Mod, CompileError> {
-    parse_with_warnings(text, mode, filename).map(|parsed| parsed.module)
+/// Parses decoded source into CPython's AST (`ast.parse(text, mode=...)` in CPython 3.12.1:
+/// the same nodes, fields and positions), or the error CPython's parser reports, on its line.
+/// A tree deeper than [`MAX_AST_DEPTH`] is a `RecursionError`, as CPython's compiler gives.
+/// `filename` does not change the result (CPython only puts it in messages).
+pub fn parse(text: &str, mode: Mode, _filename: &str) -> Result<Mod, CompileError> {
+    parse_with_warnings(text, mode).map(|parsed| parsed.module)
 }
 
-/// Parses decoded source into CPython's AST, with the warnings CPython would emit.
-pub fn parse_with_warnings(text: &str, mode: Mode, filename: &str) -> Result<Parsed, CompileError> {
-    let _ = filename; // positions and messages do not depend on it
+/// [`parse`], with the `SyntaxWarning`s CPython's parser emits (invalid escape sequences).
+pub fn parse_with_warnings(text: &str, mode: Mode) -> Result<Parsed, CompileError> {
     let text = universal_newlines(text);
     let ruff_mode = match mode {
         Mode::Expression => ruff_python_parser::Mode::Expression,

@@ -8,6 +8,8 @@ use pyc_loader::marshal::Str;
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Literal<'a> {
     pub raw: bool,
+    /// A `b` prefix.
+    pub bytes: bool,
     /// A lowercase `u` prefix: CPython's `Constant.kind == 'u'` (`U` does not count).
     pub unicode: bool,
     pub body: &'a str,
@@ -32,6 +34,7 @@ pub(super) fn split_token(token: &str) -> Literal<'_> {
     let body_end = rest.len().saturating_sub(quote_len).max(quote_len);
     Literal {
         raw: has(b'r'),
+        bytes: has(b'b'),
         unicode: prefix == b"u",
         body: &rest[quote_len..body_end],
     }
