@@ -138,7 +138,9 @@ impl<'a> Compiler<'a> {
         let block = self.symbols.block(block);
         let mut code = CodeUnit::default();
         let md = &mut code.metadata;
-        md.name = name_str(name);
+        // Identifiers come interned from the parser; the names made up for anonymous scopes
+        // (`<module>`, `<lambda>`, `<generic parameters of f>`, ...) are plain strings.
+        md.name = Str::new(name, !name.starts_with('<'));
         for param in &block.varnames {
             md.varnames.add(&name_str(param));
         }
