@@ -4,7 +4,7 @@ PY312 := env PYENV_VERSION=3.12.1 python3
 PYC := target/release/pyc
 DEMO := target/demo
 
-.PHONY: build test lint parity bench fuzz demo clean
+.PHONY: build test lint parity sweeps cpython-tests bench fuzz demo clean
 
 build:
 	cargo build --release
@@ -26,10 +26,23 @@ parity: build
 	  PYENV_VERSION=$$v python3 fixtures/marshal_roundtrip.py run \
 	    --driver target/release/examples/marshal_roundtrip --opts 0,2 || exit 1; \
 	done
+	cargo build --release -p pyc-loader --example pyc_diff
+	$(PY312) bench/compile_parity.py $(PYC) target/release/examples/pyc_diff
+
+## Stage-by-stage sweeps of the compiler over the stdlib against CPython's intermediate results
+## (AST, symbol tables, optimized AST, unparse, flow graph, assembly; ~30 min).
+sweeps:
+	cargo test --release -p pyc-compiler -- --ignored --nocapture
+
+## CPython's own regression tests on a stdlib compiled by pyc, against CPython's own pycs.
+cpython-tests: build
+	$(PY312) bench/regrtest_with_pyc.py $(PYC)
 
 ## Speed against CPython, medians of alternating runs; figures go to BENCHMARKS.md.
 bench: build
 	$(PY312) bench/bench_check.py $(PYC)
+	cargo build --release -p pyc-compiler --example compile_tree
+	$(PY312) bench/bench_compile.py target/release/examples/compile_tree
 
 ## Fuzz the unmarshaller for a bounded time (FUZZ_SECONDS, default 300).
 fuzz:

@@ -1,6 +1,7 @@
 //! The `pyc` command line: parses arguments, calls the crates, prints.
 
 mod check_cmd;
+mod compile_cmd;
 mod dis_cmd;
 
 use std::path::PathBuf;
@@ -20,9 +21,12 @@ struct Cli {
 enum Command {
     /// Audit sources and caches: fresh, stale, missing, orphan, corrupt.
     Check(check_cmd::CheckArgs),
-    /// Disassemble a .pyc exactly as CPython's `dis.dis()` prints its module code object.
+    /// Compile sources to caches, as `python -m compileall` does.
+    Compile(compile_cmd::CompileArgs),
+    /// Disassemble a .pyc (or a .py, compiled by pyc) exactly as CPython's `dis.dis()` prints
+    /// its module code object.
     Dis {
-        /// The .pyc file.
+        /// The .pyc or .py file.
         file: PathBuf,
     },
 }
@@ -30,6 +34,7 @@ enum Command {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check(args) => check_cmd::run(&args),
+        Command::Compile(args) => compile_cmd::run(&args),
         Command::Dis { file } => dis_cmd::run(&file),
     }
 }

@@ -77,3 +77,46 @@ pub struct Warning {
     pub msg: String,
     pub lineno: u32,
 }
+
+impl CompileError {
+    /// The error as `traceback.format_exception_only` prints it (what `compileall` and
+    /// `py_compile` show): the file and line, the offending line with carets, then the message.
+    /// `source_line` is the text of line `lineno`, when known.
+    pub fn render(&self, filename: &str, source_line: Option<&str>) -> String {
+        let mut out = String::new();
+        if self.lineno > 0 {
+            out.push_str(&format!("  File \"{filename}\", line {}\n", self.lineno));
+        }
+        if let Some(text) = source_line.filter(|_| self.lineno > 0) {
+            let rtext = text.trim_end_matches('\n');
+            let ltext = rtext.trim_start_matches([' ', '\n', '\x0c']);
+            let spaces = rtext.chars().count() - ltext.chars().count();
+            out.push_str(&format!("    {ltext}\n"));
+            if self.offset > 0 {
+                let len = text.chars().count() as i64;
+                let mut offset = i64::from(self.offset).min(len + 1);
+                let mut end = if self.end_offset == 0 {
+                    offset
+                } else {
+                    i64::from(self.end_offset).min(len + 1)
+                };
+                if offset >= end {
+                    end = offset + 1;
+                }
+                offset -= 1 + spaces as i64;
+                end -= 1 + spaces as i64;
+                if offset >= 0 {
+                    let pad: String = ltext
+                        .chars()
+                        .take(offset as usize)
+                        .map(|c| if c.is_whitespace() { c } else { ' ' })
+                        .collect();
+                    let carets = "^".repeat((end - offset).max(0) as usize);
+                    out.push_str(&format!("    {pad}{carets}\n"));
+                }
+            }
+        }
+        out.push_str(&format!("{}: {}\n", self.kind.name(), self.msg));
+        out
+    }
+}

@@ -10,14 +10,17 @@
 pub mod assemble;
 pub mod ast;
 pub mod ast_opt;
+pub mod cache_write;
 pub mod codegen;
 pub mod decode;
 pub mod error;
 pub mod flowgraph;
 pub mod future;
 pub mod ir;
+pub mod opcode_info;
 pub mod parse;
 pub mod symtable;
+pub mod tree;
 pub mod unparse;
 
 use pyc_loader::code::CodeObject;
@@ -63,7 +66,7 @@ pub fn compile_source(
     let text = decode::decode(source)?;
     let mut module = parse::parse(&text, options.mode, filename)?;
     let future = future::parse_future(&module)?;
-    ast_opt::optimize(&mut module, options.optimize, &future);
+    ast_opt::optimize(&mut module, options.optimize, &future)?;
     let symbols = symtable::build(&module, filename, &future)?;
     codegen::compile_module(&module, &symbols, &future, filename, options)
 }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod cache_path;
 pub mod code;
+pub mod code_diff;
 pub mod dis;
 pub mod exception_table;
 pub mod header;

@@ -2,10 +2,21 @@
 //!
 //! CPython marks an object with FLAG_REF when its reference count is above one at the time of
 //! writing, which makes its output depend on what else is alive. We decide from the value
-//! alone instead: an object gets FLAG_REF when it occurs more than once in what is written
-//! (leaves compared by value, containers by identity) or when CPython always shares it
-//! (interned strings, small ints, the empty tuple and the empty bytes). Equal input gives
-//! equal bytes, whatever the thread, order or environment.
+//! alone, by the rules that give CPython's own bytes for a freshly compiled module (what
+//! `py_compile` writes):
+//! - the compiler merges equal constants, and equal `co_consts`, `co_names`,
+//!   `co_localsplusnames`, `co_linetable` and `co_exceptiontable` values, into one object
+//!   (its constant cache), so those are shared by value: FLAG_REF when a value occurs twice;
+//! - objects CPython always holds more than once are flagged even when they occur once:
+//!   interned and immortal strings (`''`, one Latin-1 character, the compiler's `<lambda>`
+//!   style names), small ints, the empty tuple, empty and one-byte constant bytes, the file
+//!   name (shared by every code object and the caller), the outermost code object, and every
+//!   `co_code` (CPython builds it afresh and caches it while writing);
+//! - `co_qualname` is the very `co_name` object when the two are equal;
+//! - everything else (nested code objects, `co_localspluskinds`, lists, dicts, sets) is shared
+//!   only by identity.
+//!
+//! Equal input gives equal bytes, whatever the thread, order or environment.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,101 +39,266 @@ pub fn dumps(obj: &Object) -> Result<Vec<u8>, TooDeep> {
     Ok(writer.finish())
 }
 
-/// What identifies an object for sharing: leaves by value, containers by address.
+/// The names CPython's compiler gives unnamed scopes: static, immortal strings.
+const STATIC_NAMES: [&str; 6] = [
+    "<module>",
+    "<lambda>",
+    "<genexpr>",
+    "<listcomp>",
+    "<setcomp>",
+    "<dictcomp>",
+];
+
+/// What identifies an object for sharing.
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Key {
     Int(Int),
     Float(u64),
     Complex(u64, u64),
     Bytes(bytes::Bytes),
+    /// A string, and whether it is interned.
     Str(bool, Str),
-    EmptyTuple,
-    Container(usize),
+    /// One of [`STATIC_NAMES`] as a code object's name.
+    StaticName(Str),
+    /// The file name all code objects of a module share.
+    Filename(Str),
+    /// A tuple by the key ids of its items.
+    Tuple(Vec<u32>),
+    /// A frozenset by the key ids of its items, in marshal order.
+    FrozenSet(Vec<u32>),
+    /// A singleton inside a tuple, by its type code.
+    Singleton(u8),
+    /// A field of one code object that is never shared (`co_code`, `co_localspluskinds`).
+    Field(usize, u8),
+    /// A mutable container or a code object, by address.
+    Address(usize),
 }
 
-/// How often each key occurs, then which reference index it was given.
+/// Keys numbered as they are first met (so a tuple's key is a flat list of numbers), how
+/// often each occurs, then which reference index it was given.
 #[derive(Default)]
 struct Refs {
-    count: HashMap<Key, u32>,
-    index: HashMap<Key, u32>,
+    ids: HashMap<Key, u32>,
+    /// Key id of each tuple and frozenset met, by address: each is keyed once.
+    memo: HashMap<usize, u32>,
+    count: HashMap<u32, u32>,
+    index: HashMap<u32, u32>,
     next: u32,
+    /// Class bodies (by address) whose `co_qualname` is the object of their `__qualname__`
+    /// constant.
+    qualname_is_const: std::collections::HashSet<usize>,
 }
 
-/// A marshal writer that can append several objects to one buffer.
+impl Refs {
+    fn intern(&mut self, key: Key) -> u32 {
+        let next = self.ids.len() as u32;
+        *self.ids.entry(key).or_insert(next)
+    }
+}
+
+/// A marshal writer for one object (addresses key objects, so everything written must stay
+/// alive until the writer is done).
 #[derive(Default)]
-pub struct Writer {
+struct Writer {
     out: Vec<u8>,
     refs: Refs,
 }
 
-/// A borrowed view of anything the writer emits as one marshal object.
+/// A borrowed view of anything the writer emits as one marshal object, with the role that
+/// decides how CPython would share it.
 #[derive(Clone, Copy)]
 enum Node<'a> {
+    /// A value: a constant, or any marshal data.
     Obj(&'a Object),
+    /// An item of a frozenset constant: CPython's constant cache keeps a second reference.
+    SetItem(&'a Object),
+    /// `co_consts`.
     Tuple(&'a Arc<[Object]>),
+    /// `co_names` or `co_localsplusnames`.
     StrTuple(&'a Arc<[Str]>),
+    /// `co_linetable` or `co_exceptiontable`: merged by value.
+    Table(&'a bytes::Bytes),
+    /// `co_code` of the code object at this address.
+    Code(&'a bytes::Bytes, usize),
+    /// `co_localspluskinds` of the code object at this address.
+    Kinds(&'a bytes::Bytes, usize),
+    /// `co_filename`.
+    Filename(&'a Str),
+    /// `co_name` of the code object at this address, or a `co_qualname` that is the same
+    /// object.
+    Name(&'a Str, usize),
+    /// An item of `co_names` or `co_localsplusnames`: shared by value.
     Str(&'a Str),
-    Bytes(&'a bytes::Bytes),
+    /// A `co_qualname` that differs from the name, of the code object at this address: a
+    /// string of its own.
+    Qualname(&'a Str, usize),
 }
 
-fn addr<T: ?Sized>(arc: &Arc<T>) -> Key {
-    Key::Container(Arc::as_ptr(arc) as *const () as usize)
+fn addr<T: ?Sized>(arc: &Arc<T>) -> usize {
+    Arc::as_ptr(arc) as *const () as usize
+}
+
+fn str_key(s: &Str) -> Key {
+    Key::Str(s.is_interned(), s.clone())
+}
+
+/// Whether a code object's name is one of [`STATIC_NAMES`].
+fn is_static_name(s: &Str) -> bool {
+    !s.is_interned() && STATIC_NAMES.iter().any(|n| s.as_str() == Some(n))
+}
+
+/// Strings CPython keeps as immortal singletons: the empty string and one Latin-1 character.
+fn is_immortal_str(s: &Str) -> bool {
+    let mut chars = s.chars();
+    match (chars.next(), chars.next()) {
+        (None, _) => true,
+        (Some(c), None) => c < 256,
+        _ => false,
+    }
 }
 
 impl Node<'_> {
-    /// The sharing key, or `None` for singletons (never flagged).
-    fn key(self) -> Option<Key> {
-        Some(match self {
-            Node::Obj(obj) => match obj {
-                Object::None
-                | Object::True
-                | Object::False
-                | Object::Ellipsis
-                | Object::StopIteration => return None,
-                Object::Int(i) => Key::Int(i.clone()),
-                Object::Float(f) => Key::Float(f.to_bits()),
-                Object::Complex(re, im) => Key::Complex(re.to_bits(), im.to_bits()),
-                Object::Bytes(b) => Key::Bytes(b.clone()),
-                Object::Str(s) => Key::Str(s.is_interned(), s.clone()),
-                Object::Tuple(t) if t.is_empty() => Key::EmptyTuple,
-                Object::Tuple(t) | Object::List(t) | Object::Set(t) | Object::FrozenSet(t) => {
-                    addr(t)
-                }
-                Object::Dict(d) => addr(d),
-                Object::Code(c) => addr(c),
-            },
-            Node::Tuple(t) if t.is_empty() => Key::EmptyTuple,
-            Node::Tuple(t) => addr(t),
-            Node::StrTuple(t) if t.is_empty() => Key::EmptyTuple,
-            Node::StrTuple(t) => addr(t),
-            Node::Str(s) => Key::Str(s.is_interned(), s.clone()),
-            Node::Bytes(b) => Key::Bytes(b.clone()),
-        })
-    }
-
-    /// Objects CPython always holds more than once (immortal or interned).
-    fn always_shared(self) -> bool {
+    /// Objects CPython always holds more than once (immortal, interned, or kept by the
+    /// writer or its caller); `outermost` is the object `write` was given.
+    fn always_shared(self, outermost: bool) -> bool {
+        if outermost {
+            return true;
+        }
         match self {
+            Node::SetItem(_) => true,
             Node::Obj(Object::Int(Int::Small(v))) => (-5..=256).contains(v),
-            Node::Obj(Object::Str(s)) | Node::Str(s) => s.is_interned(),
+            Node::Obj(Object::Str(s)) | Node::Str(s) | Node::Qualname(s, _) => {
+                s.is_interned() || is_immortal_str(s)
+            }
+            Node::Name(s, _) => s.is_interned() || is_immortal_str(s) || is_static_name(s),
             Node::Obj(Object::Tuple(t)) | Node::Tuple(t) => t.is_empty(),
             Node::StrTuple(t) => t.is_empty(),
-            Node::Obj(Object::Bytes(b)) | Node::Bytes(b) => b.is_empty(),
+            Node::Obj(Object::Bytes(b)) => b.len() <= 1,
+            Node::Table(b) | Node::Kinds(b, _) => b.is_empty(),
+            Node::Code(..) | Node::Filename(_) => true,
             _ => false,
         }
     }
 }
 
 impl Writer {
-    /// Appends `obj`. References may point to objects of earlier calls.
-    pub fn write(&mut self, obj: &Object) -> Result<(), TooDeep> {
+    /// The key id of a node, or `None` for singletons (never flagged). Tuples are keyed by
+    /// their items' ids, computed once per tuple.
+    fn key(&mut self, node: Node, depth: usize) -> Result<Option<u32>, TooDeep> {
+        let key = match node {
+            Node::Obj(obj) | Node::SetItem(obj) => match obj {
+                Object::None
+                | Object::True
+                | Object::False
+                | Object::Ellipsis
+                | Object::StopIteration => return Ok(None),
+                Object::Int(i) => Key::Int(i.clone()),
+                // NaN never equals itself, so CPython's constant cache never merges one.
+                Object::Float(f) if f.is_nan() => Key::Field(obj as *const Object as usize, 4),
+                Object::Complex(re, im) if re.is_nan() || im.is_nan() => {
+                    Key::Field(obj as *const Object as usize, 4)
+                }
+                Object::Float(f) => Key::Float(f.to_bits()),
+                Object::Complex(re, im) => Key::Complex(re.to_bits(), im.to_bits()),
+                Object::Bytes(b) => Key::Bytes(b.clone()),
+                Object::Str(s) => str_key(s),
+                Object::Tuple(items) => return self.items_key(items, false, depth).map(Some),
+                // CPython 3.12's constant cache does not merge equal frozensets of
+                // different code objects (it does compare them by value inside tuples).
+                Object::FrozenSet(items) | Object::List(items) | Object::Set(items) => {
+                    Key::Address(addr(items))
+                }
+                Object::Dict(items) => Key::Address(addr(items)),
+                Object::Code(code) => Key::Address(addr(code)),
+            },
+            Node::Tuple(items) => return self.items_key(items, false, depth).map(Some),
+            Node::StrTuple(items) => {
+                let ids = items.iter().map(|s| self.refs.intern(str_key(s))).collect();
+                Key::Tuple(ids)
+            }
+            Node::Table(b) => Key::Bytes(b.clone()),
+            Node::Code(_, code) => Key::Field(code, 0),
+            Node::Kinds(b, _) if b.is_empty() => Key::Bytes(b.clone()),
+            Node::Kinds(_, code) => Key::Field(code, 1),
+            Node::Filename(s) => Key::Filename(s.clone()),
+            Node::Name(s, _) if is_static_name(s) => Key::StaticName(s.clone()),
+            // Other made-up names (`<generic parameters of f>`) are strings of their own.
+            Node::Name(s, code) if !s.is_interned() => Key::Field(code, 3),
+            Node::Name(s, _) | Node::Str(s) => str_key(s),
+            Node::Qualname(_, code) => Key::Field(code, 2),
+        };
+        Ok(Some(self.refs.intern(key)))
+    }
+
+    fn items_key(
+        &mut self,
+        items: &Arc<[Object]>,
+        frozen: bool,
+        depth: usize,
+    ) -> Result<u32, TooDeep> {
+        if let Some(&id) = self.refs.memo.get(&addr(items)) {
+            return Ok(id);
+        }
+        if depth >= MAX_DEPTH {
+            return Err(TooDeep);
+        }
+        let mut ids = Vec::with_capacity(items.len());
+        for item in items.iter() {
+            let item_key = |writer: &mut Writer| match item {
+                Object::FrozenSet(inner) => writer.items_key(inner, true, depth + 1).map(Some),
+                _ => writer.key(Node::Obj(item), depth + 1),
+            };
+            let id = if depth + 1 == DEEP {
+                on_deep_stack(|| item_key(self))?
+            } else {
+                item_key(self)?
+            };
+            ids.push(match id {
+                Some(id) => id,
+                None => self.refs.intern(Key::Singleton(singleton_code(item))),
+            });
+        }
+        let id = self.refs.intern(if frozen {
+            Key::FrozenSet(ids)
+        } else {
+            Key::Tuple(ids)
+        });
+        self.refs.memo.insert(addr(items), id);
+        Ok(id)
+    }
+
+    /// Whether `code` is a class body whose `__qualname__` constant is, in CPython, its own
+    /// `co_qualname` object: the compiler's constant cache takes the qualified name itself
+    /// unless an equal string constant was met before (in marshal order, which follows
+    /// compilation order).
+    fn class_qualname_is_first_const(&mut self, code: &CodeObject) -> bool {
+        const CO_OPTIMIZED_OR_NEWLOCALS: u32 = 0x3;
+        let class_body = code.flags & CO_OPTIMIZED_OR_NEWLOCALS == 0
+            && code.qualname != code.name
+            && code.name.as_str() != Some("<module>");
+        let as_const =
+            |c: &Object| matches!(c, Object::Str(s) if *s == code.qualname && !s.is_interned());
+        if !class_body || !code.consts.iter().any(as_const) {
+            return false;
+        }
+        let key = Key::Str(false, code.qualname.clone());
+        let met = self
+            .refs
+            .ids
+            .get(&key)
+            .is_some_and(|id| self.refs.count.get(id).is_some_and(|&n| n > 0));
+        !met
+    }
+
+    /// Appends `obj`.
+    fn write(&mut self, obj: &Object) -> Result<(), TooDeep> {
         self.count(Node::Obj(obj), 0)?;
         self.node(Node::Obj(obj), 0);
         Ok(())
     }
 
     /// The bytes written so far.
-    pub fn finish(self) -> Vec<u8> {
+    fn finish(self) -> Vec<u8> {
         self.out
     }
 
@@ -138,21 +314,31 @@ impl Writer {
     }
 
     fn count_children(&mut self, node: Node, depth: usize) -> Result<(), TooDeep> {
-        let Some(key) = node.key() else { return Ok(()) };
+        let Some(key) = self.key(node, depth)? else {
+            return Ok(());
+        };
         let seen = self.refs.count.entry(key).or_insert(0);
         *seen += 1;
         if *seen > 1 {
             return Ok(()); // its contents were counted the first time
         }
         let depth = depth + 1;
+        let node = match node {
+            Node::SetItem(obj) => Node::Obj(obj),
+            other => other,
+        };
         match node {
             Node::Obj(Object::Tuple(items))
             | Node::Obj(Object::List(items))
             | Node::Obj(Object::Set(items))
-            | Node::Obj(Object::FrozenSet(items))
             | Node::Tuple(items) => {
                 for item in items.iter() {
                     self.count(Node::Obj(item), depth)?;
+                }
+            }
+            Node::Obj(Object::FrozenSet(items)) => {
+                for item in items.iter() {
+                    self.count(Node::SetItem(item), depth)?;
                 }
             }
             Node::Obj(Object::Dict(items)) => {
@@ -162,7 +348,10 @@ impl Writer {
                 }
             }
             Node::Obj(Object::Code(code)) => {
-                for child in code_children(code) {
+                if self.class_qualname_is_first_const(code) {
+                    self.refs.qualname_is_const.insert(addr(code));
+                }
+                for child in code_children(code, &self.refs.qualname_is_const) {
                     self.count(child, depth)?;
                 }
             }
@@ -187,20 +376,22 @@ impl Writer {
 
     fn emit(&mut self, node: Node, depth: usize) {
         let mut flag = 0;
-        if let Some(key) = node.key() {
+        let key = self.key(node, depth).expect("keyed while counting");
+        if let Some(key) = key {
             if let Some(&index) = self.refs.index.get(&key) {
                 self.out.push(tc::REF);
                 self.i32_le(index);
                 return;
             }
-            if node.always_shared() || self.refs.count.get(&key).copied().unwrap_or(0) > 1 {
+            if node.always_shared(depth == 0) || self.refs.count.get(&key).copied().unwrap_or(0) > 1
+            {
                 self.refs.index.insert(key, self.refs.next);
                 self.refs.next += 1;
                 flag = FLAG_REF;
             }
         }
         match node {
-            Node::Obj(obj) => self.object(obj, flag, depth),
+            Node::Obj(obj) | Node::SetItem(obj) => self.object(obj, flag, depth),
             Node::Tuple(items) => self.items(tc::TUPLE, items, flag, depth),
             Node::StrTuple(items) => {
                 self.sequence_header(tc::TUPLE, items.len(), flag);
@@ -208,8 +399,10 @@ impl Writer {
                     self.node(Node::Str(s), depth + 1);
                 }
             }
-            Node::Str(s) => self.str(s, flag),
-            Node::Bytes(b) => self.bytes(b, flag),
+            Node::Filename(s) | Node::Name(s, _) | Node::Str(s) | Node::Qualname(s, _) => {
+                self.str(s, flag)
+            }
+            Node::Table(b) | Node::Code(b, _) | Node::Kinds(b, _) => self.bytes(b, flag),
         }
     }
 
@@ -235,7 +428,12 @@ impl Writer {
             Object::Tuple(items) => self.items(tc::TUPLE, items, flag, depth),
             Object::List(items) => self.items(tc::LIST, items, flag, depth),
             Object::Set(items) => self.items(tc::SET, items, flag, depth),
-            Object::FrozenSet(items) => self.items(tc::FROZENSET, items, flag, depth),
+            Object::FrozenSet(items) => {
+                self.sequence_header(tc::FROZENSET, items.len(), flag);
+                for item in items.iter() {
+                    self.node(Node::SetItem(item), depth + 1);
+                }
+            }
             Object::Dict(items) => {
                 self.out.push(tc::DICT | flag);
                 for (k, v) in items.iter() {
@@ -339,7 +537,7 @@ impl Writer {
         ] {
             self.i32_le(v);
         }
-        let children = code_children(code);
+        let children = code_children(code, &self.refs.qualname_is_const);
         let (before, after) = children.split_at(8);
         for child in before {
             self.node(*child, depth + 1);
@@ -353,18 +551,30 @@ impl Writer {
 
 /// A code object's object-valued fields in marshal order; `co_firstlineno` goes after the
 /// eighth.
-fn code_children(code: &CodeObject) -> [Node<'_>; 10] {
+fn code_children<'a>(
+    code: &'a Arc<CodeObject>,
+    qualname_is_const: &std::collections::HashSet<usize>,
+) -> [Node<'a>; 10] {
+    let at = addr(code);
+    // The compiler reuses the name object as the qualified name when they are equal.
+    let qualname = if code.qualname == code.name {
+        Node::Name(&code.qualname, at)
+    } else if qualname_is_const.contains(&at) {
+        Node::Str(&code.qualname)
+    } else {
+        Node::Qualname(&code.qualname, at)
+    };
     [
-        Node::Bytes(&code.code),
+        Node::Code(&code.code, at),
         Node::Tuple(&code.consts),
         Node::StrTuple(&code.names),
         Node::StrTuple(&code.localsplusnames),
-        Node::Bytes(&code.localspluskinds),
-        Node::Str(&code.filename),
-        Node::Str(&code.name),
-        Node::Str(&code.qualname),
-        Node::Bytes(&code.linetable),
-        Node::Bytes(&code.exceptiontable),
+        Node::Kinds(&code.localspluskinds, at),
+        Node::Filename(&code.filename),
+        Node::Name(&code.name, at),
+        qualname,
+        Node::Table(&code.linetable),
+        Node::Table(&code.exceptiontable),
     ]
 }
 
@@ -378,4 +588,15 @@ fn digits_15(magnitude: &num_bigint::BigUint) -> Vec<u16> {
                 .fold(0u16, |d, b| d | (1 << b))
         })
         .collect()
+}
+
+/// The type code of a singleton.
+fn singleton_code(obj: &Object) -> u8 {
+    match obj {
+        Object::None => tc::NONE,
+        Object::True => tc::TRUE,
+        Object::False => tc::FALSE,
+        Object::Ellipsis => tc::ELLIPSIS,
+        _ => tc::STOPITER,
+    }
 }
