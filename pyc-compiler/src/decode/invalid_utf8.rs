@@ -59,10 +59,13 @@ pub(super) fn locate(body: &[u8]) -> Result<Cow<'_, str>, CompileError> {
                     } else {
                         1
                     };
-                    let body_start = start + prefix + quote;
-                    let body_end = end.saturating_sub(quote).max(body_start);
+                    let body_start = (start + prefix + quote).min(end);
+                    let closed = text.len() >= prefix + 2 * quote;
+                    let body_end = if closed { end - quote } else { end }.max(body_start);
                     let content = &body[body_start..body_end];
-                    let unit = if flags.contains('r') || !content.contains(&b'\\') {
+                    let unit = if (flags.contains('r') || !content.contains(&b'\\'))
+                        && (body_start..body_end).contains(&p)
+                    {
                         body_start..body_end
                     } else {
                         high_run(body, p)

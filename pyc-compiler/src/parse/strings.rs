@@ -24,19 +24,22 @@ pub(super) fn split_token(token: &str) -> Literal<'_> {
     let prefix = &token.as_bytes()[..prefix_len];
     let has = |c: u8| prefix.iter().any(|p| p.eq_ignore_ascii_case(&c));
     let rest = &token[prefix_len..];
-    let quote = &rest[..1];
-    let quote_len =
-        if rest.len() >= 6 && rest[1..].starts_with(quote) && rest[2..].starts_with(quote) {
-            3
-        } else {
-            1
-        };
-    let body_end = rest.len().saturating_sub(quote_len).max(quote_len);
+    // The quotes are ASCII; an unterminated token (error paths) may lack the closing ones.
+    let quote = if rest.starts_with("\"\"\"") || rest.starts_with("'''") {
+        &rest[..3]
+    } else {
+        rest.get(..1).unwrap_or("")
+    };
+    let body = &rest[quote.len()..];
+    let body = match body.strip_suffix(quote) {
+        Some(inner) if !quote.is_empty() => inner,
+        _ => body,
+    };
     Literal {
         raw: has(b'r'),
         bytes: has(b'b'),
         unicode: prefix == b"u",
-        body: &rest[quote_len..body_end],
+        body,
     }
 }
 

@@ -75,6 +75,12 @@ impl Errors<'_> {
             // last line.
             let at = if range.start() == TextSize::of(self.src) && self.src.ends_with('\n') {
                 TextRange::empty(range.start() - TextSize::new(1))
+            } else if &self.src[range] == "\n" && self.in_brackets(range.start()) {
+                // A line end inside brackets is no token for CPython: the next one is.
+                self.tokens[self.tokens.partition_point(|t| t.start() < range.end())..]
+                    .iter()
+                    .find(|t| !t.kind().is_trivia())
+                    .map_or(range, |t| t.range())
             } else {
                 range
             };
@@ -110,7 +116,30 @@ impl Errors<'_> {
             ParseErrorType::InvalidArgumentUnpackingOrder => {
                 specific("iterable argument unpacking follows keyword argument unpacking")
             }
-            ParseErrorType::ExpectedKeywordParam => specific("named arguments must follow bare *"),
+            ParseErrorType::ExpectedKeywordParam => {
+                // CPython points at the bare `*`.
+                let star = self.tokens[..self.tokens.partition_point(|t| t.end() <= range.start())]
+                    .iter()
+                    .rev()
+                    .find(|t| t.kind() == TokenKind::Star)
+                    .map_or(range, |t| t.range());
+                found(self.error(
+                    ErrorKind::SyntaxError,
+                    "named arguments must follow bare *",
+                    star,
+                ))
+            }
+            ParseErrorType::ExpectedToken {
+                expected: TokenKind::Rsqb | TokenKind::Rbrace,
+                found: TokenKind::For | TokenKind::Async,
+            } => match self.unparenthesized_target(range.start()) {
+                Some(start) => found(self.error(
+                    ErrorKind::SyntaxError,
+                    "did you forget parentheses around the comprehension target?",
+                    TextRange::new(start, range.start()),
+                )),
+                None => generic(),
+            },
             ParseErrorType::NonDefaultParamAfterDefaultParam => {
                 specific("parameter without a default follows parameter with a default")
             }
@@ -157,10 +186,14 @@ impl Errors<'_> {
                     format!("Missing parentheses in call to '{name}'. Did you mean {name}(...)?"),
                     at,
                 )),
-                None if self.import_from_mixup(range) => {
-                    specific("Did you mean to use 'from ... import ...' instead?")
-                }
-                None => generic(),
+                None => match self.import_from_mixup(range) {
+                    Some(statement) => found(self.error(
+                        ErrorKind::SyntaxError,
+                        "Did you mean to use 'from ... import ...' instead?",
+                        TextRange::new(statement, range.end()),
+                    )),
+                    None => generic(),
+                },
             },
             ParseErrorType::ExpectedToken {
                 expected: TokenKind::Comma,
@@ -281,16 +314,17 @@ impl Errors<'_> {
             .map(|t| t.kind())
     }
 
-    /// `import a from b`: an `import` statement followed by `from`.
-    fn import_from_mixup(&self, range: TextRange) -> bool {
+    /// `import a from b`: an `import` statement followed by `from`; where it starts.
+    fn import_from_mixup(&self, range: TextRange) -> Option<TextSize> {
         let before = &self.tokens[..self.tokens.partition_point(|t| t.end() <= range.start())];
         let statement = before
             .iter()
             .rposition(|t| matches!(t.kind(), TokenKind::Newline | TokenKind::Semi))
             .map_or(0, |i| i + 1);
-        let first = before[statement..].iter().find(|t| !t.kind().is_trivia());
-        first.is_some_and(|t| t.kind() == TokenKind::Import)
-            && self.next_kind(range.start()) == Some(TokenKind::From)
+        let first = before[statement..].iter().find(|t| !t.kind().is_trivia())?;
+        (first.kind() == TokenKind::Import
+            && self.next_kind(range.start()) == Some(TokenKind::From))
+        .then_some(first.start())
     }
 
     /// The start of the bracketed element that ends before `offset`: back to the comma or
@@ -312,6 +346,28 @@ impl Errors<'_> {
             }
         }
         start
+    }
+
+    /// `[a, b for ...]`: the start of the first element, if the bracket before `offset` holds
+    /// a comma at its level.
+    fn unparenthesized_target(&self, offset: TextSize) -> Option<TextSize> {
+        let before = &self.tokens[..self.tokens.partition_point(|t| t.end() <= offset)];
+        let mut depth = 0usize;
+        let mut comma = false;
+        for (i, t) in before.iter().enumerate().rev() {
+            match t.kind() {
+                TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace => depth += 1,
+                TokenKind::Lsqb | TokenKind::Lbrace if depth == 0 => {
+                    let first = before[i + 1..].iter().find(|t| !t.kind().is_trivia())?;
+                    return comma.then_some(first.start());
+                }
+                TokenKind::Lpar if depth == 0 => return None,
+                TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace => depth -= 1,
+                TokenKind::Comma if depth == 0 => comma = true,
+                _ => {}
+            }
+        }
+        None
     }
 
     /// Whether `offset` is inside an f-string (between its start and end tokens).
