@@ -184,10 +184,12 @@ fn missing(op: Opcode) -> CompileError {
 }
 
 /// CPython interns the string constants made only of name characters (`[A-Za-z0-9_]`),
-/// also inside tuples and frozensets.
+/// also inside tuples and frozensets. A one-character string is a process-wide singleton, so
+/// it is also interned when the interpreter interned that character anywhere: `'*'` always is
+/// (every process imports `os`, whose `from posix import *` interns it).
 fn intern_constant(value: Object) -> Object {
     match value {
-        Object::Str(s) if !s.is_interned() && all_name_chars(&s) => {
+        Object::Str(s) if !s.is_interned() && (all_name_chars(&s) || s.as_str() == Some("*")) => {
             Object::Str(localsplus::interned(&s))
         }
         Object::Tuple(items) => Object::Tuple(items.iter().cloned().map(intern_constant).collect()),
