@@ -48,10 +48,10 @@ bench: build
 fuzz:
 	fuzz/run.sh $(or $(FUZZ_SECONDS),300)
 
-## The main job on a sample project: caches made by CPython, audited and disassembled by pyc.
+## The main job on a sample project: compiled, audited and disassembled by pyc.
 demo: build
 	rm -rf $(DEMO) && mkdir -p $(DEMO) && cp -r fixtures/sample/. $(DEMO)/
-	$(PY312) -m compileall -q $(DEMO)
+	$(PYC) compile $(DEMO)
 	$(PYC) check $(DEMO)
 	@echo "--- pyc dis of app/util/__pycache__/text.cpython-312.pyc:"
 	$(PYC) dis $(DEMO)/app/util/__pycache__/text.cpython-312.pyc
@@ -59,6 +59,9 @@ demo: build
 	echo "# edited" >> $(DEMO)/app/util/text.py && touch -d '+1 min' $(DEMO)/app/util/text.py
 	rm $(DEMO)/app/models/__pycache__/shapes.cpython-312.pyc
 	-$(PYC) check $(DEMO)
+	@echo "--- pyc compile repairs exactly those two:"
+	$(PYC) compile $(DEMO)
+	$(PYC) check $(DEMO)
 
 clean:
 	cargo clean

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use pyc_loader::load::PycFile;
+use pyc_loader::Object;
 
 /// Loads `file` (or compiles it, for a `.py`), prints `dis.dis()` of its code object to
 /// stdout, and reports errors (naming the file) on stderr with exit status 1. Output printed
@@ -18,8 +19,21 @@ pub fn run(file: &Path) -> ExitCode {
             Err(err) => return fail(&format!("{}: {err}", file.display())),
         };
         let options = pyc_compiler::Options::default();
-        match pyc_compiler::compile_source(&source, &file.to_string_lossy(), &options) {
-            Ok(code) => (options.target, Arc::new(code)),
+        let code = match pyc_compiler::compile_source(&source, &file.to_string_lossy(), &options) {
+            Ok(code) => code,
+            Err(err) => return fail(&format!("{}: {err}", file.display())),
+        };
+        // Through marshal, as a pyc would hold it: set constants come back in the order
+        // their items are written, which decides the order `dis` shows them in.
+        let written = pyc_loader::marshal::dumps(&Object::Code(Arc::new(code)))
+            .map_err(|e| e.to_string())
+            .and_then(|data| pyc_loader::marshal::loads(data.into()).map_err(|e| e.to_string()));
+        match written {
+            Ok(Object::Code(code)) => (options.target, code),
+            Ok(other) => {
+                let found = other.type_name();
+                return fail(&format!("{}: marshal gave back a {found}", file.display()));
+            }
             Err(err) => return fail(&format!("{}: {err}", file.display())),
         }
     } else {
