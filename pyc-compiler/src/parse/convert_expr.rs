@@ -7,6 +7,7 @@ use super::convert::{Converter, Result};
 use super::numbers::number;
 use super::strings::{self, StrBuf};
 use crate::ast::*;
+use crate::error::CompileError;
 
 impl Converter<'_> {
     pub fn exprs(&mut self, exprs: &[ruff::Expr]) -> Result<Vec<Expr>> {
@@ -147,7 +148,10 @@ impl Converter<'_> {
                 kind_u: false,
             },
             ruff::Expr::NumberLiteral(e) => ExprKind::Constant {
-                value: number(self.text(e.range)),
+                value: number(self.text(e.range)).map_err(|msg| {
+                    // CPython reports the conversion limit without a column.
+                    CompileError::syntax(msg, self.loc(e.range).lineno, 0)
+                })?,
                 kind_u: false,
             },
             ruff::Expr::BooleanLiteral(e) => ExprKind::Constant {

@@ -6,23 +6,35 @@ use pyc_loader::marshal::Int;
 
 use crate::ast::Constant;
 
-/// The constant of a number literal's source text (`0x_FF`, `1_000.5e-3`, `2j`).
-pub(super) fn number(text: &str) -> Constant {
+/// CPython's limit on the digits of a decimal integer literal (`sys.int_info.default_max_str_digits`).
+const MAX_STR_DIGITS: usize = 4300;
+
+/// The constant of a number literal's source text (`0x_FF`, `1_000.5e-3`, `2j`), or CPython's
+/// message for a decimal integer longer than its conversion limit.
+pub(super) fn number(text: &str) -> Result<Constant, String> {
     let digits: String = text.chars().filter(|&c| c != '_').collect();
     let lower = digits.to_ascii_lowercase();
     if let Some(imag) = lower.strip_suffix('j') {
-        return Constant::Complex(0.0, float(imag));
+        return Ok(Constant::Complex(0.0, float(imag)));
     }
     let radix = match lower.get(..2) {
         Some("0x") => 16,
         Some("0o") => 8,
         Some("0b") => 2,
-        _ if lower.contains(['.', 'e']) => return Constant::Float(float(&lower)),
+        _ if lower.contains(['.', 'e']) => return Ok(Constant::Float(float(&lower))),
         _ => 10,
     };
     let body = if radix == 10 { &lower[..] } else { &lower[2..] };
+    if radix == 10 && body.len() > MAX_STR_DIGITS {
+        return Err(format!(
+            "Exceeds the limit ({MAX_STR_DIGITS} digits) for integer string conversion: value \
+             has {} digits; use sys.set_int_max_str_digits() to increase the limit - Consider \
+             hexadecimal for huge integer literals to avoid decimal conversion limits.",
+            body.len()
+        ));
+    }
     let value = BigInt::parse_bytes(body.as_bytes(), radix).unwrap_or_default();
-    Constant::Int(Int::from_big(value))
+    Ok(Constant::Int(Int::from_big(value)))
 }
 
 fn float(text: &str) -> f64 {
@@ -33,6 +45,17 @@ fn float(text: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn number(text: &str) -> Constant {
+        super::number(text).unwrap()
+    }
+
+    #[test]
+    fn decimal_digit_limit() {
+        assert!(super::number(&"9".repeat(4300)).is_ok());
+        assert!(super::number(&format!("{}9", "9_".repeat(4300))).is_err());
+        assert!(super::number(&format!("0x{}", "f".repeat(6000))).is_ok());
+    }
 
     #[test]
     fn literals() {
