@@ -175,3 +175,74 @@ fn up_to_date_caches_are_left_alone() {
         );
     }
 }
+
+/// Deep nesting and huge literals: every file is compiled or rejected as CPython does it,
+/// and nothing crashes (`pyc compile` runs its workers on ordinary thread stacks).
+#[test]
+fn hostile_sources_are_rejected_like_cpython_without_crashing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(&str, String)> = vec![
+        ("sum2500", format!("x = {}\n", vec!["a"; 2500].join("+"))),
+        ("sum10000", format!("x = {}\n", vec!["a"; 10000].join("+"))),
+        (
+            "parens199",
+            format!("x = {}1{}\n", "(".repeat(199), ")".repeat(199)),
+        ),
+        (
+            "parens250",
+            format!("x = {}1{}\n", "(".repeat(250), ")".repeat(250)),
+        ),
+        (
+            "lists150",
+            format!("x = {}{}\n", "[".repeat(150), "]".repeat(150)),
+        ),
+        ("nots5000", format!("x = {}a\n", "not ".repeat(5000))),
+        ("lambdas3000", format!("x = {}1\n", "lambda: ".repeat(3000))),
+        ("digits4300", format!("x = {}\n", "9".repeat(4300))),
+        ("digits4301", format!("x = {}\n", "9".repeat(4301))),
+        ("hex6000", format!("x = 0x{}\n", "f".repeat(6000))),
+        ("power", "x = 2 ** 100000\ny = 'a' * 10 ** 6\n".to_string()),
+        (
+            "ifs99",
+            (0..99)
+                .map(|i| format!("{}if a:\n", "    ".repeat(i)))
+                .collect::<String>()
+                + &"    ".repeat(99)
+                + "pass\n",
+        ),
+    ];
+    for (name, text) in &cases {
+        std::fs::write(dir.path().join(format!("{name}.py")), text).unwrap();
+    }
+    let ours = pyc()
+        .args(["compile", "-q", "-f", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(ours.status.code().is_some(), "killed: {:?}", ours.status);
+    let report = text(&ours.stdout);
+    let script = "import sys\n\
+        for path in sys.argv[1:]:\n\
+        \x20   try:\n\
+        \x20       compile(open(path, 'rb').read(), path, 'exec')\n\
+        \x20   except (SyntaxError, ValueError, MemoryError, RecursionError):\n\
+        \x20       print(path)\n";
+    let names: Vec<String> = cases.iter().map(|(n, _)| format!("./{n}.py")).collect();
+    let theirs = python("3.12.1")
+        .arg("-c")
+        .arg(script)
+        .args(&names)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let rejected_by_cpython: BTreeSet<String> =
+        text(&theirs.stdout).lines().map(str::to_owned).collect();
+    for name in &names {
+        let ours_rejects = report.contains(&format!("Error compiling '{name}'"));
+        assert_eq!(
+            ours_rejects,
+            rejected_by_cpython.contains(name),
+            "{name}: pyc rejects: {ours_rejects}\n{report}"
+        );
+    }
+}
