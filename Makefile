@@ -4,7 +4,7 @@ PY312 := env PYENV_VERSION=3.12.1 python3
 PYC := target/release/pyc
 DEMO := target/demo
 
-.PHONY: build test lint parity cpython-tests bench fuzz demo clean
+.PHONY: build test lint parity sweeps cpython-tests bench fuzz demo clean
 
 build:
 	cargo build --release
@@ -29,6 +29,11 @@ parity: build
 	cargo build --release -p pyc-loader --example pyc_diff
 	$(PY312) bench/compile_parity.py $(PYC) target/release/examples/pyc_diff
 
+## Stage-by-stage sweeps of the compiler over the stdlib against CPython's intermediate results
+## (AST, symbol tables, optimized AST, unparse, flow graph, assembly; ~30 min).
+sweeps:
+	cargo test --release -p pyc-compiler -- --ignored --nocapture
+
 ## CPython's own regression tests on a stdlib compiled by pyc, against CPython's own pycs.
 cpython-tests: build
 	$(PY312) bench/regrtest_with_pyc.py $(PYC)
@@ -43,10 +48,10 @@ bench: build
 fuzz:
 	fuzz/run.sh $(or $(FUZZ_SECONDS),300)
 
-## The main job on a sample project: caches made by CPython, audited and disassembled by pyc.
+## The main job on a sample project: compiled, audited and disassembled by pyc.
 demo: build
 	rm -rf $(DEMO) && mkdir -p $(DEMO) && cp -r fixtures/sample/. $(DEMO)/
-	$(PY312) -m compileall -q $(DEMO)
+	$(PYC) compile $(DEMO)
 	$(PYC) check $(DEMO)
 	@echo "--- pyc dis of app/util/__pycache__/text.cpython-312.pyc:"
 	$(PYC) dis $(DEMO)/app/util/__pycache__/text.cpython-312.pyc
@@ -54,6 +59,9 @@ demo: build
 	echo "# edited" >> $(DEMO)/app/util/text.py && touch -d '+1 min' $(DEMO)/app/util/text.py
 	rm $(DEMO)/app/models/__pycache__/shapes.cpython-312.pyc
 	-$(PYC) check $(DEMO)
+	@echo "--- pyc compile repairs exactly those two:"
+	$(PYC) compile $(DEMO)
+	$(PYC) check $(DEMO)
 
 clean:
 	cargo clean

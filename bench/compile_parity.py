@@ -72,8 +72,12 @@ def pyc_rejections(output):
 
 
 def timed(cmd, cwd):
+    # Frozenset constants are written in set iteration order, which for strings depends on
+    # the hash seed: CPython's own output is reproducible only with a fixed seed, and pyc
+    # writes the order of seed 0.
+    env = dict(os.environ, PYTHONHASHSEED="0")
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
     return time.perf_counter() - start, proc
 
 

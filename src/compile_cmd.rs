@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use pyc_compiler::tree::{compile_sources, walk, Found, Outcome, TreeOptions};
+use pyc_compiler::{CompileError, ErrorKind};
 use pyc_loader::{InvalidationMode, OptLevel, Target};
 
 /// Arguments of `pyc compile` (a subset of `compileall`'s, with the same meaning).
@@ -68,10 +69,17 @@ pub fn run(args: &CompileArgs) -> ExitCode {
         match item {
             Found::Dir(dir) if args.quiet == 0 => println!("Listing {}...", py_repr(dir)),
             Found::Dir(_) => {}
-            Found::Unreadable(path, error) => {
+            Found::Unlistable(dir) => {
                 failed = true;
                 if args.quiet < 2 {
-                    println!("Can't list {}: {error}", py_repr(path));
+                    println!("Can't list {}", py_repr(dir));
+                }
+            }
+            // compileall passes over such an argument in silence; a deployment step should not.
+            Found::Missing(path, error) => {
+                failed = true;
+                if args.quiet < 2 {
+                    println!("*** {}", os_error(error, path));
                 }
             }
             Found::Source(source) => {
@@ -88,10 +96,10 @@ pub fn run(args: &CompileArgs) -> ExitCode {
     }
 }
 
-/// Prints one file's result; returns whether it failed.
+/// Prints one file's result as `compileall` does; returns whether it failed.
 fn print_outcome(source: &Path, outcome: &Outcome, quiet: u8) -> bool {
     let name = py_repr(source);
-    let error = match outcome {
+    let message = match outcome {
         Outcome::UpToDate => return false,
         Outcome::Compiled => {
             if quiet == 0 {
@@ -99,23 +107,56 @@ fn print_outcome(source: &Path, outcome: &Outcome, quiet: u8) -> bool {
             }
             return false;
         }
-        Outcome::Rejected(e) => {
+        // py_compile's PyCompileError: a traceback-shaped text for SyntaxError itself, a
+        // one-line "Sorry" for its subclasses and other errors; print() adds a newline.
+        Outcome::Rejected(e) if e.kind == ErrorKind::SyntaxError => {
             let line = std::fs::read(source).ok().and_then(|text| {
                 String::from_utf8_lossy(&text)
                     .split_inclusive('\n')
                     .nth(e.lineno.saturating_sub(1) as usize)
                     .map(str::to_owned)
             });
-            e.render(&source.to_string_lossy(), line.as_deref())
+            format!("{}\n", e.render(&source.to_string_lossy(), line.as_deref()))
         }
-        Outcome::Io(e) => format!("{e}\n"),
+        Outcome::Rejected(e) => format!("Sorry: {}: {}\n", e.kind.name(), exception_str(e, source)),
+        Outcome::Io(e) => format!("{}\n", os_error(e, source)),
     };
     match quiet {
-        0 => print!("Compiling {name}...\n*** {error}"),
-        1 => print!("*** Error compiling {name}...\n{error}"),
+        0 => print!("Compiling {name}...\n*** {message}"),
+        1 => print!("*** Error compiling {name}...\n{message}"),
         _ => {}
     }
     true
+}
+
+/// `str()` of the exception CPython raises: a SyntaxError subclass appends the file's base
+/// name and the line.
+fn exception_str(e: &CompileError, source: &Path) -> String {
+    let syntax = matches!(e.kind, ErrorKind::IndentationError | ErrorKind::TabError);
+    match source.file_name() {
+        Some(base) if syntax && e.lineno > 0 => {
+            format!("{} ({}, line {})", e.msg, base.to_string_lossy(), e.lineno)
+        }
+        _ => e.msg.clone(),
+    }
+}
+
+/// An I/O error as Python prints an `OSError` subclass with its file name.
+fn os_error(e: &std::io::Error, path: &Path) -> String {
+    let Some(errno) = e.raw_os_error() else {
+        return format!("OSError: {e}");
+    };
+    let class = match e.kind() {
+        std::io::ErrorKind::NotFound => "FileNotFoundError",
+        std::io::ErrorKind::PermissionDenied => "PermissionError",
+        std::io::ErrorKind::IsADirectory => "IsADirectoryError",
+        std::io::ErrorKind::NotADirectory => "NotADirectoryError",
+        std::io::ErrorKind::AlreadyExists => "FileExistsError",
+        _ => "OSError",
+    };
+    let text = e.to_string();
+    let strerror = text.split(" (os error").next().unwrap_or(&text);
+    format!("{class}: [Errno {errno}] {strerror}: {}", py_repr(path))
 }
 
 /// A path as Python's `repr()` of the string shows it (the quoting `compileall` prints).

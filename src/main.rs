@@ -24,9 +24,10 @@ enum Command {
     Check(check_cmd::CheckArgs),
     /// Compile sources to caches, as `python -m compileall` does.
     Compile(compile_cmd::CompileArgs),
-    /// Disassemble a .pyc exactly as CPython's `dis.dis()` prints its module code object.
+    /// Disassemble a .pyc (or a .py, compiled by pyc) exactly as CPython's `dis.dis()` prints
+    /// its module code object.
     Dis {
-        /// The .pyc file.
+        /// The .pyc or .py file.
         file: PathBuf,
     },
     /// Run a program from its cached bytecode (FILE.pyc, or FILE.py's valid cache).

@@ -481,7 +481,9 @@ impl InstrSequence {
 }
 
 /// What makes two constants the same entry of `co_consts` (CPython's `_PyCode_ConstantKey`):
-/// equal values of the same type, with `0.0` and `-0.0` kept apart, and code objects by identity.
+/// equal values of the same type, with `0.0` and `-0.0` kept apart, and code objects by the
+/// fields CPython's code equality compares (so a body compiled twice, as a `finally` block is,
+/// gives one constant).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ConstKey {
     None,
@@ -497,13 +499,29 @@ pub enum ConstKey {
     Tuple(Vec<ConstKey>),
     /// Keys of the members, sorted so that equal sets have equal keys.
     FrozenSet(Vec<ConstKey>),
-    /// A code object, by address.
-    Code(usize),
+    /// A code object, by value.
+    Code(Box<CodeKey>),
+    /// An object that is never equal to another constant (mutable containers), by address.
+    Identity(usize),
+}
+
+/// The fields of a code object that CPython's code equality compares (not the file name,
+/// qualified name, stack size or local kinds).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CodeKey {
+    name: Str,
+    counts: [u32; 4],
+    firstlineno: i32,
+    code: bytes::Bytes,
+    consts: Vec<ConstKey>,
+    names: Arc<[Str]>,
+    localsplusnames: Arc<[Str]>,
+    linetable: bytes::Bytes,
+    exceptiontable: bytes::Bytes,
 }
 
 impl ConstKey {
-    /// The key of a constant. Only the kinds of objects that can be constants are accepted;
-    /// lists, dicts and sets (never constants) key by address like code objects.
+    /// The key of a constant; lists, dicts and sets (never constants) key by address.
     pub fn of(value: &Object) -> ConstKey {
         match value {
             Object::None => ConstKey::None,
@@ -521,10 +539,27 @@ impl ConstKey {
                 keys.sort_by_cached_key(|k| format!("{k:?}"));
                 ConstKey::FrozenSet(keys)
             }
-            Object::Code(code) => ConstKey::Code(Arc::as_ptr(code) as usize),
-            Object::StopIteration => ConstKey::Code(0),
-            Object::List(items) | Object::Set(items) => ConstKey::Code(items.as_ptr() as usize),
-            Object::Dict(items) => ConstKey::Code(items.as_ptr() as usize),
+            Object::Code(code) => ConstKey::Code(Box::new(CodeKey {
+                name: code.name.clone(),
+                counts: [
+                    code.argcount,
+                    code.posonlyargcount,
+                    code.kwonlyargcount,
+                    code.flags,
+                ],
+                firstlineno: code.firstlineno,
+                code: code.code.clone(),
+                consts: code.consts.iter().map(ConstKey::of).collect(),
+                names: code.names.clone(),
+                localsplusnames: code.localsplusnames.clone(),
+                linetable: code.linetable.clone(),
+                exceptiontable: code.exceptiontable.clone(),
+            })),
+            Object::StopIteration => ConstKey::Identity(0),
+            Object::List(items) | Object::Set(items) => {
+                ConstKey::Identity(items.as_ptr() as *const () as usize)
+            }
+            Object::Dict(items) => ConstKey::Identity(items.as_ptr() as *const () as usize),
         }
     }
 }

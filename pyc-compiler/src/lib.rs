@@ -17,6 +17,7 @@ pub mod error;
 pub mod flowgraph;
 pub mod future;
 pub mod ir;
+pub mod opcode_info;
 pub mod parse;
 pub mod symtable;
 pub mod tree;
@@ -65,7 +66,7 @@ pub fn compile_source(
     let text = decode::decode(source)?;
     let mut module = parse::parse(&text, options.mode, filename)?;
     let future = future::parse_future(&module)?;
-    ast_opt::optimize(&mut module, options.optimize, &future);
+    ast_opt::optimize(&mut module, options.optimize, &future)?;
     let symbols = symtable::build(&module, filename, &future)?;
     codegen::compile_module(&module, &symbols, &future, filename, options)
 }

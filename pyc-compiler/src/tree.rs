@@ -32,14 +32,16 @@ pub struct TreeOptions {
 }
 
 /// A source found by the walk, or a directory listed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Found {
     /// A directory the walk entered (compileall prints "Listing ...").
     Dir(PathBuf),
     /// A `.py` file to compile.
     Source(PathBuf),
-    /// A path that could not be read.
-    Unreadable(PathBuf, String),
+    /// A directory whose entries could not be listed (compileall: "Can't list").
+    Unlistable(PathBuf),
+    /// A path given to compile that cannot be examined.
+    Missing(PathBuf, io::Error),
 }
 
 /// What happened to one source at one optimization level.
@@ -73,7 +75,7 @@ pub fn walk(paths: &[PathBuf], max_depth: usize) -> Vec<Found> {
                     found.push(Found::Source(path.clone()));
                 }
             }
-            Err(e) => found.push(Found::Unreadable(path.clone(), e.to_string())),
+            Err(e) => found.push(Found::Missing(path.clone(), e)),
         }
     }
     found
@@ -86,8 +88,8 @@ fn walk_dir(dir: &Path, depth: usize, found: &mut Vec<Found>) {
             .filter_map(Result::ok)
             .map(|e| e.file_name())
             .collect(),
-        Err(e) => {
-            found.push(Found::Unreadable(dir.to_owned(), e.to_string()));
+        Err(_) => {
+            found.push(Found::Unlistable(dir.to_owned()));
             return;
         }
     };

@@ -7,7 +7,7 @@ mod common;
 
 use bytes::Bytes;
 use pyc_loader::header::{Header, HEADER_LEN};
-use pyc_loader::{marshal, Target};
+use pyc_loader::{marshal, Object, Target};
 
 /// Files per interpreter: the biggest stdlib modules and an even spread of the others.
 const SAMPLE: &str = "30";
@@ -65,4 +65,39 @@ fn round_trip_3_12() {
 #[test]
 fn round_trip_3_13() {
     round_trip(Target::V3_13, false);
+}
+
+/// Set items are written sorted by their own marshal bytes, as CPython 3.12 writes them,
+/// whatever order the value holds them in.
+#[test]
+fn set_items_are_written_in_cpythons_order() {
+    let script = "import marshal, sys\n\
+        src = 'def f(x):\\n    return x in {\"pass \", \"PASS \", 7, 2.5, (1, \"a b\"), None}\\n'\n\
+        code = compile(src, 'm', 'exec')\n\
+        sys.stdout.write(marshal.dumps(code).hex())\n";
+    let out = common::python(Target::V3_12, &["-c", script], b"");
+    assert!(out.status.success(), "{out:?}");
+    let hex = String::from_utf8(out.stdout).unwrap();
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let obj = marshal::loads(Bytes::from(bytes.clone())).unwrap();
+    assert_eq!(marshal::dumps(&reverse_sets(&obj)).unwrap(), bytes);
+}
+
+/// `obj` with the items of every set and frozenset in reverse order.
+fn reverse_sets(obj: &Object) -> Object {
+    match obj {
+        Object::FrozenSet(items) => {
+            Object::FrozenSet(items.iter().rev().map(reverse_sets).collect())
+        }
+        Object::Tuple(items) => Object::Tuple(items.iter().map(reverse_sets).collect()),
+        Object::Code(code) => {
+            let mut code = (**code).clone();
+            code.consts = code.consts.iter().map(reverse_sets).collect();
+            Object::Code(code.into())
+        }
+        other => other.clone(),
+    }
 }

@@ -427,10 +427,15 @@ impl Writer {
             Object::Str(s) => self.str(s, flag),
             Object::Tuple(items) => self.items(tc::TUPLE, items, flag, depth),
             Object::List(items) => self.items(tc::LIST, items, flag, depth),
-            Object::Set(items) => self.items(tc::SET, items, flag, depth),
+            Object::Set(items) => {
+                self.sequence_header(tc::SET, items.len(), flag);
+                for item in self.set_order(items, depth) {
+                    self.node(Node::Obj(item), depth + 1);
+                }
+            }
             Object::FrozenSet(items) => {
                 self.sequence_header(tc::FROZENSET, items.len(), flag);
-                for item in items.iter() {
+                for item in self.set_order(items, depth) {
                     self.node(Node::SetItem(item), depth + 1);
                 }
             }
@@ -444,6 +449,26 @@ impl Writer {
             }
             Object::Code(code) => self.code(code, flag, depth),
         }
+    }
+
+    /// The order CPython 3.12 writes a set's items in: sorted by each item's own marshal
+    /// bytes, made by a fresh writer (references numbered afresh) while the set is the item's
+    /// holder, so FLAG_REF marks only what is shared anyway (interned, immortal, or merged
+    /// with equal constants elsewhere in the module).
+    fn set_order<'b>(&mut self, items: &'b [Object], depth: usize) -> Vec<&'b Object> {
+        let mut keyed: Vec<(Vec<u8>, &Object)> = Vec::with_capacity(items.len());
+        for item in items {
+            let out = std::mem::take(&mut self.out);
+            let index = std::mem::take(&mut self.refs.index);
+            let next = std::mem::replace(&mut self.refs.next, 0);
+            self.node(Node::Obj(item), depth + 1);
+            let alone = std::mem::replace(&mut self.out, out);
+            self.refs.index = index;
+            self.refs.next = next;
+            keyed.push((alone, item));
+        }
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        keyed.into_iter().map(|(_, item)| item).collect()
     }
 
     fn i32_le(&mut self, v: u32) {

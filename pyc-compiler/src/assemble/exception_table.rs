@@ -1,0 +1,60 @@
+//! The exception table (`co_exceptiontable`): for each range of code units covered by one
+//! handler, its start, length, handler offset and stack depth (with the `lasti` bit), as
+//! big-endian 6-bit varints whose first byte of an entry carries bit 7.
+
+/// The handler of a range of instructions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Handler {
+    /// Offset of the handler in code units.
+    pub offset: u32,
+    /// Stack depth on entry to the handler (the exception included).
+    pub startdepth: i32,
+    /// Whether the handler also receives the offset of the raising instruction.
+    pub preserve_lasti: bool,
+}
+
+/// Builds the exception table from each instruction's size and handler, in layout order.
+pub(crate) fn build(instrs: impl Iterator<Item = (u32, Option<Handler>)>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    let mut current: Option<Handler> = None;
+    let mut start = 0;
+    for (size, handler) in instrs {
+        if handler.map(|h| h.offset) != current.map(|h| h.offset) {
+            if let Some(h) = current {
+                entry(&mut out, start, offset, h);
+            }
+            start = offset;
+            current = handler;
+        }
+        offset += size;
+    }
+    if let Some(h) = current {
+        entry(&mut out, start, offset, h);
+    }
+    out
+}
+
+fn entry(out: &mut Vec<u8>, start: u32, end: u32, handler: Handler) {
+    // The depth below the exception (and below `lasti` when the handler gets it).
+    let depth = handler
+        .startdepth
+        .saturating_sub(1 + i32::from(handler.preserve_lasti))
+        .max(0) as u32;
+    let depth_lasti = (depth << 1) | u32::from(handler.preserve_lasti);
+    varint(out, start, 0x80);
+    varint(out, end - start, 0);
+    varint(out, handler.offset, 0);
+    varint(out, depth_lasti, 0);
+}
+
+fn varint(out: &mut Vec<u8>, value: u32, mut msb: u8) {
+    const CONTINUATION: u8 = 0x40;
+    for shift in [24, 18, 12, 6] {
+        if value >= 1 << shift {
+            out.push(((value >> shift) & 0x3F) as u8 | CONTINUATION | msb);
+            msb = 0;
+        }
+    }
+    out.push((value & 0x3F) as u8 | msb);
+}

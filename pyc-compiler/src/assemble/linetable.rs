@@ -1,0 +1,102 @@
+//! The location table (`co_linetable`) in the format of CPython 3.11+: entries covering up to
+//! 8 code units, each with the shortest form that encodes the location.
+
+use crate::ir::Location;
+
+/// Entry kinds (the 4-bit code of the first byte).
+const CODE_SHORT_MAX: u8 = 9;
+const CODE_ONE_LINE: u8 = 10;
+const CODE_NO_COLUMN: u8 = 13;
+const CODE_LONG: u8 = 14;
+const CODE_NONE: u8 = 15;
+
+/// Builds a location table, starting from the code unit's first line.
+pub(crate) struct LineTable {
+    bytes: Vec<u8>,
+    lineno: i32,
+}
+
+impl LineTable {
+    pub fn new(firstlineno: i32) -> LineTable {
+        LineTable {
+            bytes: Vec::new(),
+            lineno: firstlineno,
+        }
+    }
+
+    /// Records that the next `size` code units have location `loc`.
+    pub fn emit(&mut self, loc: Location, mut size: u32) {
+        while size > 8 {
+            self.entry(loc, 8);
+            size -= 8;
+        }
+        if size > 0 {
+            self.entry(loc, size);
+        }
+    }
+
+    pub fn finish(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    fn first_byte(&mut self, code: u8, size: u32) {
+        self.bytes.push(0x80 | (code << 3) | (size as u8 - 1));
+    }
+
+    fn varint(&mut self, mut value: u32) {
+        while value >= 64 {
+            self.bytes.push(0x40 | (value & 0x3F) as u8);
+            value >>= 6;
+        }
+        self.bytes.push(value as u8);
+    }
+
+    fn signed_varint(&mut self, value: i32) {
+        let zigzag = if value < 0 {
+            (value.unsigned_abs() << 1) | 1
+        } else {
+            (value as u32) << 1
+        };
+        self.varint(zigzag);
+    }
+
+    fn entry(&mut self, loc: Location, size: u32) {
+        if loc.lineno < 0 {
+            self.first_byte(CODE_NONE, size);
+            return;
+        }
+        let line_delta = loc.lineno - self.lineno;
+        let column = loc.col_offset;
+        let end_column = loc.end_col_offset;
+        if column < 0 || end_column < 0 {
+            if loc.end_lineno == loc.lineno || loc.end_lineno == -1 {
+                self.first_byte(CODE_NO_COLUMN, size);
+                self.signed_varint(line_delta);
+                self.lineno = loc.lineno;
+                return;
+            }
+        } else if loc.end_lineno == loc.lineno {
+            if line_delta == 0 && column < 80 && end_column - column < 16 && end_column >= column {
+                let code = (column / 8) as u8;
+                debug_assert!(code <= CODE_SHORT_MAX);
+                self.first_byte(code, size);
+                self.bytes
+                    .push((((column % 8) as u8) << 4) | (end_column - column) as u8);
+                return;
+            }
+            if (0..3).contains(&line_delta) && column < 128 && end_column < 128 {
+                self.first_byte(CODE_ONE_LINE + line_delta as u8, size);
+                self.bytes.push(column as u8);
+                self.bytes.push(end_column as u8);
+                self.lineno = loc.lineno;
+                return;
+            }
+        }
+        self.first_byte(CODE_LONG, size);
+        self.signed_varint(line_delta);
+        self.varint((loc.end_lineno - loc.lineno) as u32);
+        self.varint((column + 1) as u32);
+        self.varint((end_column + 1) as u32);
+        self.lineno = loc.lineno;
+    }
+}

@@ -1,0 +1,253 @@
+//! Basic blocks and their construction from the linear instruction sequence of code generation
+//! (CPython's `cfg_builder` and `instr_sequence_to_cfg`).
+
+use crate::error::CompileError;
+use crate::ir::{Arg, InstrSequence, Location, Opcode};
+use crate::opcode_info::{has_target, is_scope_exit, is_terminator, is_unconditional_jump};
+
+/// Index of a block in [`Cfg::blocks`].
+pub(crate) type BlockId = usize;
+
+/// An instruction inside a basic block.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Instr {
+    pub op: Opcode,
+    /// The argument; for jumps, meaningful only once offsets are resolved.
+    pub arg: u32,
+    /// The block a jump or handler push designates.
+    pub target: Option<BlockId>,
+    pub loc: Location,
+    /// The exception handler active at this instruction.
+    pub except: Option<BlockId>,
+}
+
+impl Instr {
+    /// An instruction without target or handler.
+    pub fn new(op: Opcode, arg: u32, loc: Location) -> Instr {
+        Instr {
+            op,
+            arg,
+            target: None,
+            loc,
+            except: None,
+        }
+    }
+
+    /// Turns the instruction into a `NOP`, keeping its location.
+    pub fn set_nop(&mut self) {
+        self.op = Opcode::NOP;
+        self.arg = 0;
+    }
+}
+
+/// A basic block and the per-block state of the passes.
+#[derive(Clone, Debug)]
+pub(crate) struct Block {
+    pub instrs: Vec<Instr>,
+    /// The block laid out after this one.
+    pub next: Option<BlockId>,
+    /// Whether code generation bound a label here (the block may be a jump target).
+    pub labelled: bool,
+    /// Incoming edges counted by the reachability pass.
+    pub predecessors: u32,
+    /// Stack depth on entry (`i32::MIN` until computed).
+    pub startdepth: i32,
+    /// Offset in code units, once jumps are resolved.
+    pub offset: u32,
+    /// A handler that must push the offset of the raising instruction (`lasti`).
+    pub preserve_lasti: bool,
+    pub visited: bool,
+    pub except_handler: bool,
+    pub cold: bool,
+    pub warm: bool,
+    /// Bit i: local i may be unbound on entry (the uninitialized-locals analysis).
+    pub unsafe_locals_mask: u64,
+}
+
+impl Block {
+    fn new(labelled: bool) -> Block {
+        Block {
+            instrs: Vec::new(),
+            next: None,
+            labelled,
+            predecessors: 0,
+            startdepth: i32::MIN,
+            offset: 0,
+            preserve_lasti: false,
+            visited: false,
+            except_handler: false,
+            cold: false,
+            warm: false,
+            unsafe_locals_mask: 0,
+        }
+    }
+}
+
+/// A control-flow graph: blocks in an arena, laid out as a chain from `entry` through `next`.
+#[derive(Clone, Debug)]
+pub(crate) struct Cfg {
+    pub blocks: Vec<Block>,
+    pub entry: BlockId,
+}
+
+impl Cfg {
+    /// A new, empty, unlinked block without label.
+    pub fn new_block(&mut self) -> BlockId {
+        self.blocks.push(Block::new(false));
+        self.blocks.len() - 1
+    }
+
+    /// The last instruction of block `b`.
+    pub fn last(&self, b: BlockId) -> Option<&Instr> {
+        self.blocks[b].instrs.last()
+    }
+
+    /// Whether control can fall from `b` into the next block (`BB_HAS_FALLTHROUGH`).
+    pub fn has_fallthrough(&self, b: BlockId) -> bool {
+        match self.last(b) {
+            Some(last) => !(is_scope_exit(last.op) || is_unconditional_jump(last.op)),
+            None => true,
+        }
+    }
+
+    /// Whether `b` ends by leaving the code unit.
+    pub fn exits_scope(&self, b: BlockId) -> bool {
+        self.last(b).is_some_and(|last| is_scope_exit(last.op))
+    }
+
+    /// The blocks in layout order.
+    pub fn order(&self) -> Vec<BlockId> {
+        let mut order = Vec::new();
+        let mut b = Some(self.entry);
+        while let Some(id) = b {
+            order.push(id);
+            b = self.blocks[id].next;
+        }
+        order
+    }
+
+    /// Clears the `visited` mark of every block in the chain (`make_cfg_traversal_stack`).
+    pub fn reset_visited(&mut self) {
+        for id in self.order() {
+            self.blocks[id].visited = false;
+        }
+    }
+
+    /// Builds the graph of a code unit's instruction sequence: a block starts at each bound
+    /// label and after each instruction that ends a block.
+    pub fn from_sequence(seq: &InstrSequence) -> Result<Cfg, CompileError> {
+        let n = seq.instrs.len();
+        // One label per offset is used (any of those bound there); an offset's block is found
+        // through it.
+        let mut labelled_offset = vec![false; n];
+        for target in seq.label_targets.iter().flatten() {
+            if *target < n {
+                labelled_offset[*target] = true;
+            }
+        }
+        let mut builder = Builder {
+            cfg: Cfg {
+                blocks: vec![Block::new(false)],
+                entry: 0,
+            },
+            current: 0,
+            pending_label: None,
+            block_at_offset: vec![None; n],
+        };
+        let mut targets = Vec::with_capacity(n);
+        for (i, instr) in seq.instrs.iter().enumerate() {
+            if labelled_offset[i] {
+                builder.use_label(i);
+            }
+            let target = match (has_target(instr.op), instr.arg) {
+                (true, Arg::Label(label)) => {
+                    let offset = seq
+                        .label_targets
+                        .get(label.0 as usize)
+                        .copied()
+                        .flatten()
+                        .filter(|&offset| offset < n)
+                        .ok_or_else(|| internal(format!("{:?} to an unbound label", instr.op)))?;
+                    Some(offset)
+                }
+                (false, Arg::Int(_)) => None,
+                _ => return Err(internal(format!("bad argument for {:?}", instr.op))),
+            };
+            let arg = match instr.arg {
+                Arg::Int(arg) => arg,
+                Arg::Label(_) => 0,
+            };
+            if arg >= 1 << 30 {
+                return Err(internal(format!("argument of {:?} too large", instr.op)));
+            }
+            if matches!(instr.op, Opcode::SWAP | Opcode::COPY) && arg == 0 {
+                return Err(internal(format!("{:?} 0", instr.op)));
+            }
+            builder.maybe_start_new_block();
+            let block = builder.current;
+            builder.cfg.blocks[block]
+                .instrs
+                .push(Instr::new(instr.op, arg, instr.loc));
+            if let Some(offset) = target {
+                targets.push((block, builder.cfg.blocks[block].instrs.len() - 1, offset));
+            }
+        }
+        let mut cfg = builder.cfg;
+        for (block, index, offset) in targets {
+            let target = builder.block_at_offset[offset]
+                .ok_or_else(|| internal("jump target without block".to_string()))?;
+            cfg.blocks[block].instrs[index].target = Some(target);
+        }
+        Ok(cfg)
+    }
+}
+
+/// The state of graph construction (CPython's `cfg_builder`).
+struct Builder {
+    cfg: Cfg,
+    current: BlockId,
+    /// The offset of a label waiting for the next instruction.
+    pending_label: Option<usize>,
+    block_at_offset: Vec<Option<BlockId>>,
+}
+
+impl Builder {
+    fn use_label(&mut self, offset: usize) {
+        self.pending_label = Some(offset);
+        self.maybe_start_new_block();
+    }
+
+    fn current_is_terminated(&mut self) -> bool {
+        let block = &mut self.cfg.blocks[self.current];
+        if block.instrs.last().is_some_and(|i| is_terminator(i.op)) {
+            return true;
+        }
+        if let Some(offset) = self.pending_label {
+            if !block.instrs.is_empty() || block.labelled {
+                return true;
+            }
+            block.labelled = true;
+            self.block_at_offset[offset] = Some(self.current);
+            self.pending_label = None;
+        }
+        false
+    }
+
+    fn maybe_start_new_block(&mut self) {
+        if self.current_is_terminated() {
+            let label = self.pending_label.take();
+            self.cfg.blocks.push(Block::new(label.is_some()));
+            let b = self.cfg.blocks.len() - 1;
+            if let Some(offset) = label {
+                self.block_at_offset[offset] = Some(b);
+            }
+            self.cfg.blocks[self.current].next = Some(b);
+            self.current = b;
+        }
+    }
+}
+
+/// An error CPython reports as `SystemError`: code generation produced something malformed.
+pub(crate) fn internal(msg: String) -> CompileError {
+    CompileError::syntax(format!("internal compiler error: {msg}"), 0, 0)
+}

@@ -1,0 +1,137 @@
+//! The last passes before encoding: pseudo-instructions lowered, jump directions chosen, and
+//! jump arguments computed as offsets (with the `EXTENDED_ARG` prefixes they need).
+
+use super::cfg::{Cfg, Instr};
+use super::optimize::remove_redundant_nops;
+use crate::ir::Opcode;
+use crate::opcode_info::{is_block_push, is_jump};
+
+/// Replaces `SETUP_*` and `POP_BLOCK` by `NOP`s (then removed) and `STORE_FAST_MAYBE_NULL` by
+/// `STORE_FAST`.
+pub(crate) fn convert_pseudo_ops(cfg: &mut Cfg) {
+    let order = cfg.order();
+    for &b in &order {
+        for instr in &mut cfg.blocks[b].instrs {
+            if is_block_push(instr.op) || instr.op == Opcode::POP_BLOCK {
+                instr.set_nop();
+            } else if instr.op == Opcode::STORE_FAST_MAYBE_NULL {
+                instr.op = Opcode::STORE_FAST;
+            }
+        }
+    }
+    for &b in &order {
+        remove_redundant_nops(cfg, b);
+    }
+}
+
+/// Gives each jump its real opcode for its direction. A conditional jump backwards becomes the
+/// opposite conditional jump over a new block holding an unconditional backward jump.
+pub(crate) fn normalize_jumps(cfg: &mut Cfg) {
+    cfg.reset_visited();
+    let mut b = Some(cfg.entry);
+    while let Some(id) = b {
+        cfg.blocks[id].visited = true;
+        normalize_jumps_in_block(cfg, id);
+        b = cfg.blocks[id].next;
+    }
+}
+
+fn normalize_jumps_in_block(cfg: &mut Cfg, b: usize) {
+    let Some(last) = cfg.last(b).copied() else {
+        return;
+    };
+    if !is_jump(last.op) {
+        return;
+    }
+    let Some(target) = last.target else {
+        return;
+    };
+    let is_forward = !cfg.blocks[target].visited;
+    let last_mut = cfg.blocks[b].instrs.last_mut().unwrap();
+    let reversed = match last.op {
+        Opcode::JUMP => {
+            last_mut.op = if is_forward {
+                Opcode::JUMP_FORWARD
+            } else {
+                Opcode::JUMP_BACKWARD
+            };
+            return;
+        }
+        Opcode::JUMP_NO_INTERRUPT => {
+            last_mut.op = if is_forward {
+                Opcode::JUMP_FORWARD
+            } else {
+                Opcode::JUMP_BACKWARD_NO_INTERRUPT
+            };
+            return;
+        }
+        Opcode::POP_JUMP_IF_NOT_NONE => Opcode::POP_JUMP_IF_NONE,
+        Opcode::POP_JUMP_IF_NONE => Opcode::POP_JUMP_IF_NOT_NONE,
+        Opcode::POP_JUMP_IF_FALSE => Opcode::POP_JUMP_IF_TRUE,
+        Opcode::POP_JUMP_IF_TRUE => Opcode::POP_JUMP_IF_FALSE,
+        // FOR_ITER and SEND only jump forwards.
+        _ => return,
+    };
+    if is_forward {
+        return;
+    }
+    let next = cfg.blocks[b].next;
+    let last_mut = cfg.blocks[b].instrs.last_mut().unwrap();
+    last_mut.op = reversed;
+    last_mut.target = next;
+    let backwards = cfg.new_block();
+    let mut jump = Instr::new(Opcode::JUMP, 0, last.loc);
+    jump.target = Some(target);
+    cfg.blocks[backwards].instrs.push(jump);
+    cfg.blocks[backwards].cold = cfg.blocks[b].cold;
+    cfg.blocks[backwards].next = next;
+    cfg.blocks[b].next = Some(backwards);
+}
+
+/// The size in code units of an instruction: its `EXTENDED_ARG` prefixes, itself, and its
+/// inline caches.
+pub(crate) fn instr_size(instr: &Instr, caches: impl Fn(Opcode) -> u32) -> u32 {
+    let extended = u32::from(instr.arg > 0xFF_FFFF)
+        + u32::from(instr.arg > 0xFFFF)
+        + u32::from(instr.arg > 0xFF);
+    extended + 1 + caches(instr.op)
+}
+
+/// Sets block offsets and jump arguments (relative, in code units), repeating until the
+/// `EXTENDED_ARG` prefixes of jumps stop changing sizes.
+pub(crate) fn resolve_jump_offsets(cfg: &mut Cfg, caches: impl Fn(Opcode) -> u32 + Copy) {
+    normalize_jumps(cfg);
+    let order = cfg.order();
+    loop {
+        let mut total = 0;
+        for &b in &order {
+            cfg.blocks[b].offset = total;
+            total += cfg.blocks[b]
+                .instrs
+                .iter()
+                .map(|i| instr_size(i, caches))
+                .sum::<u32>();
+        }
+        let mut recompile = false;
+        for &b in &order {
+            let mut pos = cfg.blocks[b].offset;
+            for i in 0..cfg.blocks[b].instrs.len() {
+                let instr = cfg.blocks[b].instrs[i];
+                let size = instr_size(&instr, caches);
+                pos += size;
+                if let Some(target) = instr.target.filter(|_| is_jump(instr.op)) {
+                    let target_offset = cfg.blocks[target].offset;
+                    let arg = target_offset.abs_diff(pos);
+                    let instr = &mut cfg.blocks[b].instrs[i];
+                    instr.arg = arg;
+                    if instr_size(instr, caches) != size {
+                        recompile = true;
+                    }
+                }
+            }
+        }
+        if !recompile {
+            break;
+        }
+    }
+}

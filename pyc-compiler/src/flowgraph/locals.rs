@@ -1,0 +1,119 @@
+//! Loads of locals that may be unbound become `LOAD_FAST_CHECK` (CPython's
+//! `add_checks_for_loads_of_uninitialized_variables`).
+
+use super::cfg::{BlockId, Cfg};
+use crate::ir::Opcode;
+use crate::opcode_info::is_jump;
+
+/// Marks every `LOAD_FAST` of a local that may be unbound there. The first 64 locals are
+/// tracked across blocks; the others only within a block.
+pub(crate) fn add_checks_for_loads_of_uninitialized_variables(
+    cfg: &mut Cfg,
+    nlocals: usize,
+    nparams: usize,
+) {
+    if nlocals == 0 {
+        return;
+    }
+    let tracked = if nlocals > 64 {
+        fast_scan_many_locals(cfg, nlocals);
+        64
+    } else {
+        nlocals
+    };
+    cfg.reset_visited();
+    let mut stack = Vec::new();
+    let start_mask = (nparams.min(tracked)..tracked).fold(0u64, |m, i| m | 1 << i);
+    let entry = cfg.entry;
+    maybe_push(cfg, entry, start_mask, &mut stack);
+    for b in cfg.order() {
+        scan_block_for_locals(cfg, b, &mut stack);
+    }
+    while let Some(b) = stack.pop() {
+        cfg.blocks[b].visited = false;
+        scan_block_for_locals(cfg, b, &mut stack);
+    }
+}
+
+/// Queues `b` if `unsafe_mask` adds locals that may be unbound on its entry.
+fn maybe_push(cfg: &mut Cfg, b: BlockId, unsafe_mask: u64, stack: &mut Vec<BlockId>) {
+    let block = &mut cfg.blocks[b];
+    let both = block.unsafe_locals_mask | unsafe_mask;
+    if block.unsafe_locals_mask != both {
+        block.unsafe_locals_mask = both;
+        if !block.visited {
+            stack.push(b);
+            block.visited = true;
+        }
+    }
+}
+
+fn scan_block_for_locals(cfg: &mut Cfg, b: BlockId, stack: &mut Vec<BlockId>) {
+    let mut unsafe_mask = cfg.blocks[b].unsafe_locals_mask;
+    for i in 0..cfg.blocks[b].instrs.len() {
+        let instr = cfg.blocks[b].instrs[i];
+        if let Some(handler) = instr.except {
+            maybe_push(cfg, handler, unsafe_mask, stack);
+        }
+        if instr.arg >= 64 {
+            continue;
+        }
+        let bit = 1u64 << instr.arg;
+        match instr.op {
+            Opcode::DELETE_FAST | Opcode::LOAD_FAST_AND_CLEAR | Opcode::STORE_FAST_MAYBE_NULL => {
+                unsafe_mask |= bit;
+            }
+            Opcode::STORE_FAST | Opcode::LOAD_FAST_CHECK => unsafe_mask &= !bit,
+            Opcode::LOAD_FAST => {
+                if unsafe_mask & bit != 0 {
+                    cfg.blocks[b].instrs[i].op = Opcode::LOAD_FAST_CHECK;
+                }
+                unsafe_mask &= !bit;
+            }
+            _ => {}
+        }
+    }
+    if let Some(next) = cfg.blocks[b].next {
+        if cfg.has_fallthrough(b) {
+            maybe_push(cfg, next, unsafe_mask, stack);
+        }
+    }
+    if let Some(last) = cfg.last(b).copied() {
+        if is_jump(last.op) {
+            if let Some(target) = last.target {
+                maybe_push(cfg, target, unsafe_mask, stack);
+            }
+        }
+    }
+}
+
+/// Locals 64 and above: a load is safe only after a store or load earlier in the same block.
+fn fast_scan_many_locals(cfg: &mut Cfg, nlocals: usize) {
+    let mut states = vec![0usize; nlocals - 64];
+    let mut blocknum = 0usize;
+    for b in cfg.order() {
+        blocknum += 1;
+        for instr in &mut cfg.blocks[b].instrs {
+            let arg = instr.arg as usize;
+            if arg < 64 {
+                continue;
+            }
+            let Some(state) = states.get_mut(arg - 64) else {
+                continue;
+            };
+            match instr.op {
+                Opcode::DELETE_FAST
+                | Opcode::LOAD_FAST_AND_CLEAR
+                | Opcode::STORE_FAST_MAYBE_NULL => *state = blocknum - 1,
+                Opcode::STORE_FAST => *state = blocknum,
+                Opcode::LOAD_FAST => {
+                    if *state != blocknum {
+                        instr.op = Opcode::LOAD_FAST_CHECK;
+                    }
+                    *state = blocknum;
+                }
+                _ => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,622 @@
+//! The optimizations of CPython's `optimize_cfg`: jump threading, peepholes over each block
+//! (constant conditions, tuple folding, `RETURN_CONST`, swap elimination), inlining of small
+//! exit blocks, unreachable code and NOP removal, redundant jumps; and the renumbering of
+//! `co_consts` that drops unused constants.
+
+use pyc_loader::marshal::Object;
+
+use super::cfg::{internal, BlockId, Cfg, Instr};
+use crate::error::CompileError;
+use crate::ir::{ConstKey, Opcode};
+use crate::opcode_info::{
+    has_const, has_target, is_assembler_jump, is_block_push, is_jump, is_terminator,
+    is_unconditional_jump,
+};
+
+/// Exit blocks at most this long are copied into blocks that jump to them.
+const MAX_COPY_SIZE: usize = 4;
+
+/// Runs the optimization passes in CPython's order. `load_global_is_even` reports the parity
+/// of the target's `LOAD_GLOBAL` number, which CPython's `PUSH_NULL` peephole tests.
+pub(crate) fn optimize_cfg(
+    cfg: &mut Cfg,
+    consts: &mut Vec<Object>,
+    load_global_is_even: bool,
+) -> Result<(), CompileError> {
+    check_cfg(cfg)?;
+    eliminate_empty_basic_blocks(cfg);
+    for b in cfg.order() {
+        inline_small_exit_blocks(cfg, b);
+    }
+    for b in cfg.order() {
+        optimize_basic_block(cfg, b, consts, load_global_is_even)?;
+    }
+    remove_redundant_nops_and_pairs(cfg);
+    for b in cfg.order() {
+        inline_small_exit_blocks(cfg, b);
+    }
+    mark_reachable(cfg);
+    for b in cfg.order() {
+        if cfg.blocks[b].predecessors == 0 {
+            cfg.blocks[b].instrs.clear();
+        }
+    }
+    for b in cfg.order() {
+        remove_redundant_nops(cfg, b);
+    }
+    eliminate_empty_basic_blocks(cfg);
+    remove_redundant_jumps(cfg);
+    Ok(())
+}
+
+/// Rejects a block with a jump or exit before its end.
+fn check_cfg(cfg: &Cfg) -> Result<(), CompileError> {
+    for b in cfg.order() {
+        let instrs = &cfg.blocks[b].instrs;
+        for (i, instr) in instrs.iter().enumerate() {
+            if is_assembler_jump(instr.op) {
+                return Err(internal(format!(
+                    "{:?} emitted by code generation",
+                    instr.op
+                )));
+            }
+            if is_terminator(instr.op) && i + 1 != instrs.len() {
+                return Err(internal("malformed control flow graph".to_string()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Unlinks empty blocks and retargets jumps to the next non-empty block.
+pub(crate) fn eliminate_empty_basic_blocks(cfg: &mut Cfg) {
+    let mut b = Some(cfg.entry);
+    while let Some(id) = b {
+        let mut next = cfg.blocks[id].next;
+        while let Some(n) = next.filter(|&n| cfg.blocks[n].instrs.is_empty()) {
+            next = cfg.blocks[n].next;
+        }
+        cfg.blocks[id].next = next;
+        b = next;
+    }
+    while cfg.blocks[cfg.entry].instrs.is_empty() {
+        match cfg.blocks[cfg.entry].next {
+            Some(next) => cfg.entry = next,
+            None => break,
+        }
+    }
+    for id in cfg.order() {
+        for i in 0..cfg.blocks[id].instrs.len() {
+            let instr = cfg.blocks[id].instrs[i];
+            if !has_target(instr.op) {
+                continue;
+            }
+            if let Some(mut target) = instr.target {
+                while cfg.blocks[target].instrs.is_empty() {
+                    match cfg.blocks[target].next {
+                        Some(next) => target = next,
+                        None => break,
+                    }
+                }
+                cfg.blocks[id].instrs[i].target = Some(target);
+            }
+        }
+    }
+}
+
+/// Replaces an unconditional jump to a short block that leaves the scope by a copy of it.
+pub(crate) fn inline_small_exit_blocks(cfg: &mut Cfg, b: BlockId) -> bool {
+    let Some(last) = cfg.last(b).copied() else {
+        return false;
+    };
+    if !is_unconditional_jump(last.op) {
+        return false;
+    }
+    let Some(target) = last.target else {
+        return false;
+    };
+    if cfg.exits_scope(target) && cfg.blocks[target].instrs.len() <= MAX_COPY_SIZE {
+        let copied = cfg.blocks[target].instrs.clone();
+        let block = &mut cfg.blocks[b];
+        block.instrs.last_mut().unwrap().set_nop();
+        block.instrs.extend(copied);
+        return true;
+    }
+    false
+}
+
+/// Makes `inst` jump where the jump at the start of its target goes, if that keeps the line
+/// numbers right; returns whether it did.
+fn jump_thread(cfg: &mut Cfg, b: BlockId, i: usize, target: &Instr, op: Opcode) -> bool {
+    let inst = &mut cfg.blocks[b].instrs[i];
+    if (inst.loc.lineno == target.loc.lineno || target.loc.lineno == -1)
+        && inst.target != target.target
+    {
+        inst.target = target.target;
+        inst.op = op;
+        return true;
+    }
+    false
+}
+
+/// Python's truth value of a constant.
+fn is_true(value: &Object) -> bool {
+    match value {
+        Object::None | Object::False => false,
+        Object::True | Object::Ellipsis | Object::StopIteration | Object::Code(_) => true,
+        Object::Int(i) => *i != pyc_loader::marshal::Int::Small(0),
+        Object::Float(f) => *f != 0.0,
+        Object::Complex(re, im) => *re != 0.0 || *im != 0.0,
+        Object::Bytes(b) => !b.is_empty(),
+        Object::Str(s) => !s.as_bytes().is_empty(),
+        Object::Tuple(items)
+        | Object::List(items)
+        | Object::Set(items)
+        | Object::FrozenSet(items) => !items.is_empty(),
+        Object::Dict(items) => !items.is_empty(),
+    }
+}
+
+fn const_value(consts: &[Object], instr: &Instr) -> Result<Object, CompileError> {
+    if instr.op != Opcode::LOAD_CONST {
+        return Err(internal("failed to get value of a constant".to_string()));
+    }
+    consts
+        .get(instr.arg as usize)
+        .cloned()
+        .ok_or_else(|| internal("constant index out of range".to_string()))
+}
+
+/// Replaces `LOAD_CONST c1 … LOAD_CONST cn; BUILD_TUPLE n` (starting at `start`) with
+/// `NOP`s and `LOAD_CONST (c1, …, cn)`.
+fn fold_tuple_on_constants(
+    cfg: &mut Cfg,
+    b: BlockId,
+    start: usize,
+    n: usize,
+    consts: &mut Vec<Object>,
+) -> Result<(), CompileError> {
+    let instrs = &mut cfg.blocks[b].instrs;
+    if instrs[start..start + n].iter().any(|i| !has_const(i.op)) {
+        return Ok(());
+    }
+    let items = instrs[start..start + n]
+        .iter()
+        .map(|i| const_value(consts, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tuple = Object::tuple(items);
+    let key = ConstKey::of(&tuple);
+    let index = match consts.iter().position(|c| ConstKey::of(c) == key) {
+        Some(index) => index,
+        None => {
+            consts.push(tuple);
+            consts.len() - 1
+        }
+    };
+    for instr in &mut instrs[start..start + n] {
+        instr.set_nop();
+    }
+    let build = &mut instrs[start + n];
+    build.op = Opcode::LOAD_CONST;
+    build.arg = index as u32;
+    Ok(())
+}
+
+/// Replaces a run of `SWAP`s and `NOP`s starting at `*ix` by the shortest run with the same
+/// effect, and moves `*ix` to its last instruction.
+fn swaptimize(cfg: &mut Cfg, b: BlockId, ix: &mut usize) {
+    let instrs = &mut cfg.blocks[b].instrs[*ix..];
+    let mut depth = instrs[0].arg as usize;
+    let mut len = 1;
+    let mut more = false;
+    while len < instrs.len() {
+        match instrs[len].op {
+            Opcode::SWAP => {
+                depth = depth.max(instrs[len].arg as usize);
+                more = true;
+            }
+            Opcode::NOP => {}
+            _ => break,
+        }
+        len += 1;
+    }
+    if !more {
+        return;
+    }
+    const VISITED: isize = -1;
+    let mut stack: Vec<isize> = (0..depth as isize).collect();
+    for instr in &instrs[..len] {
+        if instr.op == Opcode::SWAP {
+            stack.swap(0, instr.arg as usize - 1);
+        }
+    }
+    let mut current = len as isize - 1;
+    for i in 0..depth {
+        if stack[i] == VISITED || stack[i] == i as isize {
+            continue;
+        }
+        let mut j = i;
+        loop {
+            if j != 0 {
+                let instr = &mut instrs[current as usize];
+                instr.op = Opcode::SWAP;
+                instr.arg = j as u32 + 1;
+                current -= 1;
+            }
+            if stack[j] == VISITED {
+                break;
+            }
+            let next_j = stack[j] as usize;
+            stack[j] = VISITED;
+            j = next_j;
+        }
+    }
+    while current >= 0 {
+        instrs[current as usize].set_nop();
+        current -= 1;
+    }
+    *ix += len - 1;
+}
+
+/// Instructions a `SWAP` can be applied to statically by reordering them.
+fn swappable(op: Opcode) -> bool {
+    matches!(
+        op,
+        Opcode::STORE_FAST | Opcode::STORE_FAST_MAYBE_NULL | Opcode::POP_TOP
+    )
+}
+
+/// The local an instruction stores to.
+fn stores_to(instr: &Instr) -> Option<u32> {
+    matches!(instr.op, Opcode::STORE_FAST | Opcode::STORE_FAST_MAYBE_NULL).then_some(instr.arg)
+}
+
+fn next_swappable_instruction(
+    instrs: &[Instr],
+    mut i: usize,
+    lineno: Option<i32>,
+) -> Option<usize> {
+    loop {
+        i += 1;
+        let instr = instrs.get(i)?;
+        if let Some(lineno) = lineno {
+            if lineno >= 0 && instr.loc.lineno != lineno {
+                return None;
+            }
+        }
+        if instr.op == Opcode::NOP {
+            continue;
+        }
+        return swappable(instr.op).then_some(i);
+    }
+}
+
+/// Applies the `SWAP`s at and before `i` by exchanging the instructions that consume the
+/// swapped values, when that is safe.
+fn apply_static_swaps(cfg: &mut Cfg, b: BlockId, i: usize) {
+    let instrs = &mut cfg.blocks[b].instrs;
+    for i in (0..=i).rev() {
+        let swap = instrs[i];
+        if swap.op != Opcode::SWAP {
+            if swap.op == Opcode::NOP || swappable(swap.op) {
+                continue;
+            }
+            return;
+        }
+        let Some(j) = next_swappable_instruction(instrs, i, None) else {
+            return;
+        };
+        let mut k = j;
+        let lineno = instrs[j].loc.lineno;
+        for _ in 1..swap.arg {
+            match next_swappable_instruction(instrs, k, Some(lineno)) {
+                Some(next) => k = next,
+                None => return,
+            }
+        }
+        let store_j = stores_to(&instrs[j]);
+        let store_k = stores_to(&instrs[k]);
+        if store_j.is_some() || store_k.is_some() {
+            if store_j == store_k {
+                return;
+            }
+            let conflict = instrs[j + 1..k]
+                .iter()
+                .filter_map(stores_to)
+                .any(|s| Some(s) == store_j || Some(s) == store_k);
+            if conflict {
+                return;
+            }
+        }
+        instrs[i].set_nop();
+        instrs.swap(j, k);
+    }
+}
+
+/// The peepholes of one block (CPython's `optimize_basic_block`).
+fn optimize_basic_block(
+    cfg: &mut Cfg,
+    b: BlockId,
+    consts: &mut Vec<Object>,
+    load_global_is_even: bool,
+) -> Result<(), CompileError> {
+    let nop = Instr::new(Opcode::NOP, 0, crate::ir::Location::NONE);
+    let mut target = nop;
+    let mut opcode = Opcode::NOP;
+    let mut oparg = 0u32;
+    let mut i = 0usize;
+    while i < cfg.blocks[b].instrs.len() {
+        let inst = cfg.blocks[b].instrs[i];
+        let is_copy_of_load_const =
+            opcode == Opcode::LOAD_CONST && inst.op == Opcode::COPY && inst.arg == 1;
+        if !is_copy_of_load_const {
+            opcode = inst.op;
+            oparg = inst.arg;
+            target = match inst.target.filter(|_| has_target(opcode)) {
+                Some(t) => *cfg.blocks[t].instrs.first().unwrap_or(&nop),
+                None => nop,
+            };
+        }
+        let len = cfg.blocks[b].instrs.len();
+        let nextop = if i + 1 < len {
+            Some(cfg.blocks[b].instrs[i + 1].op)
+        } else {
+            None
+        };
+        match opcode {
+            Opcode::LOAD_CONST => match nextop {
+                Some(next @ (Opcode::POP_JUMP_IF_FALSE | Opcode::POP_JUMP_IF_TRUE)) => {
+                    let value = const_value(consts, &Instr::new(opcode, oparg, inst.loc))?;
+                    let instrs = &mut cfg.blocks[b].instrs;
+                    instrs[i].set_nop();
+                    if is_true(&value) == (next == Opcode::POP_JUMP_IF_TRUE) {
+                        instrs[i + 1].op = Opcode::JUMP;
+                    } else {
+                        instrs[i + 1].set_nop();
+                    }
+                }
+                Some(Opcode::IS_OP) => {
+                    let value = const_value(consts, &Instr::new(opcode, oparg, inst.loc))?;
+                    let instrs = &mut cfg.blocks[b].instrs;
+                    let jump_op = instrs.get(i + 2).map(|i| i.op);
+                    if value == Object::None
+                        && matches!(
+                            jump_op,
+                            Some(Opcode::POP_JUMP_IF_FALSE | Opcode::POP_JUMP_IF_TRUE)
+                        )
+                    {
+                        let nextarg = instrs[i + 1].arg as u8;
+                        instrs[i].set_nop();
+                        instrs[i + 1].set_nop();
+                        let negate = (jump_op == Some(Opcode::POP_JUMP_IF_FALSE)) as u8;
+                        instrs[i + 2].op = if nextarg ^ negate != 0 {
+                            Opcode::POP_JUMP_IF_NOT_NONE
+                        } else {
+                            Opcode::POP_JUMP_IF_NONE
+                        };
+                    }
+                }
+                Some(Opcode::RETURN_VALUE) => {
+                    let instrs = &mut cfg.blocks[b].instrs;
+                    instrs[i].set_nop();
+                    i += 1;
+                    instrs[i].op = Opcode::RETURN_CONST;
+                    instrs[i].arg = oparg;
+                }
+                _ => {}
+            },
+            Opcode::BUILD_TUPLE => {
+                let instrs = &mut cfg.blocks[b].instrs;
+                if nextop == Some(Opcode::UNPACK_SEQUENCE) && oparg == instrs[i + 1].arg {
+                    match oparg {
+                        1 => {
+                            instrs[i].set_nop();
+                            instrs[i + 1].set_nop();
+                            i += 1;
+                            continue;
+                        }
+                        2 | 3 => {
+                            instrs[i].set_nop();
+                            instrs[i + 1].op = Opcode::SWAP;
+                            i += 1;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
+                if i >= oparg as usize {
+                    fold_tuple_on_constants(cfg, b, i - oparg as usize, oparg as usize, consts)?;
+                }
+            }
+            Opcode::POP_JUMP_IF_NOT_NONE
+            | Opcode::POP_JUMP_IF_NONE
+            | Opcode::POP_JUMP_IF_FALSE
+            | Opcode::POP_JUMP_IF_TRUE
+            | Opcode::JUMP
+                if target.op == Opcode::JUMP && jump_thread(cfg, b, i, &target, inst.op) =>
+            {
+                continue;
+            }
+            Opcode::SWAP => {
+                if oparg == 1 {
+                    cfg.blocks[b].instrs[i].set_nop();
+                } else {
+                    swaptimize(cfg, b, &mut i);
+                    apply_static_swaps(cfg, b, i);
+                }
+            }
+            Opcode::PUSH_NULL => {
+                let instrs = &mut cfg.blocks[b].instrs;
+                if nextop == Some(Opcode::LOAD_GLOBAL) && load_global_is_even {
+                    instrs[i].set_nop();
+                    instrs[i + 1].arg |= 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// Removes the `NOP`s of a block that carry no line of their own.
+pub(crate) fn remove_redundant_nops(cfg: &mut Cfg, b: BlockId) -> usize {
+    // The first instruction of the next non-empty block, for a NOP ending this one.
+    let mut next = cfg.blocks[b].next;
+    while let Some(n) = next.filter(|&n| cfg.blocks[n].instrs.is_empty()) {
+        next = cfg.blocks[n].next;
+    }
+    let next_lineno = next.map(|n| cfg.blocks[n].instrs[0].loc.lineno);
+    let instrs = &mut cfg.blocks[b].instrs;
+    let mut dest = 0;
+    let mut prev_lineno = -1;
+    for src in 0..instrs.len() {
+        let lineno = instrs[src].loc.lineno;
+        if instrs[src].op == Opcode::NOP {
+            if lineno < 0 || prev_lineno == lineno {
+                continue;
+            }
+            if src + 1 < instrs.len() {
+                let following = instrs[src + 1].loc.lineno;
+                if following == lineno {
+                    continue;
+                }
+                if following < 0 {
+                    instrs[src + 1].loc = instrs[src].loc;
+                    continue;
+                }
+            } else if next_lineno == Some(lineno) {
+                continue;
+            }
+        }
+        instrs[dest] = instrs[src];
+        dest += 1;
+        prev_lineno = lineno;
+    }
+    let removed = instrs.len() - dest;
+    instrs.truncate(dest);
+    removed
+}
+
+/// Removes NOPs, and `LOAD_CONST`/`COPY 1` immediately popped, until nothing changes.
+fn remove_redundant_nops_and_pairs(cfg: &mut Cfg) {
+    let mut done = false;
+    while !done {
+        done = true;
+        let mut instr: Option<(BlockId, usize)> = None;
+        let mut b = Some(cfg.entry);
+        while let Some(id) = b {
+            remove_redundant_nops(cfg, id);
+            if cfg.blocks[id].labelled {
+                instr = None;
+            }
+            for i in 0..cfg.blocks[id].instrs.len() {
+                let prev = instr;
+                instr = Some((id, i));
+                let (prev_op, prev_arg) = prev.map_or((None, 0), |(pb, pi)| {
+                    let p = &cfg.blocks[pb].instrs[pi];
+                    (Some(p.op), p.arg)
+                });
+                if cfg.blocks[id].instrs[i].op == Opcode::POP_TOP
+                    && (prev_op == Some(Opcode::LOAD_CONST)
+                        || (prev_op == Some(Opcode::COPY) && prev_arg == 1))
+                {
+                    let (pb, pi) = prev.unwrap();
+                    cfg.blocks[pb].instrs[pi].set_nop();
+                    cfg.blocks[id].instrs[i].set_nop();
+                    done = false;
+                }
+            }
+            let ends_with_jump =
+                instr.is_some_and(|(ib, ii)| is_jump(cfg.blocks[ib].instrs[ii].op));
+            if ends_with_jump || !cfg.has_fallthrough(id) {
+                instr = None;
+            }
+            b = cfg.blocks[id].next;
+        }
+    }
+}
+
+/// Turns an unconditional jump to the next block into a `NOP`.
+pub(crate) fn remove_redundant_jumps(cfg: &mut Cfg) {
+    for b in cfg.order() {
+        let next = cfg.blocks[b].next;
+        if let Some(last) = cfg.blocks[b].instrs.last_mut() {
+            if is_unconditional_jump(last.op) && last.target == next {
+                last.set_nop();
+            }
+        }
+    }
+}
+
+/// Counts each block's predecessors over the edges from reachable blocks (a block reached
+/// twice before it is visited is walked twice, as CPython does).
+fn mark_reachable(cfg: &mut Cfg) {
+    cfg.reset_visited();
+    let entry = cfg.entry;
+    cfg.blocks[entry].predecessors = 1;
+    let mut stack = vec![entry];
+    while let Some(b) = stack.pop() {
+        cfg.blocks[b].visited = true;
+        if let Some(next) = cfg.blocks[b].next {
+            if cfg.has_fallthrough(b) {
+                if !cfg.blocks[next].visited {
+                    stack.push(next);
+                }
+                cfg.blocks[next].predecessors += 1;
+            }
+        }
+        for i in 0..cfg.blocks[b].instrs.len() {
+            let instr = cfg.blocks[b].instrs[i];
+            if is_jump(instr.op) || is_block_push(instr.op) {
+                if let Some(target) = instr.target {
+                    if !cfg.blocks[target].visited {
+                        stack.push(target);
+                    }
+                    cfg.blocks[target].predecessors += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Drops the constants no instruction uses (the first is kept: it may be a docstring) and
+/// renumbers the arguments that index them.
+pub(crate) fn remove_unused_consts(cfg: &mut Cfg, consts: &mut Vec<Object>) {
+    if consts.is_empty() {
+        return;
+    }
+    let mut used = vec![false; consts.len()];
+    used[0] = true;
+    let order = cfg.order();
+    for &b in &order {
+        for instr in &cfg.blocks[b].instrs {
+            if has_const(instr.op) {
+                if let Some(u) = used.get_mut(instr.arg as usize) {
+                    *u = true;
+                }
+            }
+        }
+    }
+    if used.iter().all(|&u| u) {
+        return;
+    }
+    let mut new_index = vec![0u32; consts.len()];
+    let mut kept = 0;
+    let mut old = std::mem::take(consts).into_iter();
+    for (i, &u) in used.iter().enumerate() {
+        let value = old.next().unwrap();
+        if u {
+            new_index[i] = kept;
+            kept += 1;
+            consts.push(value);
+        }
+    }
+    for &b in &order {
+        for instr in &mut cfg.blocks[b].instrs {
+            if has_const(instr.op) {
+                instr.arg = new_index[instr.arg as usize];
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The maximum stack depth of a code unit and the depth on entry of each block (CPython's
+//! `_PyCfg_Stackdepth`).
+
+use super::cfg::{internal, BlockId, Cfg};
+use crate::error::CompileError;
+use crate::opcode_info::{has_target, is_scope_exit, is_unconditional_jump, stack_effect};
+
+/// `co_flags` bits of generators and coroutines, whose frames start with the sent value.
+const GENERATOR_LIKE: u32 = 0x20 | 0x80 | 0x200;
+
+fn push(cfg: &mut Cfg, stack: &mut Vec<BlockId>, b: BlockId, depth: i32) {
+    let block = &mut cfg.blocks[b];
+    if block.startdepth < depth && block.startdepth < 100 {
+        block.startdepth = depth;
+        stack.push(b);
+    }
+}
+
+/// Walks every path, assuming loops leave the depth unchanged, and returns the largest depth.
+pub(crate) fn stack_depth(cfg: &mut Cfg, code_flags: u32) -> Result<u32, CompileError> {
+    for b in cfg.order() {
+        cfg.blocks[b].startdepth = i32::MIN;
+    }
+    let mut stack = Vec::new();
+    let entry = cfg.entry;
+    let start = i32::from(code_flags & GENERATOR_LIKE != 0);
+    push(cfg, &mut stack, entry, start);
+    let mut maxdepth = 0;
+    while let Some(b) = stack.pop() {
+        let mut depth = cfg.blocks[b].startdepth;
+        let mut next = cfg.blocks[b].next;
+        for i in 0..cfg.blocks[b].instrs.len() {
+            let instr = cfg.blocks[b].instrs[i];
+            let effect = stack_effect(instr.op, instr.arg, false)
+                .ok_or_else(|| internal(format!("no stack effect for {:?}", instr.op)))?;
+            let new_depth = depth + effect;
+            if new_depth < 0 {
+                return Err(internal(format!("stack underflow at {:?}", instr.op)));
+            }
+            maxdepth = maxdepth.max(new_depth);
+            if has_target(instr.op) {
+                let effect = stack_effect(instr.op, instr.arg, true)
+                    .ok_or_else(|| internal(format!("no stack effect for {:?}", instr.op)))?;
+                let target_depth = depth + effect;
+                if target_depth < 0 {
+                    return Err(internal(format!("stack underflow at {:?}", instr.op)));
+                }
+                maxdepth = maxdepth.max(target_depth);
+                if let Some(target) = instr.target {
+                    push(cfg, &mut stack, target, target_depth);
+                }
+            }
+            depth = new_depth;
+            if is_unconditional_jump(instr.op) || is_scope_exit(instr.op) {
+                next = None;
+                break;
+            }
+        }
+        if let Some(next) = next {
+            push(cfg, &mut stack, next, depth);
+        }
+    }
+    Ok(maxdepth as u32)
+}

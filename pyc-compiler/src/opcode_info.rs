@@ -1,0 +1,211 @@
+//! What the flow-graph passes and the assembler need to know about each opcode: stack effects,
+//! jump kinds, and which opcodes end a basic block (CPython 3.12's `opcode_metadata.h`,
+//! `pycore_opcode_utils.h` and `stack_effect` of `Python/compile.c`).
+//!
+//! These are properties of the instruction set the compiler emits, by name; opcode numbers and
+//! inline cache counts come from the target's table at assembly time.
+
+use crate::ir::Opcode;
+
+/// Whether `op` transfers control to its target (CPython's `IS_JUMP_OPCODE`): conditional and
+/// unconditional jumps, `FOR_ITER` and `SEND`. Such an instruction ends its basic block.
+pub fn is_jump(op: Opcode) -> bool {
+    use Opcode::*;
+    matches!(
+        op,
+        FOR_ITER
+            | JUMP_FORWARD
+            | POP_JUMP_IF_FALSE
+            | POP_JUMP_IF_TRUE
+            | SEND
+            | POP_JUMP_IF_NOT_NONE
+            | POP_JUMP_IF_NONE
+            | JUMP_BACKWARD_NO_INTERRUPT
+            | JUMP_BACKWARD
+            | JUMP
+            | JUMP_NO_INTERRUPT
+    )
+}
+
+/// Whether `op` pushes an exception handler (`SETUP_FINALLY`, `SETUP_CLEANUP`, `SETUP_WITH`).
+pub fn is_block_push(op: Opcode) -> bool {
+    matches!(
+        op,
+        Opcode::SETUP_FINALLY | Opcode::SETUP_CLEANUP | Opcode::SETUP_WITH
+    )
+}
+
+/// Whether the argument of `op` designates a block (a jump or a handler push).
+pub fn has_target(op: Opcode) -> bool {
+    is_jump(op) || is_block_push(op)
+}
+
+/// Whether `op` leaves the code unit (returns or raises).
+pub fn is_scope_exit(op: Opcode) -> bool {
+    matches!(
+        op,
+        Opcode::RETURN_VALUE | Opcode::RETURN_CONST | Opcode::RAISE_VARARGS | Opcode::RERAISE
+    )
+}
+
+/// Whether `op` must be the last instruction of its basic block.
+pub fn is_terminator(op: Opcode) -> bool {
+    is_jump(op) || is_scope_exit(op)
+}
+
+/// Whether `op` always jumps.
+pub fn is_unconditional_jump(op: Opcode) -> bool {
+    matches!(
+        op,
+        Opcode::JUMP
+            | Opcode::JUMP_NO_INTERRUPT
+            | Opcode::JUMP_FORWARD
+            | Opcode::JUMP_BACKWARD
+            | Opcode::JUMP_BACKWARD_NO_INTERRUPT
+    )
+}
+
+/// Whether `op` is one of the jumps only the assembler emits (direction resolved).
+pub fn is_assembler_jump(op: Opcode) -> bool {
+    matches!(
+        op,
+        Opcode::JUMP_FORWARD | Opcode::JUMP_BACKWARD | Opcode::JUMP_BACKWARD_NO_INTERRUPT
+    )
+}
+
+/// Whether the argument of `op` indexes `co_consts`.
+pub fn has_const(op: Opcode) -> bool {
+    matches!(
+        op,
+        Opcode::LOAD_CONST | Opcode::RETURN_CONST | Opcode::KW_NAMES
+    )
+}
+
+/// Whether the argument of `op` indexes the cell and free variables.
+pub fn has_free(op: Opcode) -> bool {
+    use Opcode::*;
+    matches!(
+        op,
+        MAKE_CELL
+            | LOAD_CLOSURE
+            | LOAD_DEREF
+            | STORE_DEREF
+            | DELETE_DEREF
+            | LOAD_FROM_DICT_OR_DEREF
+    )
+}
+
+/// The net change of the stack depth when `op` runs with argument `arg`, along its jump
+/// (`jump`) or its fall-through (CPython's `PyCompile_OpcodeStackEffectWithJump`). `None` for
+/// opcodes the compiler never emits (`CACHE`, `EXTENDED_ARG` has effect 0 and is accepted).
+pub fn stack_effect(op: Opcode, arg: u32, jump: bool) -> Option<i32> {
+    use Opcode::*;
+    let arg = arg as i64;
+    let effect: i64 = match op {
+        CACHE | RESERVED => return None,
+        NOP
+        | UNARY_NEGATIVE
+        | UNARY_NOT
+        | UNARY_INVERT
+        | CHECK_EXC_MATCH
+        | CHECK_EG_MATCH
+        | GET_AITER
+        | GET_ITER
+        | GET_YIELD_FROM_ITER
+        | RETURN_GENERATOR
+        | SETUP_ANNOTATIONS
+        | DELETE_NAME
+        | JUMP_FORWARD
+        | DELETE_GLOBAL
+        | SWAP
+        | RETURN_CONST
+        | SEND
+        | DELETE_FAST
+        | GET_AWAITABLE
+        | JUMP_BACKWARD_NO_INTERRUPT
+        | MAKE_CELL
+        | DELETE_DEREF
+        | JUMP_BACKWARD
+        | EXTENDED_ARG
+        | COPY_FREE_VARS
+        | YIELD_VALUE
+        | RESUME
+        | KW_NAMES
+        | CALL_INTRINSIC_1
+        | LOAD_FROM_DICT_OR_GLOBALS
+        | LOAD_FROM_DICT_OR_DEREF
+        | POP_BLOCK
+        | JUMP
+        | JUMP_NO_INTERRUPT => 0,
+        POP_TOP
+        | INTERPRETER_EXIT
+        | END_SEND
+        | BINARY_SUBSCR
+        | CLEANUP_THROW
+        | RETURN_VALUE
+        | POP_EXCEPT
+        | STORE_NAME
+        | DELETE_ATTR
+        | STORE_GLOBAL
+        | COMPARE_OP
+        | IMPORT_NAME
+        | POP_JUMP_IF_FALSE
+        | POP_JUMP_IF_TRUE
+        | IS_OP
+        | CONTAINS_OP
+        | RERAISE
+        | BINARY_OP
+        | STORE_FAST
+        | POP_JUMP_IF_NOT_NONE
+        | POP_JUMP_IF_NONE
+        | STORE_DEREF
+        | LIST_APPEND
+        | SET_ADD
+        | LIST_EXTEND
+        | SET_UPDATE
+        | DICT_MERGE
+        | DICT_UPDATE
+        | CALL_INTRINSIC_2
+        | STORE_FAST_MAYBE_NULL
+        | LOAD_SUPER_METHOD
+        | LOAD_ZERO_SUPER_METHOD
+        | LOAD_ZERO_SUPER_ATTR => -1,
+        PUSH_NULL | GET_LEN | MATCH_MAPPING | MATCH_SEQUENCE | MATCH_KEYS | PUSH_EXC_INFO
+        | WITH_EXCEPT_START | GET_ANEXT | BEFORE_ASYNC_WITH | BEFORE_WITH | LOAD_BUILD_CLASS
+        | LOAD_ASSERTION_ERROR | LOAD_LOCALS | FOR_ITER | LOAD_CONST | LOAD_NAME | IMPORT_FROM
+        | COPY | LOAD_FAST | LOAD_FAST_CHECK | LOAD_CLOSURE | LOAD_DEREF | LOAD_FAST_AND_CLEAR
+        | LOAD_METHOD => 1,
+        END_FOR | BINARY_SLICE | DELETE_SUBSCR | END_ASYNC_FOR | STORE_ATTR | MAP_ADD
+        | MATCH_CLASS => -2,
+        STORE_SUBSCR => -3,
+        STORE_SLICE => -4,
+        UNPACK_SEQUENCE => arg - 1,
+        UNPACK_EX => (arg & 0xFF) + (arg >> 8),
+        BUILD_TUPLE | BUILD_LIST | BUILD_SET | BUILD_STRING => 1 - arg,
+        BUILD_MAP => 1 - 2 * arg,
+        LOAD_ATTR => arg & 1,
+        LOAD_GLOBAL => 1 + (arg & 1),
+        RAISE_VARARGS | BUILD_CONST_KEY_MAP => -arg,
+        MAKE_FUNCTION => -i64::from((arg & 0xF).count_ones()),
+        BUILD_SLICE => {
+            if arg == 3 {
+                -2
+            } else {
+                -1
+            }
+        }
+        LOAD_SUPER_ATTR => -2 + (arg & 1),
+        CALL_FUNCTION_EX => -2 - (arg & 1),
+        FORMAT_VALUE => {
+            if arg & 4 != 0 {
+                -1
+            } else {
+                0
+            }
+        }
+        CALL => -1 - arg,
+        SETUP_FINALLY | SETUP_WITH => i64::from(jump),
+        SETUP_CLEANUP => 2 * i64::from(jump),
+    };
+    i32::try_from(effect).ok()
+}

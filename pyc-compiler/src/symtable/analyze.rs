@@ -1,0 +1,393 @@
+//! The second pass: decide each name's scope (local, global, free, cell) from the facts the
+//! first pass collected, passing the names visible to nested scopes down and the free names of
+//! nested scopes up, and inline comprehensions into their parent (PEP 709).
+
+use std::collections::HashSet;
+
+use super::visit::{error_at, Collected};
+use super::{def, on_deep_stack, BlockId, BlockKind, Scope, Symbol, DEEP};
+use crate::ast::Identifier;
+use crate::error::CompileError;
+
+type Names = HashSet<Identifier>;
+
+/// Resolves every symbol of every block reachable from the module.
+pub(super) fn analyze(collected: &mut Collected) -> Result<(), CompileError> {
+    let mut free = Names::new();
+    let mut global = Names::new();
+    let mut type_params = Names::new();
+    let mut analyzer = Analyzer {
+        c: collected,
+        depth: 0,
+    };
+    analyzer.block(
+        BlockId(0),
+        None,
+        &mut free,
+        &mut global,
+        &mut type_params,
+        None,
+    )
+}
+
+struct Analyzer<'a> {
+    c: &'a mut Collected,
+    /// Nesting of the block being analyzed.
+    depth: u32,
+}
+
+/// The name sets a block's analysis reads and updates (all but `free` are the caller's copies).
+struct Context<'s> {
+    /// Names bound in enclosing function scopes; `None` at module level.
+    bound: Option<&'s mut Names>,
+    /// Names bound in this block.
+    local: &'s mut Names,
+    /// Free names found so far (output).
+    free: &'s mut Names,
+    /// Names declared global in enclosing scopes.
+    global: &'s mut Names,
+    /// Type parameters visible here.
+    type_params: &'s mut Names,
+    /// The class whose names this annotation scope can see.
+    class_entry: Option<BlockId>,
+}
+
+impl Analyzer<'_> {
+    fn blk(&self, id: BlockId) -> &super::Block {
+        &self.c.table.blocks[id.0 as usize]
+    }
+
+    fn blk_mut(&mut self, id: BlockId) -> &mut super::Block {
+        &mut self.c.table.blocks[id.0 as usize]
+    }
+
+    /// A SyntaxError at the `global`/`nonlocal` declaration of `name` in `id`.
+    fn at_directive(&self, id: BlockId, name: &str, msg: String) -> CompileError {
+        match self.c.directives[id.0 as usize]
+            .iter()
+            .find(|(n, _)| &**n == name)
+        {
+            Some((_, loc)) => error_at(msg, *loc),
+            None => CompileError::syntax(msg, 0, 0),
+        }
+    }
+
+    /// Decides the scope of one name (`analyze_name`).
+    fn name(
+        &mut self,
+        id: BlockId,
+        name: &Identifier,
+        flags: u32,
+        cx: &mut Context<'_>,
+    ) -> Result<Scope, CompileError> {
+        if flags & def::GLOBAL != 0 {
+            if flags & def::NONLOCAL != 0 {
+                let msg = format!("name '{name}' is nonlocal and global");
+                return Err(self.at_directive(id, name, msg));
+            }
+            cx.global.insert(name.clone());
+            if let Some(bound) = cx.bound.as_deref_mut() {
+                bound.remove(name);
+            }
+            return Ok(Scope::GlobalExplicit);
+        }
+        if flags & def::NONLOCAL != 0 {
+            let Some(bound) = cx.bound.as_deref() else {
+                let msg = "nonlocal declaration not allowed at module level".to_string();
+                return Err(self.at_directive(id, name, msg));
+            };
+            if !bound.contains(name) {
+                let msg = format!("no binding for nonlocal '{name}' found");
+                return Err(self.at_directive(id, name, msg));
+            }
+            if cx.type_params.contains(name) {
+                let msg = format!("nonlocal binding not allowed for type parameter '{name}'");
+                return Err(self.at_directive(id, name, msg));
+            }
+            self.blk_mut(id).free = true;
+            cx.free.insert(name.clone());
+            return Ok(Scope::Free);
+        }
+        if flags & def::BOUND != 0 {
+            cx.local.insert(name.clone());
+            cx.global.remove(name);
+            if flags & def::TYPE_PARAM != 0 {
+                cx.type_params.insert(name.clone());
+            } else {
+                cx.type_params.remove(name);
+            }
+            return Ok(Scope::Local);
+        }
+        if let Some(class) = cx.class_entry {
+            let class_flags = self.blk(class).flags(name);
+            if class_flags & def::GLOBAL != 0 {
+                return Ok(Scope::GlobalExplicit);
+            }
+            if class_flags & def::BOUND != 0 && class_flags & def::NONLOCAL == 0 {
+                return Ok(Scope::GlobalImplicit);
+            }
+        }
+        if cx.bound.as_deref().is_some_and(|b| b.contains(name)) {
+            self.blk_mut(id).free = true;
+            cx.free.insert(name.clone());
+            return Ok(Scope::Free);
+        }
+        if cx.global.contains(name) {
+            return Ok(Scope::GlobalImplicit);
+        }
+        if self.blk(id).nested {
+            self.blk_mut(id).free = true;
+        }
+        Ok(Scope::GlobalImplicit)
+    }
+
+    /// Analyzes a block and, recursively, its children (`analyze_block`).
+    fn block(
+        &mut self,
+        id: BlockId,
+        mut bound: Option<&mut Names>,
+        free: &mut Names,
+        global: &mut Names,
+        type_params: &mut Names,
+        class_entry: Option<BlockId>,
+    ) -> Result<(), CompileError> {
+        let kind = self.blk(id).kind;
+        let is_class = kind == BlockKind::Class;
+        let mut local = Names::new();
+        let mut new_global = Names::new();
+        let mut new_free = Names::new();
+        let mut new_bound = Names::new();
+        let mut inlined_cells = Names::new();
+
+        // A class's own names are not visible in its methods.
+        if is_class {
+            new_global.extend(global.iter().cloned());
+            if let Some(b) = bound.as_deref() {
+                new_bound.extend(b.iter().cloned());
+            }
+        }
+
+        let raw: Vec<(Identifier, u32)> = self
+            .blk(id)
+            .symbols
+            .iter()
+            .map(|(n, s)| (n.clone(), s.flags))
+            .collect();
+        let mut scopes = Vec::with_capacity(raw.len());
+        {
+            let mut cx = Context {
+                bound: bound.as_deref_mut(),
+                local: &mut local,
+                free,
+                global,
+                type_params,
+                class_entry,
+            };
+            for (name, flags) in &raw {
+                scopes.push(self.name(id, name, *flags, &mut cx)?);
+            }
+        }
+
+        if is_class {
+            new_bound.insert("__class__".into());
+            new_bound.insert("__classdict__".into());
+        } else {
+            if kind.is_function_like() {
+                new_bound.extend(local.iter().cloned());
+            }
+            if let Some(b) = bound.as_deref() {
+                new_bound.extend(b.iter().cloned());
+            }
+            new_global.extend(global.iter().cloned());
+        }
+
+        let children = self.blk(id).children.clone();
+        for &child in &children {
+            let c = self.blk(child);
+            let child_class_entry = if c.can_see_class_scope {
+                if is_class {
+                    Some(id)
+                } else {
+                    class_entry
+                }
+            } else {
+                None
+            };
+            let inline = c.comprehension.is_some() && !c.generator;
+            let mut child_bound = new_bound.clone();
+            let mut child_free = new_free.clone();
+            let mut child_global = new_global.clone();
+            let mut child_type_params = type_params.clone();
+            self.depth += 1;
+            let deep = self.depth % DEEP == 0;
+            let mut analyze_child = || {
+                self.block(
+                    child,
+                    Some(&mut child_bound),
+                    &mut child_free,
+                    &mut child_global,
+                    &mut child_type_params,
+                    child_class_entry,
+                )
+            };
+            if deep {
+                on_deep_stack(analyze_child)?;
+            } else {
+                analyze_child()?;
+            }
+            self.depth -= 1;
+            if inline {
+                self.inline_comprehension(
+                    id,
+                    child,
+                    &mut scopes,
+                    &mut child_free,
+                    &mut inlined_cells,
+                );
+                self.blk_mut(child).comp_inlined = true;
+            }
+            new_free.extend(child_free);
+            let c = self.blk(child);
+            if c.free || c.child_free {
+                self.blk_mut(id).child_free = true;
+            }
+        }
+
+        // An inlined comprehension's children take its place among ours.
+        let mut spliced = Vec::with_capacity(children.len());
+        for &child in &children {
+            let c = self.blk(child);
+            if c.comp_inlined {
+                spliced.extend(c.children.iter().copied());
+            } else {
+                spliced.push(child);
+            }
+        }
+        self.blk_mut(id).children = spliced;
+
+        if kind.is_function_like() {
+            self.analyze_cells(id, &mut scopes, &mut new_free, &inlined_cells);
+        } else if is_class {
+            if new_free.remove("__class__") {
+                self.blk_mut(id).needs_class_closure = true;
+            }
+            if new_free.remove("__classdict__") {
+                self.blk_mut(id).needs_classdict = true;
+            }
+        }
+        let class_flag = is_class || self.blk(id).can_see_class_scope;
+        self.update_symbols(
+            id,
+            &scopes,
+            bound.as_deref(),
+            &new_free,
+            &inlined_cells,
+            class_flag,
+        );
+        free.extend(new_free);
+        Ok(())
+    }
+
+    /// Merges an inlined comprehension's symbols into its parent (`inline_comprehension`).
+    fn inline_comprehension(
+        &mut self,
+        id: BlockId,
+        comp: BlockId,
+        scopes: &mut Vec<Scope>,
+        comp_free: &mut Names,
+        inlined_cells: &mut Names,
+    ) {
+        let parent_is_class = self.blk(id).kind == BlockKind::Class;
+        let symbols = self.blk(comp).symbols.clone();
+        for (name, sym) in symbols {
+            if sym.flags & def::PARAM != 0 {
+                continue; // the `.0` parameter
+            }
+            let scope = sym.scope.unwrap_or(Scope::Local);
+            if scope == Scope::Cell || sym.flags & def::COMP_CELL != 0 {
+                inlined_cells.insert(name.clone());
+            }
+            match self.blk(id).symbol(&name).copied() {
+                None => {
+                    self.blk_mut(id).symbol_mut(&name).flags = sym.flags;
+                    scopes.push(scope);
+                }
+                Some(existing) => {
+                    // A name the comprehension shares with its parent's locals is simply a
+                    // local of the parent, unless a nested scope of the comprehension needs it
+                    // or the parent is a class.
+                    if existing.flags & def::BOUND != 0
+                        && !self.is_free_in_any_child(comp, &name)
+                        && !parent_is_class
+                    {
+                        comp_free.remove(&name);
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_free_in_any_child(&self, id: BlockId, name: &str) -> bool {
+        self.blk(id)
+            .children
+            .iter()
+            .any(|&c| self.blk(c).scope(name) == Some(Scope::Free))
+    }
+
+    /// Locals that nested scopes use become cells (`analyze_cells`).
+    fn analyze_cells(
+        &self,
+        id: BlockId,
+        scopes: &mut [Scope],
+        free: &mut Names,
+        inlined_cells: &Names,
+    ) {
+        for (i, (name, _)) in self.blk(id).symbols.iter().enumerate() {
+            if scopes[i] != Scope::Local {
+                continue;
+            }
+            if free.contains(name) || inlined_cells.contains(name) {
+                scopes[i] = Scope::Cell;
+                free.remove(name);
+            }
+        }
+    }
+
+    /// Stores the decided scopes and records free names of children passing through
+    /// (`update_symbols`).
+    fn update_symbols(
+        &mut self,
+        id: BlockId,
+        scopes: &[Scope],
+        bound: Option<&Names>,
+        free: &Names,
+        inlined_cells: &Names,
+        class_flag: bool,
+    ) {
+        let block = self.blk_mut(id);
+        for (i, (name, sym)) in block.symbols.iter_mut().enumerate() {
+            if inlined_cells.contains(name) {
+                sym.flags |= def::COMP_CELL;
+            }
+            sym.scope = Some(scopes[i]);
+        }
+        // CPython iterates a set here; sorting keeps our order deterministic.
+        let mut passing: Vec<&Identifier> = free.iter().collect();
+        passing.sort();
+        for name in passing {
+            if block.symbol(name).is_some() {
+                if class_flag {
+                    block.symbol_mut(name).flags |= def::FREE_CLASS;
+                }
+                continue;
+            }
+            if bound.is_some_and(|b| !b.contains(name)) {
+                continue; // a global
+            }
+            *block.symbol_mut(name) = Symbol {
+                flags: 0,
+                scope: Some(Scope::Free),
+            };
+        }
+    }
+}
