@@ -1,7 +1,7 @@
 //! Differential tests of `pyc run`: every fixtures/programs/NAME.py is compiled by CPython 3.12
-//! (py_compile), run by `pyc run NAME.pyc`, and its stdout, exit status and (for uncaught
-//! exceptions) stderr are compared with what CPython printed (NAME.stdout / NAME.status /
-//! NAME.stderr, written by fixtures/programs/regen.py).
+//! (py_compile) and, separately, by `pyc compile`, run by `pyc run`, and its stdout, exit
+//! status and (for uncaught exceptions) stderr are compared with what CPython printed
+//! (NAME.stdout / NAME.status / NAME.stderr, written by fixtures/programs/regen.py).
 
 mod common;
 
@@ -10,6 +10,23 @@ use std::path::PathBuf;
 
 #[test]
 fn programs_match_cpython() {
+    check_programs(Compiler::CPython);
+}
+
+/// The same programs, from caches written by `pyc compile` (run as `pyc run NAME.py`).
+#[test]
+fn programs_compiled_by_pyc_match_cpython() {
+    check_programs(Compiler::Pyc);
+}
+
+/// Who writes the caches the programs run from.
+#[derive(Clone, Copy, PartialEq)]
+enum Compiler {
+    CPython,
+    Pyc,
+}
+
+fn check_programs(compiler: Compiler) {
     let dir = common::fixtures().join("programs");
     let mut names: Vec<String> = fs::read_dir(&dir)
         .unwrap()
@@ -30,18 +47,30 @@ fn programs_match_cpython() {
         .unwrap();
     }
     let sources: Vec<String> = names.iter().map(|n| format!("{n}.py")).collect();
-    common::run_ok(
-        common::python("3.12.1")
-            .current_dir(work.path())
-            .arg("-c")
-            .arg("import os, py_compile, sys\nfor f in sys.argv[1:]: py_compile.compile(f, cfile=f + 'c', dfile=os.path.abspath(f), doraise=True)")
-            .args(&sources),
-    );
+    let root = work.path().canonicalize().unwrap();
+    match compiler {
+        Compiler::CPython => {
+            common::run_ok(
+                common::python("3.12.1")
+                    .current_dir(work.path())
+                    .arg("-c")
+                    .arg("import os, py_compile, sys\nfor f in sys.argv[1:]: py_compile.compile(f, cfile=f + 'c', dfile=os.path.abspath(f), doraise=True)")
+                    .args(&sources),
+            );
+        }
+        Compiler::Pyc => {
+            common::run_ok(common::pyc().args(["compile", "-q"]).arg(&root));
+        }
+    }
     let mut failures = Vec::new();
     for n in &names {
+        let target = match compiler {
+            Compiler::CPython => format!("{n}.pyc"),
+            Compiler::Pyc => format!("{n}.py"),
+        };
         let out = common::pyc()
             .current_dir(work.path())
-            .args(["run", &format!("{n}.pyc")])
+            .args(["run", &target])
             .output()
             .unwrap();
         let expected = |ext: &str| fs::read(dir.join(format!("{n}.{ext}"))).unwrap_or_default();
