@@ -272,6 +272,7 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         ("input", bi_input),
         ("open", crate::files::bi_open),
         ("__import__", bi_import),
+        ("compile", crate::compiling::bi_compile),
         ("exit", sys_exit),
         ("quit", sys_exit),
     ];
@@ -283,6 +284,8 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         ("locals", bi_locals),
         ("vars", bi_vars),
         ("dir", bi_dir),
+        ("exec", crate::compiling::bi_exec),
+        ("eval", crate::compiling::bi_eval),
     ];
     for (name, func) in frame_fns {
         set(

@@ -67,14 +67,16 @@
 //!   `operator`, `string` and `copy`
 //!   ([`natives`]);
 //! - `import` of modules and packages (relative imports included) through their validated
-//!   caches ([`importer`]).
+//!   caches ([`importer`]);
+//! - `compile()`, `exec()` and `eval()` through pyc-compiler ([`compiling`]).
 //!
-//! Not yet: coroutines, `__prepare__`, `__slots__` semantics, bytearray, `exec`/`eval`/
-//! `compile`, the real Python standard library.
+//! Not yet: coroutines, `__prepare__`, `__slots__` semantics, bytearray, the real Python
+//! standard library.
 
 pub mod builtins;
 pub mod call;
 pub mod code;
+pub mod compiling;
 pub mod dict;
 pub mod eval;
 pub mod files;

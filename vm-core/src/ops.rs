@@ -1403,6 +1403,15 @@ impl Vm {
 
     /// `object.__str__` / `BaseException.__str__` of an instance (no user `__str__`).
     pub fn base_str(&mut self, inst: &Rc<Instance>, v: &Value) -> PyResult<String> {
+        if inst.class.is_subtype(&self.exc_type("SyntaxError")) {
+            let get = |k: &str| inst.dict.get_str(&crate::pystr::intern(k));
+            if let (Some(Value::Str(msg)), Some(Value::Str(file)), Some(Value::Int(line))) =
+                (get("msg"), get("filename"), get("lineno"))
+            {
+                let base = file.as_str().rsplit('/').next().unwrap_or(file.as_str());
+                return Ok(format!("{} ({base}, line {line})", msg.as_str()));
+            }
+        }
         if let Some(exc) = &inst.exc {
             let args = exc.borrow().args.clone();
             let is_key_error = inst.class.is_subtype(&self.exc_type("KeyError"));
