@@ -44,12 +44,11 @@ impl<'a> Compiler<'a> {
     /// numbered after the cell variables, as CPython numbers them.
     pub(crate) fn name_index(&mut self, table: NameTable, name: &str) -> u32 {
         let md = &mut self.u_mut().code.metadata;
-        let name = name_str(name);
         match table {
-            NameTable::Names => md.names.add(&name),
-            NameTable::Varnames => md.varnames.add(&name),
-            NameTable::Cellvars => md.cellvars.add(&name),
-            NameTable::Freevars => md.cellvars.len() as u32 + md.freevars.add(&name),
+            NameTable::Names => md.names.add_interned(name),
+            NameTable::Varnames => md.varnames.add_interned(name),
+            NameTable::Cellvars => md.cellvars.add_interned(name),
+            NameTable::Freevars => md.cellvars.len() as u32 + md.freevars.add_interned(name),
         }
     }
 
@@ -102,8 +101,10 @@ impl<'a> Compiler<'a> {
             Some(Scope::Free) => Kind::Deref(NameTable::Freevars),
             Some(Scope::Cell) => Kind::Deref(NameTable::Cellvars),
             Some(Scope::Local) => {
-                let hidden = u.fasthidden.get(&name_str(&mangled)) == Some(&true);
-                if u.is_function_like() || hidden {
+                let hidden = || {
+                    !u.fasthidden.is_empty() && u.fasthidden.get(&name_str(&mangled)) == Some(&true)
+                };
+                if u.is_function_like() || hidden() {
                     Kind::Fast
                 } else {
                     Kind::Name

@@ -1,7 +1,7 @@
 //! Code units: entering and leaving scopes, emitting instructions, constants, the block
 //! stack, qualified names and code flags.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use pyc_loader::marshal::{Object, Str};
@@ -171,8 +171,8 @@ impl<'a> Compiler<'a> {
             private,
             fblocks: Vec::new(),
             in_inlined_comp: 0,
-            overrides: HashMap::new(),
-            fasthidden: HashMap::new(),
+            overrides: HashMap::default(),
+            fasthidden: HashMap::default(),
         };
         if let Some(parent) = self.unit.replace(unit) {
             self.stack.push(parent);

@@ -186,7 +186,12 @@ fn fold_tuple_on_constants(
         .collect::<Result<Vec<_>, _>>()?;
     let tuple = Object::tuple(items);
     let key = ConstKey::of(&tuple);
-    let index = match consts.iter().position(|c| ConstKey::of(c) == key) {
+    // Only a tuple of the same length can have the same key: others are not keyed.
+    let same_shape = |c: &Object| matches!(c, Object::Tuple(t) if t.len() == n);
+    let index = match consts
+        .iter()
+        .position(|c| same_shape(c) && ConstKey::of(c) == key)
+    {
         Some(index) => index,
         None => {
             consts.push(tuple);

@@ -2,7 +2,7 @@
 //! first pass collected, passing the names visible to nested scopes down and the free names of
 //! nested scopes up, and inline comprehensions into their parent (PEP 709).
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use super::visit::{error_at, Collected};
 use super::{def, on_deep_stack, BlockId, BlockKind, Scope, Symbol, DEEP};
@@ -13,9 +13,9 @@ type Names = HashSet<Identifier>;
 
 /// Resolves every symbol of every block reachable from the module.
 pub(super) fn analyze(collected: &mut Collected) -> Result<(), CompileError> {
-    let mut free = Names::new();
-    let mut global = Names::new();
-    let mut type_params = Names::new();
+    let mut free = Names::default();
+    let mut global = Names::default();
+    let mut type_params = Names::default();
     let mut analyzer = Analyzer {
         c: collected,
         depth: 0,
@@ -153,11 +153,11 @@ impl Analyzer<'_> {
     ) -> Result<(), CompileError> {
         let kind = self.blk(id).kind;
         let is_class = kind == BlockKind::Class;
-        let mut local = Names::new();
-        let mut new_global = Names::new();
-        let mut new_free = Names::new();
-        let mut new_bound = Names::new();
-        let mut inlined_cells = Names::new();
+        let mut local = Names::default();
+        let mut new_global = Names::default();
+        let mut new_free = Names::default();
+        let mut new_bound = Names::default();
+        let mut inlined_cells = Names::default();
 
         // A class's own names are not visible in its methods.
         if is_class {

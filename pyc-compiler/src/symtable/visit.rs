@@ -1,7 +1,7 @@
 //! The first pass: walk the tree in CPython's order and record, per scope, what each name is
 //! (bound, used, parameter, global, ...), raising the SyntaxErrors that need only that.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::SymbolTable;
 use super::{
@@ -80,7 +80,7 @@ pub(super) fn collect(module: &Mod, future: &FutureFeatures) -> Result<Collected
         entries: Vec::new(),
         directives: Vec::new(),
         stack: Vec::new(),
-        by_node: HashMap::new(),
+        by_node: HashMap::default(),
         private: None,
         future_annotations: future.annotations(),
         depth: 0,
