@@ -725,3 +725,31 @@ pub struct CodeUnit {
     pub metadata: UnitMetadata,
     pub instrs: InstrSequence,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `add_interned` hashes a name's text as `add` hashes its `Str`: each finds the other's
+    /// entries, whatever the table's size.
+    #[test]
+    fn names_found_by_text_and_by_str() {
+        let mut pool = NamePool::default();
+        let names: Vec<String> = (0..200).map(|i| format!("name{i}")).collect();
+        for (i, name) in names.iter().enumerate() {
+            let index = if i % 2 == 0 {
+                pool.add(&Str::new(name, false))
+            } else {
+                pool.add_interned(name)
+            };
+            assert_eq!(index, i as u32);
+        }
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(pool.add_interned(name), i as u32);
+            assert_eq!(pool.add(&Str::new(name, true)), i as u32);
+            assert_eq!(pool.get(&Str::new(name, true)), Some(i as u32));
+        }
+        assert_eq!(pool.len(), names.len());
+        assert_eq!(pool.get(&Str::new("missing", true)), None);
+    }
+}

@@ -130,9 +130,10 @@ fn encode(cfg: &Cfg, ops: &OpMap, firstlineno: i32) -> Result<Encoded, CompileEr
     let cache = ops
         .number(Opcode::CACHE)
         .ok_or_else(|| missing(Opcode::CACHE))?;
-    let mut code = Vec::new();
+    let ninstrs: usize = cfg.blocks.iter().map(|b| b.instrs.len()).sum();
+    let mut code = Vec::with_capacity(ninstrs * 4);
     let mut lines = LineTable::new(firstlineno);
-    let mut sizes = Vec::new();
+    let mut sizes = Vec::with_capacity(ninstrs);
     let mut run: Option<(crate::ir::Location, u32)> = None;
     for b in cfg.order() {
         for instr in &cfg.blocks[b].instrs {

@@ -1,6 +1,8 @@
 //! Names: private-name mangling, and the load/store/delete instruction each name needs in
 //! the current scope (CPython's `compiler_nameop` and `compiler_addop_name`).
 
+use std::borrow::Cow;
+
 use pyc_loader::marshal::Str;
 
 use super::unit::name_str;
@@ -10,19 +12,19 @@ use crate::ir::{Location, Opcode};
 use crate::symtable::{BlockKind, Scope};
 
 /// CPython's `_Py_Mangle`: `__spam` inside class `Ham` becomes `_Ham__spam`.
-pub(crate) fn mangle(private: Option<&Str>, name: &str) -> String {
+pub(crate) fn mangle<'n>(private: Option<&Str>, name: &'n str) -> Cow<'n, str> {
     let Some(private) = private else {
-        return name.to_string();
+        return Cow::Borrowed(name);
     };
     if !name.starts_with("__") || name.ends_with("__") || name.contains('.') {
-        return name.to_string();
+        return Cow::Borrowed(name);
     }
     let private = private.to_string_lossy();
     let stripped = private.trim_start_matches('_');
     if stripped.is_empty() {
-        return name.to_string();
+        return Cow::Borrowed(name);
     }
-    format!("_{stripped}{name}")
+    Cow::Owned(format!("_{stripped}{name}"))
 }
 
 /// Which table an instruction's name argument indexes.
@@ -36,7 +38,7 @@ pub(crate) enum NameTable {
 
 impl<'a> Compiler<'a> {
     /// `name` mangled with the current class name.
-    pub(crate) fn mangle(&self, name: &str) -> String {
+    pub(crate) fn mangle<'n>(&self, name: &'n str) -> Cow<'n, str> {
         mangle(self.u().private.as_ref(), name)
     }
 

@@ -117,7 +117,7 @@ impl Cfg {
 
     /// The blocks in layout order.
     pub fn order(&self) -> Vec<BlockId> {
-        let mut order = Vec::new();
+        let mut order = Vec::with_capacity(self.blocks.len());
         let mut b = Some(self.entry);
         while let Some(id) = b {
             order.push(id);
@@ -147,7 +147,12 @@ impl Cfg {
         }
         let mut builder = Builder {
             cfg: Cfg {
-                blocks: vec![Block::new(false)],
+                blocks: {
+                    // A block at each label at least.
+                    let mut blocks = Vec::with_capacity(seq.label_targets.len() + 1);
+                    blocks.push(Block::new(false));
+                    blocks
+                },
                 entry: 0,
             },
             current: 0,
@@ -236,7 +241,10 @@ impl Builder {
     fn maybe_start_new_block(&mut self) {
         if self.current_is_terminated() {
             let label = self.pending_label.take();
-            self.cfg.blocks.push(Block::new(label.is_some()));
+            let mut block = Block::new(label.is_some());
+            // A typical block's length: fewer regrowths while it fills.
+            block.instrs.reserve(8);
+            self.cfg.blocks.push(block);
             let b = self.cfg.blocks.len() - 1;
             if let Some(offset) = label {
                 self.block_at_offset[offset] = Some(b);

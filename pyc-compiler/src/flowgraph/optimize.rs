@@ -25,23 +25,26 @@ pub(crate) fn optimize_cfg(
 ) -> Result<(), CompileError> {
     check_cfg(cfg)?;
     eliminate_empty_basic_blocks(cfg);
-    for b in cfg.order() {
+    // Only `eliminate_empty_basic_blocks` relinks blocks: the passes in between share one
+    // layout order.
+    let order = cfg.order();
+    for &b in &order {
         inline_small_exit_blocks(cfg, b);
     }
-    for b in cfg.order() {
+    for &b in &order {
         optimize_basic_block(cfg, b, consts, load_global_is_even)?;
     }
     remove_redundant_nops_and_pairs(cfg);
-    for b in cfg.order() {
+    for &b in &order {
         inline_small_exit_blocks(cfg, b);
     }
     mark_reachable(cfg);
-    for b in cfg.order() {
+    for &b in &order {
         if cfg.blocks[b].predecessors == 0 {
             cfg.blocks[b].instrs.clear();
         }
     }
-    for b in cfg.order() {
+    for &b in &order {
         remove_redundant_nops(cfg, b);
     }
     eliminate_empty_basic_blocks(cfg);

@@ -220,7 +220,7 @@ impl Collector {
         flag: u32,
         loc: Loc,
     ) -> Result<(), CompileError> {
-        let mangled = self.mangled(name).into_owned();
+        let mangled = mangle(self.private.as_deref(), name);
         let entry = &mut self.entries[target.0 as usize];
         let old = entry.block.flags(&mangled);
         if flag & old & def::PARAM != 0 {
