@@ -135,7 +135,9 @@ fn encode(cfg: &Cfg, ops: &OpMap, firstlineno: i32) -> Result<Encoded, CompileEr
     let mut lines = LineTable::new(firstlineno);
     let mut sizes = Vec::with_capacity(ninstrs);
     let mut run: Option<(crate::ir::Location, u32)> = None;
-    for b in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         for instr in &cfg.blocks[b].instrs {
             let number = ops.number(instr.op).ok_or_else(|| missing(instr.op))?;
             let size = flowgraph::instr_size(instr, |op| ops.caches(op));

@@ -115,7 +115,9 @@ impl Cfg {
         self.last(b).is_some_and(|last| is_scope_exit(last.op))
     }
 
-    /// The blocks in layout order.
+    /// The blocks in layout order, as a snapshot for passes that relink blocks; a pass that
+    /// does not follows the `next` chain directly (reading each block's `next` before
+    /// working on it), which costs no allocation.
     pub fn order(&self) -> Vec<BlockId> {
         let mut order = Vec::with_capacity(self.blocks.len());
         let mut b = Some(self.entry);
@@ -128,7 +130,9 @@ impl Cfg {
 
     /// Clears the `visited` mark of every block in the chain (`make_cfg_traversal_stack`).
     pub fn reset_visited(&mut self) {
-        for id in self.order() {
+        let mut cursor = Some(self.entry);
+        while let Some(id) = cursor {
+            cursor = self.blocks[id].next;
             self.blocks[id].visited = false;
         }
     }

@@ -54,7 +54,9 @@ pub(crate) fn optimize_cfg(
 
 /// Rejects a block with a jump or exit before its end.
 fn check_cfg(cfg: &Cfg) -> Result<(), CompileError> {
-    for b in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         let instrs = &cfg.blocks[b].instrs;
         for (i, instr) in instrs.iter().enumerate() {
             if is_assembler_jump(instr.op) {
@@ -88,7 +90,9 @@ pub(crate) fn eliminate_empty_basic_blocks(cfg: &mut Cfg) {
             None => break,
         }
     }
-    for id in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(id) = cursor {
+        cursor = cfg.blocks[id].next;
         for i in 0..cfg.blocks[id].instrs.len() {
             let instr = cfg.blocks[id].instrs[i];
             if !has_target(instr.op) {
@@ -547,7 +551,9 @@ fn remove_redundant_nops_and_pairs(cfg: &mut Cfg) {
 
 /// Turns an unconditional jump to the next block into a `NOP`.
 pub(crate) fn remove_redundant_jumps(cfg: &mut Cfg) {
-    for b in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         let next = cfg.blocks[b].next;
         if let Some(last) = cfg.blocks[b].instrs.last_mut() {
             if is_unconditional_jump(last.op) && last.target == next {

@@ -2,14 +2,17 @@
 //! first pass collected, passing the names visible to nested scopes down and the free names of
 //! nested scopes up, and inline comprehensions into their parent (PEP 709).
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashSet as HashSet;
 
 use super::visit::{error_at, Collected};
 use super::{def, on_deep_stack, BlockId, BlockKind, Scope, Symbol, DEEP};
-use crate::ast::Identifier;
 use crate::error::CompileError;
 
-type Names = HashSet<Identifier>;
+/// Sets of names, copied for each nested scope as CPython copies its sets: shared strings make
+/// a copy cost a table, not an allocation per name.
+type Names = HashSet<Arc<str>>;
 
 /// Resolves every symbol of every block reachable from the module.
 pub(super) fn analyze(collected: &mut Collected) -> Result<(), CompileError> {
@@ -76,7 +79,7 @@ impl Analyzer<'_> {
     fn name(
         &mut self,
         id: BlockId,
-        name: &Identifier,
+        name: &Arc<str>,
         flags: u32,
         cx: &mut Context<'_>,
     ) -> Result<Scope, CompileError> {
@@ -167,11 +170,11 @@ impl Analyzer<'_> {
             }
         }
 
-        let raw: Vec<(Identifier, u32)> = self
+        let raw: Vec<(Arc<str>, u32)> = self
             .blk(id)
             .symbols
             .iter()
-            .map(|(n, s)| (n.clone(), s.flags))
+            .map(|(n, s)| (Arc::from(&**n), s.flags))
             .collect();
         let mut scopes = Vec::with_capacity(raw.len());
         {
@@ -305,7 +308,7 @@ impl Analyzer<'_> {
             }
             let scope = sym.scope.unwrap_or(Scope::Local);
             if scope == Scope::Cell || sym.flags & def::COMP_CELL != 0 {
-                inlined_cells.insert(name.clone());
+                inlined_cells.insert(Arc::from(&*name));
             }
             match self.blk(id).symbol(&name).copied() {
                 None => {
@@ -320,7 +323,7 @@ impl Analyzer<'_> {
                         && !self.is_free_in_any_child(comp, &name)
                         && !parent_is_class
                     {
-                        comp_free.remove(&name);
+                        comp_free.remove(&*name);
                     }
                 }
             }
@@ -346,9 +349,9 @@ impl Analyzer<'_> {
             if scopes[i] != Scope::Local {
                 continue;
             }
-            if free.contains(name) || inlined_cells.contains(name) {
+            if free.contains(&**name) || inlined_cells.contains(&**name) {
                 scopes[i] = Scope::Cell;
-                free.remove(name);
+                free.remove(&**name);
             }
         }
     }
@@ -366,13 +369,13 @@ impl Analyzer<'_> {
     ) {
         let block = self.blk_mut(id);
         for (i, (name, sym)) in block.symbols.iter_mut().enumerate() {
-            if inlined_cells.contains(name) {
+            if inlined_cells.contains(&**name) {
                 sym.flags |= def::COMP_CELL;
             }
             sym.scope = Some(scopes[i]);
         }
         // CPython iterates a set here; sorting keeps our order deterministic.
-        let mut passing: Vec<&Identifier> = free.iter().collect();
+        let mut passing: Vec<&Arc<str>> = free.iter().collect();
         passing.sort();
         for name in passing {
             if block.symbol(name).is_some() {
@@ -381,7 +384,7 @@ impl Analyzer<'_> {
                 }
                 continue;
             }
-            if bound.is_some_and(|b| !b.contains(name)) {
+            if bound.is_some_and(|b| !b.contains(&**name)) {
                 continue; // a global
             }
             *block.symbol_mut(name) = Symbol {
