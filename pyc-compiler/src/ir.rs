@@ -649,6 +649,11 @@ impl<K: std::hash::Hash + Eq, V> IndexSet<K, V> {
         &self.values
     }
 
+    /// The values in index order, taken out of the set.
+    pub fn into_values(self) -> Vec<V> {
+        self.values
+    }
+
     /// The number of values.
     pub fn len(&self) -> usize {
         self.values.len()

@@ -74,10 +74,10 @@ pub fn assemble_unit(
 ) -> Result<CodeObject, CompileError> {
     let ops = OpMap::of(target);
     let CodeUnit {
-        metadata: md,
+        metadata: mut md,
         instrs,
     } = unit;
-    let mut consts: Vec<Object> = md.consts.values().to_vec();
+    let mut consts: Vec<Object> = std::mem::take(&mut md.consts).into_values();
     let mut cfg = Cfg::from_sequence(&instrs)?;
     drop(instrs);
 
