@@ -6,9 +6,9 @@
 //! a `CodeObject`. Opcodes are names here: the assembler maps them to the numbers of the target
 //! version through its opcode table, so nothing before assembly depends on numbering.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use pyc_loader::code::CodeObject;
 use pyc_loader::marshal::{Int, Object, Str};
 
 /// An instruction name: every opcode CPython 3.12's compiler can emit, real ones first, then
@@ -505,19 +505,48 @@ pub enum ConstKey {
     Identity(usize),
 }
 
-/// The fields of a code object that CPython's code equality compares (not the file name,
-/// qualified name, stack size or local kinds).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct CodeKey {
-    name: Str,
-    counts: [u32; 4],
-    firstlineno: i32,
-    code: bytes::Bytes,
-    consts: Vec<ConstKey>,
-    names: Arc<[Str]>,
-    localsplusnames: Arc<[Str]>,
-    linetable: bytes::Bytes,
-    exceptiontable: bytes::Bytes,
+/// A code object compared by the fields CPython's code equality compares (not the file name,
+/// qualified name, stack size or local kinds). Building the key shares the object; nested
+/// constants are keyed only when two code objects are compared, and hashing reads only the
+/// code object's own fields, so keying a class body does not walk its methods again.
+#[derive(Clone, Debug)]
+pub struct CodeKey(Arc<CodeObject>);
+
+impl PartialEq for CodeKey {
+    fn eq(&self, other: &CodeKey) -> bool {
+        let (a, b) = (&*self.0, &*other.0);
+        Arc::ptr_eq(&self.0, &other.0)
+            || (a.name == b.name
+                && a.argcount == b.argcount
+                && a.posonlyargcount == b.posonlyargcount
+                && a.kwonlyargcount == b.kwonlyargcount
+                && a.flags == b.flags
+                && a.firstlineno == b.firstlineno
+                && a.code == b.code
+                && a.names == b.names
+                && a.localsplusnames == b.localsplusnames
+                && a.linetable == b.linetable
+                && a.exceptiontable == b.exceptiontable
+                && a.consts.len() == b.consts.len()
+                && a.consts
+                    .iter()
+                    .map(ConstKey::of)
+                    .eq(b.consts.iter().map(ConstKey::of)))
+    }
+}
+
+impl Eq for CodeKey {}
+
+impl std::hash::Hash for CodeKey {
+    /// A subset of the compared fields (equal keys hash equally).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let code = &*self.0;
+        code.name.hash(state);
+        code.firstlineno.hash(state);
+        code.flags.hash(state);
+        code.code.hash(state);
+        code.consts.len().hash(state);
+    }
 }
 
 impl ConstKey {
@@ -539,22 +568,7 @@ impl ConstKey {
                 keys.sort_by_cached_key(|k| format!("{k:?}"));
                 ConstKey::FrozenSet(keys)
             }
-            Object::Code(code) => ConstKey::Code(Box::new(CodeKey {
-                name: code.name.clone(),
-                counts: [
-                    code.argcount,
-                    code.posonlyargcount,
-                    code.kwonlyargcount,
-                    code.flags,
-                ],
-                firstlineno: code.firstlineno,
-                code: code.code.clone(),
-                consts: code.consts.iter().map(ConstKey::of).collect(),
-                names: code.names.clone(),
-                localsplusnames: code.localsplusnames.clone(),
-                linetable: code.linetable.clone(),
-                exceptiontable: code.exceptiontable.clone(),
-            })),
+            Object::Code(code) => ConstKey::Code(Box::new(CodeKey(code.clone()))),
             Object::StopIteration => ConstKey::Identity(0),
             Object::List(items) | Object::Set(items) => {
                 ConstKey::Identity(items.as_ptr() as *const () as usize)
@@ -566,40 +580,78 @@ impl ConstKey {
 
 /// An insertion-ordered set of values with their indices (CPython keeps `co_consts`,
 /// `co_names` and the variable names in dicts mapping value to index).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct IndexSet<K, V> {
+    keys: Vec<K>,
     values: Vec<V>,
-    index: HashMap<K, u32>,
+    /// Indices into `keys`, hashed by their key.
+    table: hashbrown::HashTable<u32>,
 }
 
 impl<K, V> Default for IndexSet<K, V> {
     fn default() -> Self {
         IndexSet {
+            keys: Vec::new(),
             values: Vec::new(),
-            index: HashMap::new(),
+            table: hashbrown::HashTable::new(),
         }
     }
 }
 
+impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for IndexSet<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.keys.iter().zip(&self.values))
+            .finish()
+    }
+}
+
+fn hash_of<Q: std::hash::Hash + ?Sized>(value: &Q) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(value)
+}
+
 impl<K: std::hash::Hash + Eq, V> IndexSet<K, V> {
+    /// The index of the entry whose key hashes to `hash` and satisfies `is_key`, if any.
+    fn find(&self, hash: u64, is_key: impl Fn(&K) -> bool) -> Option<u32> {
+        self.table
+            .find(hash, |&i| is_key(&self.keys[i as usize]))
+            .copied()
+    }
+
+    /// Appends a new entry whose key hashes to `hash`.
+    fn push(&mut self, hash: u64, key: K, value: V) -> u32 {
+        let next = self.values.len() as u32;
+        self.keys.push(key);
+        self.values.push(value);
+        let keys = &self.keys;
+        self.table
+            .insert_unique(hash, next, |&i| hash_of(&keys[i as usize]));
+        next
+    }
+
     /// The index of the value with `key`, adding `value()` at the end if it is new.
     pub fn insert_with(&mut self, key: K, value: impl FnOnce() -> V) -> u32 {
-        let next = self.values.len() as u32;
-        let values = &mut self.values;
-        *self.index.entry(key).or_insert_with(|| {
-            values.push(value());
-            next
-        })
+        let hash = hash_of(&key);
+        match self.find(hash, |k| *k == key) {
+            Some(i) => i,
+            None => self.push(hash, key, value()),
+        }
     }
 
     /// The index of `key`, if present.
     pub fn get(&self, key: &K) -> Option<u32> {
-        self.index.get(key).copied()
+        self.find(hash_of(key), |k| k == key)
     }
 
     /// The values in index order.
     pub fn values(&self) -> &[V] {
         &self.values
+    }
+
+    /// The values in index order, taken out of the set.
+    pub fn into_values(self) -> Vec<V> {
+        self.values
     }
 
     /// The number of values.
@@ -631,6 +683,19 @@ impl NamePool {
     /// The index of `name`, adding it if new.
     pub fn add(&mut self, name: &Str) -> u32 {
         self.insert_with(name.clone(), || name.clone())
+    }
+
+    /// The index of the interned name `name`, adding it if new; no string is made for a name
+    /// already present (a [`Str`] hashes and compares as its bytes).
+    pub fn add_interned(&mut self, name: &str) -> u32 {
+        let hash = hash_of(name.as_bytes());
+        match self.find(hash, |k| k.as_bytes() == name.as_bytes()) {
+            Some(i) => i,
+            None => {
+                let name = Str::new(name, true);
+                self.push(hash, name.clone(), name)
+            }
+        }
     }
 }
 
@@ -664,4 +729,32 @@ pub struct UnitMetadata {
 pub struct CodeUnit {
     pub metadata: UnitMetadata,
     pub instrs: InstrSequence,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `add_interned` hashes a name's text as `add` hashes its `Str`: each finds the other's
+    /// entries, whatever the table's size.
+    #[test]
+    fn names_found_by_text_and_by_str() {
+        let mut pool = NamePool::default();
+        let names: Vec<String> = (0..200).map(|i| format!("name{i}")).collect();
+        for (i, name) in names.iter().enumerate() {
+            let index = if i % 2 == 0 {
+                pool.add(&Str::new(name, false))
+            } else {
+                pool.add_interned(name)
+            };
+            assert_eq!(index, i as u32);
+        }
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(pool.add_interned(name), i as u32);
+            assert_eq!(pool.add(&Str::new(name, true)), i as u32);
+            assert_eq!(pool.get(&Str::new(name, true)), Some(i as u32));
+        }
+        assert_eq!(pool.len(), names.len());
+        assert_eq!(pool.get(&Str::new("missing", true)), None);
+    }
 }

@@ -48,7 +48,9 @@ pub(crate) fn prepare_localsplus(md: &UnitMetadata, cfg: &mut Cfg) -> usize {
             dropped += 1;
         }
     }
-    for b in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         for instr in &mut cfg.blocks[b].instrs {
             if has_free(instr.op) {
                 if let Some(&slot) = fixed.get(instr.arg as usize) {

@@ -74,10 +74,10 @@ pub fn assemble_unit(
 ) -> Result<CodeObject, CompileError> {
     let ops = OpMap::of(target);
     let CodeUnit {
-        metadata: md,
+        metadata: mut md,
         instrs,
     } = unit;
-    let mut consts: Vec<Object> = md.consts.values().to_vec();
+    let mut consts: Vec<Object> = std::mem::take(&mut md.consts).into_values();
     let mut cfg = Cfg::from_sequence(&instrs)?;
     drop(instrs);
 
@@ -130,11 +130,14 @@ fn encode(cfg: &Cfg, ops: &OpMap, firstlineno: i32) -> Result<Encoded, CompileEr
     let cache = ops
         .number(Opcode::CACHE)
         .ok_or_else(|| missing(Opcode::CACHE))?;
-    let mut code = Vec::new();
+    let ninstrs: usize = cfg.blocks.iter().map(|b| b.instrs.len()).sum();
+    let mut code = Vec::with_capacity(ninstrs * 4);
     let mut lines = LineTable::new(firstlineno);
-    let mut sizes = Vec::new();
+    let mut sizes = Vec::with_capacity(ninstrs);
     let mut run: Option<(crate::ir::Location, u32)> = None;
-    for b in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         for instr in &cfg.blocks[b].instrs {
             let number = ops.number(instr.op).ok_or_else(|| missing(instr.op))?;
             let size = flowgraph::instr_size(instr, |op| ops.caches(op));

@@ -1,6 +1,8 @@
 //! Names: private-name mangling, and the load/store/delete instruction each name needs in
 //! the current scope (CPython's `compiler_nameop` and `compiler_addop_name`).
 
+use std::borrow::Cow;
+
 use pyc_loader::marshal::Str;
 
 use super::unit::name_str;
@@ -10,19 +12,19 @@ use crate::ir::{Location, Opcode};
 use crate::symtable::{BlockKind, Scope};
 
 /// CPython's `_Py_Mangle`: `__spam` inside class `Ham` becomes `_Ham__spam`.
-pub(crate) fn mangle(private: Option<&Str>, name: &str) -> String {
+pub(crate) fn mangle<'n>(private: Option<&Str>, name: &'n str) -> Cow<'n, str> {
     let Some(private) = private else {
-        return name.to_string();
+        return Cow::Borrowed(name);
     };
     if !name.starts_with("__") || name.ends_with("__") || name.contains('.') {
-        return name.to_string();
+        return Cow::Borrowed(name);
     }
     let private = private.to_string_lossy();
     let stripped = private.trim_start_matches('_');
     if stripped.is_empty() {
-        return name.to_string();
+        return Cow::Borrowed(name);
     }
-    format!("_{stripped}{name}")
+    Cow::Owned(format!("_{stripped}{name}"))
 }
 
 /// Which table an instruction's name argument indexes.
@@ -36,7 +38,7 @@ pub(crate) enum NameTable {
 
 impl<'a> Compiler<'a> {
     /// `name` mangled with the current class name.
-    pub(crate) fn mangle(&self, name: &str) -> String {
+    pub(crate) fn mangle<'n>(&self, name: &'n str) -> Cow<'n, str> {
         mangle(self.u().private.as_ref(), name)
     }
 
@@ -44,12 +46,11 @@ impl<'a> Compiler<'a> {
     /// numbered after the cell variables, as CPython numbers them.
     pub(crate) fn name_index(&mut self, table: NameTable, name: &str) -> u32 {
         let md = &mut self.u_mut().code.metadata;
-        let name = name_str(name);
         match table {
-            NameTable::Names => md.names.add(&name),
-            NameTable::Varnames => md.varnames.add(&name),
-            NameTable::Cellvars => md.cellvars.add(&name),
-            NameTable::Freevars => md.cellvars.len() as u32 + md.freevars.add(&name),
+            NameTable::Names => md.names.add_interned(name),
+            NameTable::Varnames => md.varnames.add_interned(name),
+            NameTable::Cellvars => md.cellvars.add_interned(name),
+            NameTable::Freevars => md.cellvars.len() as u32 + md.freevars.add_interned(name),
         }
     }
 
@@ -102,8 +103,10 @@ impl<'a> Compiler<'a> {
             Some(Scope::Free) => Kind::Deref(NameTable::Freevars),
             Some(Scope::Cell) => Kind::Deref(NameTable::Cellvars),
             Some(Scope::Local) => {
-                let hidden = u.fasthidden.get(&name_str(&mangled)) == Some(&true);
-                if u.is_function_like() || hidden {
+                let hidden = || {
+                    !u.fasthidden.is_empty() && u.fasthidden.get(&name_str(&mangled)) == Some(&true)
+                };
+                if u.is_function_like() || hidden() {
                     Kind::Fast
                 } else {
                     Kind::Name

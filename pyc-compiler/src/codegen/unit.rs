@@ -1,7 +1,7 @@
 //! Code units: entering and leaving scopes, emitting instructions, constants, the block
 //! stack, qualified names and code flags.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use pyc_loader::marshal::{Object, Str};
@@ -137,30 +137,43 @@ impl<'a> Compiler<'a> {
     ) -> CResult {
         let block = self.symbols.block(block);
         let mut code = CodeUnit::default();
+        // Room for a small function's body: fewer regrowths of the sequence.
+        code.instrs.instrs.reserve(32);
         let md = &mut code.metadata;
         // Identifiers come interned from the parser; the names made up for anonymous scopes
         // (`<module>`, `<lambda>`, `<generic parameters of f>`, ...) are plain strings.
         md.name = Str::new(name, !name.starts_with('<'));
         for param in &block.varnames {
-            md.varnames.add(&name_str(param));
+            md.varnames.add_interned(param);
         }
-        let mut sorted: Vec<&(Box<str>, Symbol)> = block.symbols.iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
-        for (n, sym) in &sorted {
-            if sym.scope == Some(Scope::Cell) || sym.flags & crate::symtable::def::COMP_CELL != 0 {
-                md.cellvars.add(&name_str(n));
-            }
+        // Cells and free variables, each sorted by name.
+        let sorted_names = |keep: fn(&Symbol) -> bool| {
+            let mut names: Vec<&str> = block
+                .symbols
+                .iter()
+                .filter(|(_, sym)| keep(sym))
+                .map(|(n, _)| &**n)
+                .collect();
+            names.sort_unstable();
+            names
+        };
+        let cells = sorted_names(|sym| {
+            sym.scope == Some(Scope::Cell) || sym.flags & crate::symtable::def::COMP_CELL != 0
+        });
+        for n in cells {
+            md.cellvars.add_interned(n);
         }
         if block.needs_class_closure {
-            md.cellvars.add(&name_str("__class__"));
+            md.cellvars.add_interned("__class__");
         }
         if block.needs_classdict {
-            md.cellvars.add(&name_str("__classdict__"));
+            md.cellvars.add_interned("__classdict__");
         }
-        for (n, sym) in &sorted {
-            if sym.scope == Some(Scope::Free) || sym.flags & crate::symtable::def::FREE_CLASS != 0 {
-                md.freevars.add(&name_str(n));
-            }
+        let frees = sorted_names(|sym| {
+            sym.scope == Some(Scope::Free) || sym.flags & crate::symtable::def::FREE_CLASS != 0
+        });
+        for n in frees {
+            md.freevars.add_interned(n);
         }
         md.firstlineno = lineno as i32;
         let private = self.unit.as_ref().and_then(|u| u.private.clone());
@@ -171,8 +184,8 @@ impl<'a> Compiler<'a> {
             private,
             fblocks: Vec::new(),
             in_inlined_comp: 0,
-            overrides: HashMap::new(),
-            fasthidden: HashMap::new(),
+            overrides: HashMap::default(),
+            fasthidden: HashMap::default(),
         };
         if let Some(parent) = self.unit.replace(unit) {
             self.stack.push(parent);

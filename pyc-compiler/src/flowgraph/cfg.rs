@@ -115,9 +115,11 @@ impl Cfg {
         self.last(b).is_some_and(|last| is_scope_exit(last.op))
     }
 
-    /// The blocks in layout order.
+    /// The blocks in layout order, as a snapshot for passes that relink blocks; a pass that
+    /// does not follows the `next` chain directly (reading each block's `next` before
+    /// working on it), which costs no allocation.
     pub fn order(&self) -> Vec<BlockId> {
-        let mut order = Vec::new();
+        let mut order = Vec::with_capacity(self.blocks.len());
         let mut b = Some(self.entry);
         while let Some(id) = b {
             order.push(id);
@@ -128,7 +130,9 @@ impl Cfg {
 
     /// Clears the `visited` mark of every block in the chain (`make_cfg_traversal_stack`).
     pub fn reset_visited(&mut self) {
-        for id in self.order() {
+        let mut cursor = Some(self.entry);
+        while let Some(id) = cursor {
+            cursor = self.blocks[id].next;
             self.blocks[id].visited = false;
         }
     }
@@ -147,7 +151,12 @@ impl Cfg {
         }
         let mut builder = Builder {
             cfg: Cfg {
-                blocks: vec![Block::new(false)],
+                blocks: {
+                    // A block at each label at least.
+                    let mut blocks = Vec::with_capacity(seq.label_targets.len() + 1);
+                    blocks.push(Block::new(false));
+                    blocks
+                },
                 entry: 0,
             },
             current: 0,
@@ -236,7 +245,10 @@ impl Builder {
     fn maybe_start_new_block(&mut self) {
         if self.current_is_terminated() {
             let label = self.pending_label.take();
-            self.cfg.blocks.push(Block::new(label.is_some()));
+            let mut block = Block::new(label.is_some());
+            // A typical block's length: fewer regrowths while it fills.
+            block.instrs.reserve(8);
+            self.cfg.blocks.push(block);
             let b = self.cfg.blocks.len() - 1;
             if let Some(offset) = label {
                 self.block_at_offset[offset] = Some(b);

@@ -39,7 +39,9 @@ fn mark_cold(cfg: &mut Cfg) {
     mark_warm(cfg);
     cfg.reset_visited();
     let mut stack = Vec::new();
-    for b in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         if cfg.blocks[b].except_handler {
             stack.push(b);
             cfg.blocks[b].visited = true;

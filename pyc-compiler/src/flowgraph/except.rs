@@ -7,7 +7,9 @@ use crate::opcode_info::{is_block_push, is_jump};
 
 /// Marks the targets of `SETUP_*` as exception handlers.
 pub(crate) fn mark_except_handlers(cfg: &mut Cfg) {
-    for b in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         for i in 0..cfg.blocks[b].instrs.len() {
             let instr = cfg.blocks[b].instrs[i];
             if is_block_push(instr.op) {

@@ -38,7 +38,9 @@ fn duplicate_exits_without_lineno(cfg: &mut Cfg) {
         }
         b = cfg.blocks[id].next;
     }
-    for id in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(id) = cursor {
+        cursor = cfg.blocks[id].next;
         let Some(next) = cfg.blocks[id].next else {
             continue;
         };
@@ -55,7 +57,9 @@ fn duplicate_exits_without_lineno(cfg: &mut Cfg) {
 /// Instructions without line take the previous one's location; a block with a single
 /// predecessor starts with the location its predecessor ends with.
 fn propagate_line_numbers(cfg: &mut Cfg) {
-    for b in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         let Some(last) = cfg.last(b).copied() else {
             continue;
         };
@@ -93,7 +97,9 @@ fn propagate_line_numbers(cfg: &mut Cfg) {
 /// A `RETURN_VALUE` still without line gets the line of the last block that had one.
 fn guarantee_lineno_for_exits(cfg: &mut Cfg, firstlineno: i32) {
     let mut lineno = firstlineno;
-    for b in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         let Some(last) = cfg.last(b).copied() else {
             continue;
         };

@@ -26,7 +26,9 @@ pub(crate) fn add_checks_for_loads_of_uninitialized_variables(
     let start_mask = (nparams.min(tracked)..tracked).fold(0u64, |m, i| m | 1 << i);
     let entry = cfg.entry;
     maybe_push(cfg, entry, start_mask, &mut stack);
-    for b in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         scan_block_for_locals(cfg, b, &mut stack);
     }
     while let Some(b) = stack.pop() {
@@ -91,7 +93,9 @@ fn scan_block_for_locals(cfg: &mut Cfg, b: BlockId, stack: &mut Vec<BlockId>) {
 fn fast_scan_many_locals(cfg: &mut Cfg, nlocals: usize) {
     let mut states = vec![0usize; nlocals - 64];
     let mut blocknum = 0usize;
-    for b in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         blocknum += 1;
         for instr in &mut cfg.blocks[b].instrs {
             let arg = instr.arg as usize;

@@ -46,7 +46,9 @@ pub(crate) fn optimize_code_unit(
     consts: &mut Vec<Object>,
     shape: UnitShape,
 ) -> Result<(), CompileError> {
-    for b in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         for instr in &cfg.blocks[b].instrs {
             if crate::opcode_info::has_const(instr.op) && instr.arg as usize >= consts.len() {
                 return Err(cfg::internal(format!(

@@ -25,23 +25,26 @@ pub(crate) fn optimize_cfg(
 ) -> Result<(), CompileError> {
     check_cfg(cfg)?;
     eliminate_empty_basic_blocks(cfg);
-    for b in cfg.order() {
+    // Only `eliminate_empty_basic_blocks` relinks blocks: the passes in between share one
+    // layout order.
+    let order = cfg.order();
+    for &b in &order {
         inline_small_exit_blocks(cfg, b);
     }
-    for b in cfg.order() {
+    for &b in &order {
         optimize_basic_block(cfg, b, consts, load_global_is_even)?;
     }
     remove_redundant_nops_and_pairs(cfg);
-    for b in cfg.order() {
+    for &b in &order {
         inline_small_exit_blocks(cfg, b);
     }
     mark_reachable(cfg);
-    for b in cfg.order() {
+    for &b in &order {
         if cfg.blocks[b].predecessors == 0 {
             cfg.blocks[b].instrs.clear();
         }
     }
-    for b in cfg.order() {
+    for &b in &order {
         remove_redundant_nops(cfg, b);
     }
     eliminate_empty_basic_blocks(cfg);
@@ -51,7 +54,9 @@ pub(crate) fn optimize_cfg(
 
 /// Rejects a block with a jump or exit before its end.
 fn check_cfg(cfg: &Cfg) -> Result<(), CompileError> {
-    for b in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         let instrs = &cfg.blocks[b].instrs;
         for (i, instr) in instrs.iter().enumerate() {
             if is_assembler_jump(instr.op) {
@@ -85,7 +90,9 @@ pub(crate) fn eliminate_empty_basic_blocks(cfg: &mut Cfg) {
             None => break,
         }
     }
-    for id in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(id) = cursor {
+        cursor = cfg.blocks[id].next;
         for i in 0..cfg.blocks[id].instrs.len() {
             let instr = cfg.blocks[id].instrs[i];
             if !has_target(instr.op) {
@@ -186,7 +193,12 @@ fn fold_tuple_on_constants(
         .collect::<Result<Vec<_>, _>>()?;
     let tuple = Object::tuple(items);
     let key = ConstKey::of(&tuple);
-    let index = match consts.iter().position(|c| ConstKey::of(c) == key) {
+    // Only a tuple of the same length can have the same key: others are not keyed.
+    let same_shape = |c: &Object| matches!(c, Object::Tuple(t) if t.len() == n);
+    let index = match consts
+        .iter()
+        .position(|c| same_shape(c) && ConstKey::of(c) == key)
+    {
         Some(index) => index,
         None => {
             consts.push(tuple);
@@ -539,7 +551,9 @@ fn remove_redundant_nops_and_pairs(cfg: &mut Cfg) {
 
 /// Turns an unconditional jump to the next block into a `NOP`.
 pub(crate) fn remove_redundant_jumps(cfg: &mut Cfg) {
-    for b in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         let next = cfg.blocks[b].next;
         if let Some(last) = cfg.blocks[b].instrs.last_mut() {
             if is_unconditional_jump(last.op) && last.target == next {

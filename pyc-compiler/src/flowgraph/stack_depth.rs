@@ -18,7 +18,9 @@ fn push(cfg: &mut Cfg, stack: &mut Vec<BlockId>, b: BlockId, depth: i32) {
 
 /// Walks every path, assuming loops leave the depth unchanged, and returns the largest depth.
 pub(crate) fn stack_depth(cfg: &mut Cfg, code_flags: u32) -> Result<u32, CompileError> {
-    for b in cfg.order() {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         cfg.blocks[b].startdepth = i32::MIN;
     }
     let mut stack = Vec::new();

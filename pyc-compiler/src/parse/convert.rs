@@ -30,6 +30,19 @@ pub(super) struct Converter<'a> {
     pub fields: usize,
 }
 
+/// Converts each item of a slice, stopping at the first error, into a vector allocated once
+/// at the slice's length (collecting `Result`s loses the exact size and regrows the vector).
+pub(super) fn convert_all<T, U>(
+    items: &[T],
+    mut convert: impl FnMut(&T) -> Result<U>,
+) -> Result<Vec<U>> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        out.push(convert(item)?);
+    }
+    Ok(out)
+}
+
 /// Converts a ruff tree without errors; also returns the depth of the tree converted.
 pub(super) fn convert(
     src: &str,

@@ -3,7 +3,7 @@
 use ruff_python_ast as ruff;
 use ruff_text_size::{Ranged, TextRange};
 
-use super::convert::{Converter, Result};
+use super::convert::{convert_all, Converter, Result};
 use super::numbers::number;
 use super::strings::{self, StrBuf};
 use crate::ast::*;
@@ -11,7 +11,7 @@ use crate::error::CompileError;
 
 impl Converter<'_> {
     pub fn exprs(&mut self, exprs: &[ruff::Expr]) -> Result<Vec<Expr>> {
-        exprs.iter().map(|e| self.expr(e)).collect()
+        convert_all(exprs, |e| self.expr(e))
     }
 
     pub fn opt_expr(&mut self, expr: Option<&ruff::Expr>) -> Result<Option<Expr>> {
@@ -233,11 +233,7 @@ impl Converter<'_> {
         arguments: &ruff::Arguments,
     ) -> Result<(Vec<Expr>, Vec<Keyword>)> {
         let args = self.exprs(&arguments.args)?;
-        let keywords = arguments
-            .keywords
-            .iter()
-            .map(|k| self.keyword(k))
-            .collect::<Result<_>>()?;
+        let keywords = convert_all(&arguments.keywords, |k| self.keyword(k))?;
         Ok((args, keywords))
     }
 

@@ -4,13 +4,13 @@ use ruff_python_ast as ruff;
 use ruff_python_ast::token::TokenKind;
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
-use super::convert::{Converter, Result};
+use super::convert::{convert_all, Converter, Result};
 use super::convert_expr::operator;
 use crate::ast::*;
 
 impl Converter<'_> {
     pub fn stmts(&mut self, stmts: &[ruff::Stmt]) -> Result<Vec<Stmt>> {
-        stmts.iter().map(|s| self.stmt(s)).collect()
+        convert_all(stmts, |s| self.stmt(s))
     }
 
     /// Converts one statement.
@@ -257,10 +257,7 @@ impl Converter<'_> {
     }
 
     fn decorators(&mut self, decorators: &[ruff::Decorator]) -> Result<Vec<Expr>> {
-        decorators
-            .iter()
-            .map(|d| self.expr(&d.expression))
-            .collect()
+        convert_all(decorators, |d| self.expr(&d.expression))
     }
 
     fn aliases(&self, names: &[ruff::Alias]) -> Vec<Alias> {
@@ -314,7 +311,7 @@ impl Converter<'_> {
     }
 
     fn patterns(&mut self, patterns: &[ruff::Pattern]) -> Result<Vec<Pattern>> {
-        patterns.iter().map(|p| self.pattern(p)).collect()
+        convert_all(patterns, |p| self.pattern(p))
     }
 
     fn pattern(&mut self, pattern: &ruff::Pattern) -> Result<Pattern> {

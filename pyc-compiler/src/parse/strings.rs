@@ -113,6 +113,7 @@ pub(super) fn decode_str(
     }
     let mut warning = None;
     let mut rest = body;
+    let mut widened = EscapedPrefix::default();
     while let Some(at) = rest.find(['\\', '{', '}']) {
         push_undoubled(&rest[..at], false, out);
         let (c, after) = (rest.as_bytes()[at], &rest[at + 1..]);
@@ -127,7 +128,7 @@ pub(super) fn decode_str(
         }
         // Position of the backslash in CPython's intermediate buffer, where every non-ASCII
         // character was widened to a 10-byte `\UXXXXXXXX` escape (error messages count there).
-        let position = escaped_len(&body[..body.len() - rest.len() + at]);
+        let position = widened.len_at(body, body.len() - rest.len() + at);
         rest = decode_escape(after, position, out, &mut warning)?;
     }
     push_undoubled(rest, braces, out);
@@ -152,19 +153,35 @@ fn push_undoubled(text: &str, braces: bool, out: &mut StrBuf) {
 
 /// The length of `text` in CPython's widened escape buffer.
 fn escaped_len(text: &str) -> usize {
-    let mut len = 0;
-    let mut prev_backslash = false;
-    for c in text.chars() {
-        len += if c.is_ascii() {
-            1
-        } else if prev_backslash {
-            15 // `\u005c` then `\UXXXXXXXX`
-        } else {
-            10
-        };
-        prev_backslash = c == '\\' && !prev_backslash;
+    EscapedPrefix::default().len_at(text, text.len())
+}
+
+/// [`escaped_len`] of ever longer prefixes of one text, each character scanned once (a
+/// string with many escapes is not rescanned from its start at each).
+#[derive(Default)]
+struct EscapedPrefix {
+    /// The prefix measured so far, in bytes.
+    end: usize,
+    len: usize,
+    prev_backslash: bool,
+}
+
+impl EscapedPrefix {
+    /// The widened length of `text[..end]`; `end` never decreases between calls.
+    fn len_at(&mut self, text: &str, end: usize) -> usize {
+        for c in text[self.end..end].chars() {
+            self.len += if c.is_ascii() {
+                1
+            } else if self.prev_backslash {
+                15 // `\u005c` then `\UXXXXXXXX`
+            } else {
+                10
+            };
+            self.prev_backslash = c == '\\' && !self.prev_backslash;
+        }
+        self.end = end;
+        self.len
     }
-    len
 }
 
 /// Decodes the escape after a backslash; returns the text after it.

@@ -2,20 +2,23 @@
 //! first pass collected, passing the names visible to nested scopes down and the free names of
 //! nested scopes up, and inline comprehensions into their parent (PEP 709).
 
-use std::collections::HashSet;
+use std::sync::Arc;
+
+use rustc_hash::FxHashSet as HashSet;
 
 use super::visit::{error_at, Collected};
 use super::{def, on_deep_stack, BlockId, BlockKind, Scope, Symbol, DEEP};
-use crate::ast::Identifier;
 use crate::error::CompileError;
 
-type Names = HashSet<Identifier>;
+/// Sets of names, copied for each nested scope as CPython copies its sets: shared strings make
+/// a copy cost a table, not an allocation per name.
+type Names = HashSet<Arc<str>>;
 
 /// Resolves every symbol of every block reachable from the module.
 pub(super) fn analyze(collected: &mut Collected) -> Result<(), CompileError> {
-    let mut free = Names::new();
-    let mut global = Names::new();
-    let mut type_params = Names::new();
+    let mut free = Names::default();
+    let mut global = Names::default();
+    let mut type_params = Names::default();
     let mut analyzer = Analyzer {
         c: collected,
         depth: 0,
@@ -76,7 +79,7 @@ impl Analyzer<'_> {
     fn name(
         &mut self,
         id: BlockId,
-        name: &Identifier,
+        name: &Arc<str>,
         flags: u32,
         cx: &mut Context<'_>,
     ) -> Result<Scope, CompileError> {
@@ -153,11 +156,11 @@ impl Analyzer<'_> {
     ) -> Result<(), CompileError> {
         let kind = self.blk(id).kind;
         let is_class = kind == BlockKind::Class;
-        let mut local = Names::new();
-        let mut new_global = Names::new();
-        let mut new_free = Names::new();
-        let mut new_bound = Names::new();
-        let mut inlined_cells = Names::new();
+        let mut local = Names::default();
+        let mut new_global = Names::default();
+        let mut new_free = Names::default();
+        let mut new_bound = Names::default();
+        let mut inlined_cells = Names::default();
 
         // A class's own names are not visible in its methods.
         if is_class {
@@ -167,11 +170,11 @@ impl Analyzer<'_> {
             }
         }
 
-        let raw: Vec<(Identifier, u32)> = self
+        let raw: Vec<(Arc<str>, u32)> = self
             .blk(id)
             .symbols
             .iter()
-            .map(|(n, s)| (n.clone(), s.flags))
+            .map(|(n, s)| (Arc::from(&**n), s.flags))
             .collect();
         let mut scopes = Vec::with_capacity(raw.len());
         {
@@ -305,7 +308,7 @@ impl Analyzer<'_> {
             }
             let scope = sym.scope.unwrap_or(Scope::Local);
             if scope == Scope::Cell || sym.flags & def::COMP_CELL != 0 {
-                inlined_cells.insert(name.clone());
+                inlined_cells.insert(Arc::from(&*name));
             }
             match self.blk(id).symbol(&name).copied() {
                 None => {
@@ -320,7 +323,7 @@ impl Analyzer<'_> {
                         && !self.is_free_in_any_child(comp, &name)
                         && !parent_is_class
                     {
-                        comp_free.remove(&name);
+                        comp_free.remove(&*name);
                     }
                 }
             }
@@ -346,9 +349,9 @@ impl Analyzer<'_> {
             if scopes[i] != Scope::Local {
                 continue;
             }
-            if free.contains(name) || inlined_cells.contains(name) {
+            if free.contains(&**name) || inlined_cells.contains(&**name) {
                 scopes[i] = Scope::Cell;
-                free.remove(name);
+                free.remove(&**name);
             }
         }
     }
@@ -366,13 +369,13 @@ impl Analyzer<'_> {
     ) {
         let block = self.blk_mut(id);
         for (i, (name, sym)) in block.symbols.iter_mut().enumerate() {
-            if inlined_cells.contains(name) {
+            if inlined_cells.contains(&**name) {
                 sym.flags |= def::COMP_CELL;
             }
             sym.scope = Some(scopes[i]);
         }
         // CPython iterates a set here; sorting keeps our order deterministic.
-        let mut passing: Vec<&Identifier> = free.iter().collect();
+        let mut passing: Vec<&Arc<str>> = free.iter().collect();
         passing.sort();
         for name in passing {
             if block.symbol(name).is_some() {
@@ -381,7 +384,7 @@ impl Analyzer<'_> {
                 }
                 continue;
             }
-            if bound.is_some_and(|b| !b.contains(name)) {
+            if bound.is_some_and(|b| !b.contains(&**name)) {
                 continue; // a global
             }
             *block.symbol_mut(name) = Symbol {

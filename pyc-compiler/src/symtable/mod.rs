@@ -43,8 +43,8 @@
 mod analyze;
 mod visit;
 
+use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use crate::ast::{Expr, Identifier, Loc, Mod, Stmt, TypeParam};
 use crate::error::CompileError;
@@ -169,7 +169,7 @@ impl Block {
             name,
             loc,
             symbols: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             varnames: Vec::new(),
             children: Vec::new(),
             parent,

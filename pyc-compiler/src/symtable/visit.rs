@@ -1,7 +1,7 @@
 //! The first pass: walk the tree in CPython's order and record, per scope, what each name is
 //! (bound, used, parameter, global, ...), raising the SyntaxErrors that need only that.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::SymbolTable;
 use super::{
@@ -80,7 +80,7 @@ pub(super) fn collect(module: &Mod, future: &FutureFeatures) -> Result<Collected
         entries: Vec::new(),
         directives: Vec::new(),
         stack: Vec::new(),
-        by_node: HashMap::new(),
+        by_node: HashMap::default(),
         private: None,
         future_annotations: future.annotations(),
         depth: 0,
@@ -220,7 +220,7 @@ impl Collector {
         flag: u32,
         loc: Loc,
     ) -> Result<(), CompileError> {
-        let mangled = self.mangled(name).into_owned();
+        let mangled = mangle(self.private.as_deref(), name);
         let entry = &mut self.entries[target.0 as usize];
         let old = entry.block.flags(&mangled);
         if flag & old & def::PARAM != 0 {

@@ -288,16 +288,19 @@ impl Errors<'_> {
     pub(super) fn number_error(&self) -> Option<Found> {
         self.tokens.windows(2).find_map(|pair| {
             let (number, next) = (&pair[0], &pair[1]);
-            let is_number = matches!(
+            if !matches!(
                 number.kind(),
                 TokenKind::Int | TokenKind::Float | TokenKind::Complex
-            );
+            ) || number.end() != next.start()
+            {
+                return None;
+            }
             // CPython checks the next character, not the token: only ASCII ones count.
             let ascii_next = self.src[next.range()].starts_with(|c: char| c.is_ascii());
             let glued = ascii_next
                 && (next.kind() == TokenKind::Name
                     || (next.kind().is_keyword() && !is_number_suffix_keyword(next.kind())));
-            if !is_number || !glued || number.end() != next.start() {
+            if !glued {
                 return None;
             }
             let kind = number_kind(&self.src[number.range()]);
