@@ -43,16 +43,20 @@ bench: build
 	$(PY312) bench/bench_check.py $(PYC)
 	cargo build --release -p pyc-compiler --example compile_tree
 	$(PY312) bench/bench_compile.py target/release/examples/compile_tree
+	$(PY312) bench/programs/run.py $(PYC) 5
 
 ## Fuzz the unmarshaller for a bounded time (FUZZ_SECONDS, default 300).
 fuzz:
 	fuzz/run.sh $(or $(FUZZ_SECONDS),300)
 
-## The main job on a sample project: compiled, audited and disassembled by pyc.
+## The main job on a sample project: compiled, audited, disassembled and run by pyc.
 demo: build
 	rm -rf $(DEMO) && mkdir -p $(DEMO) && cp -r fixtures/sample/. $(DEMO)/
 	$(PYC) compile $(DEMO)
 	$(PYC) check $(DEMO)
+	@echo "--- pyc run (from the caches), then CPython for comparison:"
+	$(PYC) run $(DEMO)/main.py
+	$(PY312) $(DEMO)/main.py
 	@echo "--- pyc dis of app/util/__pycache__/text.cpython-312.pyc:"
 	$(PYC) dis $(DEMO)/app/util/__pycache__/text.cpython-312.pyc
 	@echo "--- after editing app/util/text.py and deleting a cache:"
