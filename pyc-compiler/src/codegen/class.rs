@@ -19,11 +19,13 @@ impl<'a> Compiler<'a> {
         let at = loc(s.loc);
         let is_generic = !c.type_params.is_empty();
         if is_generic {
+            // As CPython 3.12 does, the class name becomes the private name of the enclosing
+            // scope too, for the rest of that scope (its symbol table does the same).
+            self.u_mut().private = Some(Str::new(&c.name, true));
             self.emit(Opcode::PUSH_NULL, 0, at);
             let block = self.block_of(&c.type_params, at)?;
             let name = format!("<generic parameters of {}>", c.name);
             self.enter_scope(&name, ScopeType::TypeParams, block, firstlineno)?;
-            self.u_mut().private = Some(Str::new(&c.name, true));
             self.type_params(&c.type_params)?;
             self.nameop(at, ".type_params", ExprContext::Store)?;
         }
