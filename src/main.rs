@@ -3,6 +3,7 @@
 mod check_cmd;
 mod compile_cmd;
 mod dis_cmd;
+mod manifest;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -44,10 +44,7 @@ pub fn pyc_bytes(
 /// importlib's permissions: the source's mode, made owner-writable, limited to `0o666`.
 pub fn write_atomic(path: &Path, data: &[u8], source_mode: u32) -> io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        match fs::create_dir(dir) {
-            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
-            _ => {}
-        }
+        fs::create_dir_all(dir)?;
     }
     let temp = temp_path(path);
     let mode = (source_mode | 0o200) & 0o666;
@@ -60,6 +57,20 @@ pub fn write_atomic(path: &Path, data: &[u8], source_mode: u32) -> io::Result<()
     let result = written.and_then(|()| fs::rename(&temp, path));
     if result.is_err() {
         // The temporary file may or may not exist; either way it must not stay behind.
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Makes `path` a hard link to `existing` atomically (a link under a temporary name, then a
+/// rename over `path`), as `compileall --hardlink-dupes` links equal caches.
+pub fn link_atomic(existing: &Path, path: &Path) -> io::Result<()> {
+    if crate::tree::same_file(existing, path) {
+        return Ok(());
+    }
+    let temp = temp_path(path);
+    let result = fs::hard_link(existing, &temp).and_then(|()| fs::rename(&temp, path));
+    if result.is_err() {
         let _ = fs::remove_file(&temp);
     }
     result
@@ -89,6 +100,18 @@ mod tests {
         assert_eq!(mode & 0o200, 0o200);
         let names: Vec<_> = fs::read_dir(target.parent().unwrap()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn links_replace_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        fs::write(&a, b"same").unwrap();
+        fs::write(&b, b"old").unwrap();
+        link_atomic(&a, &b).unwrap();
+        link_atomic(&a, &b).unwrap();
+        assert!(crate::tree::same_file(&a, &b));
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
     #[test]
