@@ -339,7 +339,7 @@ fn print_outcome(
                     .nth(e.lineno.saturating_sub(1) as usize)
                     .map(str::to_owned)
             });
-            let shown = source.display_name().to_string_lossy();
+            let shown = backslash_escaped(source.display_name());
             format!("{}\n", e.render(&shown, line.as_deref()))
         }
         Outcome::Rejected(e) => format!("Sorry: {}: {}\n", e.kind.name(), exception_str(e, source)),
@@ -358,7 +358,7 @@ fn exception_str(e: &CompileError, source: &Source) -> String {
     let syntax = matches!(e.kind, ErrorKind::IndentationError | ErrorKind::TabError);
     match Path::new(source.display_name()).file_name() {
         Some(base) if syntax && e.lineno > 0 => {
-            format!("{} ({}, line {})", e.msg, base.to_string_lossy(), e.lineno)
+            format!("{} ({}, line {})", e.msg, backslash_escaped(base), e.lineno)
         }
         _ => e.msg.clone(),
     }
@@ -382,26 +382,48 @@ fn os_error(e: &io::Error, path: &Path) -> String {
     format!("{class}: [Errno {errno}] {strerror}: {}", py_repr(path))
 }
 
-/// A path as Python's `repr()` of the string shows it (the quoting `compileall` prints).
+/// A file name as `compileall` prints it in a message: the `surrogateescape` decoding
+/// written with `backslashreplace`, each undecodable byte as `\udcXX`.
+fn backslash_escaped(name: &std::ffi::OsStr) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::new();
+    for chunk in name.as_bytes().utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\udc{b:02x}"));
+        }
+    }
+    out
+}
+
+/// A path as Python's `repr()` of its `surrogateescape`-decoded name shows it (the quoting
+/// `compileall` prints): undecodable bytes appear as `\udcXX`.
 fn py_repr(path: &Path) -> String {
-    let text = path.to_string_lossy();
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    let text = String::from_utf8_lossy(bytes);
     let quote = if text.contains('\'') && !text.contains('"') {
         '"'
     } else {
         '\''
     };
     let mut out = String::from(quote);
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if c == quote => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c => out.push(c),
             }
-            c => out.push(c),
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\udc{b:02x}"));
         }
     }
     out.push(quote);

@@ -159,11 +159,11 @@ impl Manifest {
 
     /// Checks every file of the manifest against the tree, in manifest order.
     pub fn verify(&self) -> Vec<Problem> {
-        let by_digest: HashMap<&str, &Path> = self
-            .entries
-            .iter()
-            .map(|e| (e.sha256.as_str(), e.path.as_path()))
-            .collect();
+        // The first file with each digest (equal caches of several levels share one).
+        let mut by_digest: HashMap<&str, &Path> = HashMap::new();
+        for e in &self.entries {
+            by_digest.entry(e.sha256.as_str()).or_insert(&e.path);
+        }
         let mut problems = Vec::new();
         for entry in &self.entries {
             let data = match std::fs::read(&entry.path) {

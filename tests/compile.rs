@@ -426,3 +426,97 @@ fn source_date_epoch_makes_checked_hash_caches() {
         );
     }
 }
+
+/// A non-UTF-8 file name: `co_filename` holds the `surrogateescape` decoding (lone
+/// surrogates) and the messages show `\udcXX`, as in CPython.
+#[test]
+fn non_utf8_file_names_match_compileall() {
+    use std::os::unix::ffi::OsStrExt;
+    let setup = |parent: &Path| {
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9.py");
+        std::fs::write(parent.join("tree").join(name), "def f():\n    return f\n").unwrap();
+        let bad = std::ffi::OsStr::from_bytes(b"b\xffd.py");
+        std::fs::write(parent.join("tree").join(bad), "x = (\n").unwrap();
+    };
+    for args in [&[][..], &["-p", "/pre"][..]] {
+        let both = compile_both_in(args, &["tree"], setup);
+        assert_same_run(&both, &format!("non-UTF-8 {args:?}"));
+        assert!(text(&both.our_out.stdout).contains("caf\\udce9.py"));
+    }
+}
+
+/// Broken symlinks and symlink loops are passed over as compileall does (same stdout and
+/// status), each named on stderr.
+#[test]
+fn broken_symlinks_and_loops_match_compileall() {
+    use std::os::unix::fs::symlink;
+    let setup = |parent: &Path| {
+        symlink("nowhere.py", parent.join("tree/broken.py")).unwrap();
+        symlink("loop.py", parent.join("tree/loop.py")).unwrap();
+        symlink(".", parent.join("tree/pkg/again")).unwrap();
+    };
+    let both = compile_both_in(&[], &["tree"], setup);
+    assert_same_run(&both, "symlinks");
+    let stderr = text(&both.our_out.stderr);
+    assert!(stderr.contains("skipped tree/broken.py"), "{stderr}");
+    assert!(stderr.contains("skipped tree/loop.py"), "{stderr}");
+}
+
+/// A `__pycache__` that is a file: the files under it fail with the error naming their
+/// cache, no temporary file is left, and the rest of the tree is compiled.
+#[test]
+fn failing_writes_are_reported_and_leave_nothing() {
+    let setup = |parent: &Path| {
+        std::fs::write(parent.join("tree/pkg/__pycache__"), "in the way").unwrap();
+    };
+    let both = compile_both_in(&["-q"], &["tree"], setup);
+    assert_eq!(both.our_out.status.code(), Some(1));
+    assert_eq!(pycs(&both.ours), pycs(&both.cpython));
+    assert!(pycs(&both.ours).len() >= 4);
+    let ours = text(&both.our_out.stdout);
+    let theirs = text(&both.cpython_out.stdout);
+    // CPython names its temporary file; we name the cache.
+    let shape = |s: &str| -> Vec<String> {
+        s.lines()
+            .map(|l| match l.find(": '") {
+                Some(i) if l.starts_with("NotADirectoryError") => l[..i].to_owned(),
+                _ => l.to_owned(),
+            })
+            .collect()
+    };
+    assert_eq!(shape(&ours), shape(&theirs));
+    assert!(
+        ours.contains("Not a directory: 'tree/pkg/__pycache__/core.cpython-312.pyc'"),
+        "{ours}"
+    );
+    let mut stack = vec![both.ours.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            assert!(
+                !path.to_string_lossy().ends_with(".tmp"),
+                "{}",
+                path.display()
+            );
+            if path.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+}
+
+/// Bad arguments fail with status 2 and a message, as argparse does.
+#[test]
+fn bad_arguments_are_refused() {
+    for args in [
+        &["-d", "/x", "-s", "tree"][..],
+        &["-o", "1", "--hardlink-dupes"][..],
+        &["--target", "3.11"][..],
+        &["-x", "("][..],
+        &["-o", "3"][..],
+    ] {
+        let out = pyc().arg("compile").args(args).arg(".").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!out.stderr.is_empty(), "{args:?}");
+    }
+}

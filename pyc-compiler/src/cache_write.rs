@@ -44,7 +44,11 @@ pub fn pyc_bytes(
 /// importlib's permissions: the source's mode, made owner-writable, limited to `0o666`.
 pub fn write_atomic(path: &Path, data: &[u8], source_mode: u32) -> io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir)?;
+        // As py_compile: an existing non-directory in the way fails at the write below.
+        match fs::create_dir_all(dir) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+            _ => {}
+        }
     }
     let temp = temp_path(path);
     let mode = (source_mode | 0o200) & 0o666;
