@@ -367,7 +367,11 @@ fn exception_str(e: &CompileError, source: &Source) -> String {
 /// An I/O error as Python prints an `OSError` subclass with its file name.
 fn os_error(e: &io::Error, path: &Path) -> String {
     let Some(errno) = e.raw_os_error() else {
-        return format!("OSError: {e}: {}", py_repr(path));
+        return match e.kind() {
+            // py_compile's refusal to replace a symlink or special file names it itself.
+            io::ErrorKind::AlreadyExists => format!("FileExistsError: {e}"),
+            _ => format!("OSError: {e}: {}", py_repr(path)),
+        };
     };
     let class = match e.kind() {
         io::ErrorKind::NotFound => "FileNotFoundError",

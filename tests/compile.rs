@@ -60,16 +60,17 @@ fn compile_both_in(args: &[&str], dests: &[&str], setup: impl Fn(&Path)) -> Both
     }
 }
 
-/// Paths of every pyc under `root`, relative to it.
+/// Paths of every pyc under `root`, relative to it (symlinks are not followed or listed).
 fn pycs(root: &Path) -> BTreeSet<PathBuf> {
     let mut out = BTreeSet::new();
     let mut stack = vec![root.to_owned()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
+            let entry = entry.unwrap();
+            let (path, kind) = (entry.path(), entry.file_type().unwrap());
+            if kind.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "pyc") {
+            } else if kind.is_file() && path.extension().is_some_and(|e| e == "pyc") {
                 out.insert(path.strip_prefix(root).unwrap().to_owned());
             }
         }
@@ -519,4 +520,56 @@ fn bad_arguments_are_refused() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(!out.stderr.is_empty(), "{args:?}");
     }
+}
+
+/// Caches that are symlinks or special files are not replaced (py_compile's FileExistsError),
+/// and `-i -` reads the list from stdin.
+#[test]
+fn symlinked_caches_and_stdin_lists_match_compileall() {
+    use std::os::unix::fs::symlink;
+    let setup = |parent: &Path| {
+        let pycache = parent.join("tree/pkg/__pycache__");
+        std::fs::create_dir_all(pycache.join("core.cpython-312.pyc")).unwrap();
+        std::fs::write(parent.join("elsewhere.bin"), "").unwrap();
+        symlink(
+            "../../../elsewhere.bin",
+            pycache.join("plain.cpython-312.pyc"),
+        )
+        .unwrap();
+    };
+    let both = compile_both_in(&[], &["tree"], setup);
+    assert_same_run(&both, "symlinked caches");
+    assert!(text(&both.our_out.stdout).contains("FileExistsError"));
+    let link = both.ours.join("tree/pkg/__pycache__/plain.cpython-312.pyc");
+    assert!(std::fs::symlink_metadata(link).unwrap().is_symlink());
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for mut cmd in [python("3.12.1"), pyc()] {
+        let parent = dir.path().join(outputs.len().to_string());
+        copy_tree(&fixtures().join("compile_tree"), &parent.join("tree"));
+        if outputs.is_empty() {
+            cmd.args(["-m", "compileall"]);
+        } else {
+            cmd.arg("compile");
+        }
+        let mut child = cmd
+            .args(["-i", "-"])
+            .current_dir(&parent)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"tree/pkg/sub\ntree/bom.py\n")
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        outputs.push((out.status.code(), text(&out.stdout), pycs(&parent)));
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0].2.len(), 5, "{:?}", outputs[0].2);
 }

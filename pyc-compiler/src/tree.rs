@@ -350,6 +350,12 @@ fn compile_file(source: &Source, options: &TreeOptions) -> Report {
             let needed = options.hardlink_dupes || digests.is_some();
             needed.then(|| fs::read(&cache).unwrap_or_default())
         } else {
+            if let Err(e) = check_replaceable(&cache) {
+                return Report {
+                    outcome: Outcome::Io(e, cache),
+                    digests,
+                };
+            }
             let compile_options = Options {
                 target: options.target,
                 optimize: level.level(),
@@ -399,6 +405,25 @@ fn compile_file(source: &Source, options: &TreeOptions) -> Report {
         Outcome::UpToDate
     };
     Report { outcome, digests }
+}
+
+/// py_compile's refusal to replace a symlink or a special file with a cache (import would
+/// turn it into a regular file): a `FileExistsError` with its message.
+fn check_replaceable(cache: &Path) -> io::Result<()> {
+    let what = match fs::symlink_metadata(cache) {
+        Ok(meta) if meta.is_symlink() => "a symlink and will be changed into a regular file",
+        Ok(meta) if !meta.is_file() && fs::metadata(cache).is_ok_and(|m| !m.is_file()) => {
+            "a non-regular file and will be changed into a regular one"
+        }
+        _ => return Ok(()),
+    };
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!(
+            "{} is {what} if import writes a byte-compiled file to it",
+            cache.display()
+        ),
+    ))
 }
 
 /// Compiles under `filename`. A name that is not UTF-8 is recorded in every code object as
