@@ -160,7 +160,10 @@ fn fix(entries: &[Entry], options: &AuditOptions) {
         hardlink_dupes: false,
         digest: None,
     };
-    for (source, report) in sources.iter().zip(compile_sources(&sources, &tree, &|| ())) {
+    for (source, report) in sources
+        .iter()
+        .zip(compile_sources(&sources, &tree, &|| (), &|| false))
+    {
         match report.outcome {
             Outcome::Compiled | Outcome::UpToDate => {
                 println!("fixed    {}", source.path.display())
@@ -179,6 +182,7 @@ fn fix(entries: &[Entry], options: &AuditOptions) {
                     path.display()
                 )
             }
+            Outcome::Interrupted => println!("unfixed  {}: interrupted", source.path.display()),
         }
     }
 }

@@ -4,6 +4,8 @@
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
@@ -204,7 +206,15 @@ fn run_checked(args: &CompileArgs) -> Result<ExitCode, String> {
         .num_threads(args.workers)
         .build()
         .map_err(|e| e.to_string())?;
-    let reports = pool.install(|| compile_sources(&sources, &options, &|| bar.inc(1)));
+    // Ctrl-C: files under way finish (their caches are whole), the rest are not started.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupted);
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    let reports = pool.install(|| {
+        compile_sources(&sources, &options, &|| bar.inc(1), &|| {
+            interrupted.load(Ordering::Relaxed)
+        })
+    });
     bar.finish_and_clear();
 
     let mut summary = Summary::default();
@@ -232,6 +242,14 @@ fn run_checked(args: &CompileArgs) -> Result<ExitCode, String> {
             }
             Found::Source(source) => {
                 let report = reports_iter.next().expect("one report per source");
+                if let Outcome::Interrupted = report.outcome {
+                    // As compileall: a message, status 1, and no manifest of a partial run.
+                    if args.quiet < 2 {
+                        let _ = writeln!(out, "\n[interrupted]");
+                    }
+                    let _ = out.flush();
+                    return Ok(ExitCode::from(1));
+                }
                 summary.count(&report.outcome);
                 print_outcome(&mut out, source, &report.outcome, args.quiet)
             }
@@ -280,6 +298,7 @@ impl Summary {
             Outcome::Compiled => self.compiled += 1,
             Outcome::UpToDate => self.up_to_date += 1,
             Outcome::Rejected(_) | Outcome::Io(..) => self.failed += 1,
+            Outcome::Interrupted => {}
         }
     }
 }
@@ -323,7 +342,7 @@ fn print_outcome(
 ) -> io::Result<()> {
     let name = py_repr(&source.path);
     let message = match outcome {
-        Outcome::UpToDate => return Ok(()),
+        Outcome::UpToDate | Outcome::Interrupted => return Ok(()),
         Outcome::Compiled => {
             if quiet == 0 {
                 writeln!(out, "Compiling {name}...")?;

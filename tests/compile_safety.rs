@@ -218,3 +218,37 @@ fn check_fix_recompiles_stale_and_missing_caches() {
     assert!(assert_all_valid(&tree) >= 9);
     assert_eq!(check(false).status.code(), Some(0));
 }
+
+/// Ctrl-C: the files under way finish, no temporary file or truncated pyc is left, and the
+/// run ends as compileall's does (`[interrupted]`, status 1).
+#[test]
+fn interrupted_runs_leave_only_whole_pycs() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    std::fs::create_dir(&tree).unwrap();
+    let text = std::fs::read(fixtures().join("compile_tree/pkg/sub/deep.py")).unwrap();
+    for i in 0..3000 {
+        std::fs::write(tree.join(format!("m{i}.py")), &text).unwrap();
+    }
+    let child = pyc()
+        .args(["compile", "-q", "-j", "2"])
+        .arg(&tree)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first caches appear, then interrupt.
+    let pycache = tree.join("__pycache__");
+    while std::fs::read_dir(&pycache).map_or(0, |d| d.count()) < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("\n[interrupted]\n"));
+    let written = assert_all_valid(&tree);
+    assert!((10..3000).contains(&written), "{written} pycs");
+}

@@ -116,6 +116,8 @@ pub enum Outcome {
     Rejected(CompileError),
     /// Reading the source or writing a cache failed (the path is the file concerned).
     Io(io::Error, PathBuf),
+    /// Not started: the run was interrupted.
+    Interrupted,
 }
 
 impl Outcome {
@@ -290,15 +292,24 @@ fn py_join(a: &OsStr, b: &OsStr) -> OsString {
 }
 
 /// Compiles every source at every level of `options`, in parallel on the current rayon pool;
-/// the reports are in the order of `sources`. `on_done` is called as each source finishes.
+/// the reports are in the order of `sources`. `on_done` is called as each source finishes;
+/// once `interrupted` returns true, the sources not yet started are reported `Interrupted`
+/// (those under way finish: no cache is left half-written).
 pub fn compile_sources(
     sources: &[Source],
     options: &TreeOptions,
     on_done: &(dyn Fn() + Sync),
+    interrupted: &(dyn Fn() -> bool + Sync),
 ) -> Vec<Report> {
     sources
         .par_iter()
         .map(|source| {
+            if interrupted() {
+                return Report {
+                    outcome: Outcome::Interrupted,
+                    digests: None,
+                };
+            }
             let report = compile_file(source, options);
             on_done();
             report
