@@ -3,7 +3,7 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -69,7 +69,7 @@ pub fn write_atomic(path: &Path, data: &[u8], source_mode: u32) -> io::Result<()
 /// Makes `path` a hard link to `existing` atomically (a link under a temporary name, then a
 /// rename over `path`), as `compileall --hardlink-dupes` links equal caches.
 pub fn link_atomic(existing: &Path, path: &Path) -> io::Result<()> {
-    if crate::tree::same_file(existing, path) {
+    if same_file(existing, path) {
         return Ok(());
     }
     let temp = temp_path(path);
@@ -78,6 +78,14 @@ pub fn link_atomic(existing: &Path, path: &Path) -> io::Result<()> {
         let _ = fs::remove_file(&temp);
     }
     result
+}
+
+/// Whether two paths name the same file (hard links of one inode).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 /// A name beside `path` that no other writer (thread or process) uses at the same time.
@@ -114,7 +122,7 @@ mod tests {
         fs::write(&b, b"old").unwrap();
         link_atomic(&a, &b).unwrap();
         link_atomic(&a, &b).unwrap();
-        assert!(crate::tree::same_file(&a, &b));
+        assert!(same_file(&a, &b));
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 

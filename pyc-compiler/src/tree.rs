@@ -9,7 +9,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use pyc_loader::cache_path::{cache_from_source, OptLevel};
@@ -118,13 +118,6 @@ pub enum Outcome {
     Io(io::Error, PathBuf),
     /// Not started: the run was interrupted.
     Interrupted,
-}
-
-impl Outcome {
-    /// Whether the source failed.
-    pub fn failed(&self) -> bool {
-        matches!(self, Outcome::Rejected(_) | Outcome::Io(..))
-    }
 }
 
 /// The digests of a source and of the caches it has after the run.
@@ -318,7 +311,7 @@ pub fn compile_sources(
 }
 
 /// The cache `source` gets at `level`.
-pub fn cache_path(source: &Path, level: OptLevel, options: &TreeOptions) -> PathBuf {
+fn cache_path(source: &Path, level: OptLevel, options: &TreeOptions) -> PathBuf {
     if options.legacy {
         let mut name = source.as_os_str().to_owned();
         name.push("c");
@@ -423,9 +416,7 @@ fn compile_file(source: &Source, options: &TreeOptions) -> Report {
 fn check_replaceable(cache: &Path) -> io::Result<()> {
     let what = match fs::symlink_metadata(cache) {
         Ok(meta) if meta.is_symlink() => "a symlink and will be changed into a regular file",
-        Ok(meta) if !meta.is_file() && fs::metadata(cache).is_ok_and(|m| !m.is_file()) => {
-            "a non-regular file and will be changed into a regular one"
-        }
+        Ok(meta) if !meta.is_file() => "a non-regular file and will be changed into a regular one",
         _ => return Ok(()),
     };
     Err(io::Error::new(
@@ -509,14 +500,6 @@ fn cache_is_fresh(cache: &Path, options: &TreeOptions, stamp: SourceStamp, sourc
             )),
             Ok(Verdict::Fresh)
         )
-}
-
-/// Whether two paths name the same file (hard links of one inode).
-pub fn same_file(a: &Path, b: &Path) -> bool {
-    match (fs::metadata(a), fs::metadata(b)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
-    }
 }
 
 #[cfg(test)]
