@@ -1,5 +1,20 @@
 //! `pyc compile`: write the caches of source trees, as `python -m compileall` does, with its
 //! options and its output on stdout; a progress bar and a summary go to stderr.
+//!
+//! Deliberate differences from compileall 3.12:
+//! - `-j 0` (all cores) is the default; the lines are printed in walk order once the files
+//!   are compiled, whatever the thread count.
+//! - Without `-f` each level's cache is kept only if importlib would accept it (magic, flags,
+//!   mtime and size, or the source hash), not on compileall's mtime-only header test.
+//! - A directory that cannot be listed (or a path that does not exist) makes the status 1;
+//!   `.py` names that are not regular files (broken symlinks, loops) are named on stderr.
+//! - With `-b` and several `-o` levels only the last level is compiled: every level writes
+//!   the same `name.pyc`, and compileall leaves the last one there.
+//! - `-x` uses `fancy-regex` (Python's syntax, lookaround and backreferences included) on the
+//!   path decoded lossily; `-i` ignores blank lines; without paths nothing is compiled
+//!   (compileall would compile `sys.path`, which has no meaning without an interpreter).
+//! - Write errors name the cache, not the temporary file.
+//! - File names that are not UTF-8 are compiled in as Python's `surrogateescape` decodes them.
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
