@@ -11,7 +11,7 @@
 //! - With `-b` and several `-o` levels only the last level is compiled: every level writes
 //!   the same `name.pyc`, and compileall leaves the last one there.
 //! - `-x` uses `fancy-regex` (Python's syntax, lookaround and backreferences included) on the
-//!   path decoded lossily; `-i` ignores blank lines; without paths nothing is compiled
+//!   path decoded lossily; `-i` ignores blank lines; paths or `-i` are required
 //!   (compileall would compile `sys.path`, which has no meaning without an interpreter).
 //! - Write errors name the cache, not the temporary file.
 //! - File names that are not UTF-8 are compiled in as Python's `surrogateescape` decodes them.
