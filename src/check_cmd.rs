@@ -160,10 +160,7 @@ fn fix(entries: &[Entry], options: &AuditOptions) {
         hardlink_dupes: false,
         digest: None,
     };
-    for (source, report) in sources
-        .iter()
-        .zip(compile_sources(&sources, &tree, &|| (), &|| false))
-    {
+    for (source, report) in sources.iter().zip(compile_sources(&sources, &tree)) {
         match report.outcome {
             Outcome::Compiled | Outcome::UpToDate => {
                 println!("fixed    {}", source.path.display())

@@ -20,13 +20,13 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pyc_compiler::tree::{
-    compile_sources, walk, Found, Outcome, Rename, Source, TreeOptions, WalkOptions,
+    compile_each, walk, Found, Outcome, Rename, Report, Source, TreeOptions, WalkOptions,
 };
 use pyc_compiler::{CompileError, ErrorKind};
 use pyc_loader::{InvalidationMode, OptLevel, Target};
@@ -222,63 +222,93 @@ fn run_checked(args: &CompileArgs) -> Result<ExitCode, String> {
         .build()
         .map_err(|e| e.to_string())?;
     // Ctrl-C: files under way finish (their caches are whole), the rest are not started.
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&interrupted);
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
-    let reports = pool.install(|| {
-        compile_sources(&sources, &options, &|| bar.inc(1), &|| {
-            interrupted.load(Ordering::Relaxed)
-        })
-    });
-    bar.finish_and_clear();
+    let flag = Arc::new(AtomicBool::new(false));
+    let handler_flag = Arc::clone(&flag);
+    let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::Relaxed));
 
     let mut summary = Summary::default();
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    let mut reports_iter = reports.iter();
-    for item in &found {
-        let printed = match item {
-            Found::Dir(dir) if args.quiet == 0 => writeln!(out, "Listing {}...", py_repr(dir)),
-            Found::Dir(_) => Ok(()),
-            // compileall carries on in silence; a deployment step should not pass.
-            Found::Unlistable(dir) => {
-                summary.failed += 1;
-                if args.quiet < 2 {
-                    writeln!(out, "Can't list {}", py_repr(dir))
-                } else {
-                    Ok(())
+    let mut digests = Vec::new();
+    let (tx, rx) = mpsc::channel::<(usize, Report)>();
+    let finished = std::thread::scope(|scope| -> Result<bool, String> {
+        let (sources, options, flag) = (&sources, &options, &flag);
+        scope.spawn(move || {
+            pool.install(|| {
+                compile_each(
+                    sources,
+                    options,
+                    &|| flag.load(Ordering::Relaxed),
+                    &|i, report| {
+                        let _ = tx.send((i, report));
+                    },
+                )
+            })
+        });
+        // The lines go out in walk order as soon as the reports before them are in.
+        let mut out = io::stdout().lock();
+        let mut pending: Vec<Option<Report>> = (0..sources.len()).map(|_| None).collect();
+        let mut next = 0;
+        for item in &found {
+            let mut buf = Vec::new();
+            match item {
+                Found::Dir(dir) if args.quiet == 0 => {
+                    let _ = writeln!(buf, "Listing {}...", py_repr(dir));
                 }
-            }
-            // compileall passes over these in silence; say so on stderr.
-            Found::NotAFile(path, e) => {
-                if args.quiet < 2 {
-                    eprintln!("pyc compile: skipped {}: {e}", path.display());
-                }
-                Ok(())
-            }
-            Found::Source(source) => {
-                let report = reports_iter.next().expect("one report per source");
-                if let Outcome::Interrupted = report.outcome {
-                    // As compileall: a message, status 1, and no manifest of a partial run.
+                Found::Dir(_) => {}
+                // compileall carries on in silence; a deployment step should not pass.
+                Found::Unlistable(dir) => {
+                    summary.failed += 1;
                     if args.quiet < 2 {
-                        let _ = writeln!(out, "\n[interrupted]");
+                        let _ = writeln!(buf, "Can't list {}", py_repr(dir));
                     }
-                    let _ = out.flush();
-                    return Ok(ExitCode::from(1));
                 }
-                summary.count(&report.outcome);
-                print_outcome(&mut out, source, &report.outcome, args.quiet)
+                // compileall passes over these in silence; say so on stderr.
+                Found::NotAFile(path, e) => {
+                    if args.quiet < 2 {
+                        bar.suspend(|| eprintln!("pyc compile: skipped {}: {e}", path.display()));
+                    }
+                }
+                Found::Source(source) => {
+                    let report = loop {
+                        if let Some(report) = pending[next].take() {
+                            break report;
+                        }
+                        let (i, report) = rx.recv().map_err(|_| "a worker stopped".to_owned())?;
+                        bar.inc(1);
+                        pending[i] = Some(report);
+                    };
+                    next += 1;
+                    if let Outcome::Interrupted = report.outcome {
+                        // As compileall: a message, status 1, and no manifest of a partial run.
+                        if args.quiet < 2 {
+                            bar.finish_and_clear();
+                            let _ = writeln!(out, "\n[interrupted]");
+                        }
+                        return Ok(false);
+                    }
+                    summary.count(&report.outcome);
+                    let _ = print_outcome(&mut buf, source, &report.outcome, args.quiet);
+                    if let Some(d) = report.digests {
+                        digests.push((source.path.clone(), d));
+                    }
+                }
             }
-        };
-        if let Err(e) = printed {
-            if e.kind() != io::ErrorKind::BrokenPipe {
-                return Err(e.to_string());
+            if !buf.is_empty() {
+                let written = bar.suspend(|| out.write_all(&buf).and_then(|()| out.flush()));
+                if let Err(e) = written {
+                    if e.kind() != io::ErrorKind::BrokenPipe {
+                        return Err(e.to_string());
+                    }
+                }
             }
         }
+        Ok(true)
+    })?;
+    bar.finish_and_clear();
+    if !finished {
+        return Ok(ExitCode::from(1));
     }
-    let _ = out.flush();
-    drop(out);
     if let Some(path) = &args.manifest {
-        let written = manifest::Manifest::from_reports(args.target, &sources, &reports).write(path);
+        let written = manifest::Manifest::from_digests(args.target, &digests).write(path);
         if let Err(e) = written {
             eprintln!("pyc compile: writing manifest {}: {e}", path.display());
             summary.failed += 1;

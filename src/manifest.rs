@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use pyc_compiler::tree::{Digest, Report, Source};
+use pyc_compiler::tree::{Digest, Digests};
 use pyc_loader::Target;
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
@@ -81,14 +81,11 @@ impl std::fmt::Display for Problem {
 
 impl Manifest {
     /// The manifest of a compile run: each source read, then its caches in level order.
-    pub fn from_reports(target: Target, sources: &[Source], reports: &[Report]) -> Manifest {
+    pub fn from_digests(target: Target, sources: &[(PathBuf, Digests)]) -> Manifest {
         let mut entries = Vec::new();
-        for (source, report) in sources.iter().zip(reports) {
-            let Some(digests) = &report.digests else {
-                continue;
-            };
+        for (source, digests) in sources {
             entries.push(Entry {
-                path: source.path.clone(),
+                path: source.clone(),
                 kind: Kind::Source,
                 sha256: hex(&digests.source),
             });

@@ -285,29 +285,34 @@ fn py_join(a: &OsStr, b: &OsStr) -> OsString {
 }
 
 /// Compiles every source at every level of `options`, in parallel on the current rayon pool;
-/// the reports are in the order of `sources`. `on_done` is called as each source finishes;
-/// once `interrupted` returns true, the sources not yet started are reported `Interrupted`
-/// (those under way finish: no cache is left half-written).
-pub fn compile_sources(
-    sources: &[Source],
-    options: &TreeOptions,
-    on_done: &(dyn Fn() + Sync),
-    interrupted: &(dyn Fn() -> bool + Sync),
-) -> Vec<Report> {
+/// the reports are in the order of `sources`.
+pub fn compile_sources(sources: &[Source], options: &TreeOptions) -> Vec<Report> {
     sources
         .par_iter()
-        .map(|source| {
-            if interrupted() {
-                return Report {
-                    outcome: Outcome::Interrupted,
-                    digests: None,
-                };
-            }
-            let report = compile_file(source, options);
-            on_done();
-            report
-        })
+        .map(|source| compile_file(source, options))
         .collect()
+}
+
+/// As [`compile_sources`], handing each report with its index to `on_report` as soon as it
+/// is ready. Once `interrupted` returns true, the sources not yet started are reported
+/// `Interrupted` (those under way finish: no cache is left half-written).
+pub fn compile_each(
+    sources: &[Source],
+    options: &TreeOptions,
+    interrupted: &(dyn Fn() -> bool + Sync),
+    on_report: &(dyn Fn(usize, Report) + Sync),
+) {
+    sources.par_iter().enumerate().for_each(|(i, source)| {
+        let report = if interrupted() {
+            Report {
+                outcome: Outcome::Interrupted,
+                digests: None,
+            }
+        } else {
+            compile_file(source, options)
+        };
+        on_report(i, report);
+    });
 }
 
 /// The cache `source` gets at `level`.
