@@ -2,8 +2,8 @@
 //! options and its output on stdout; a progress bar and a summary go to stderr.
 //!
 //! Deliberate differences from compileall 3.12:
-//! - `-j 0` (all cores) is the default; the lines are printed in walk order once the files
-//!   are compiled, whatever the thread count.
+//! - `-j 0` (all cores) is the default; the lines come in walk order as soon as the files
+//!   before them are compiled, whatever the thread count.
 //! - Without `-f` each level's cache is kept only if importlib would accept it (magic, flags,
 //!   mtime and size, or the source hash), not on compileall's mtime-only header test.
 //! - A directory that cannot be listed (or a path that does not exist) makes the status 1;
