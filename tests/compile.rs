@@ -128,8 +128,19 @@ fn writes_what_compileall_writes() {
 
 #[test]
 fn reports_like_compileall() {
-    for args in [&["-q"][..], &[][..]] {
+    for args in [&["-q"][..], &[][..], &["-qq"][..]] {
         let both = compile_both(args);
+        // stderr is not a terminal: no progress bar, only the summary (none with -qq).
+        let stderr = text(&both.our_out.stderr);
+        if args == ["-qq"] {
+            assert_eq!(stderr, "");
+        } else {
+            assert!(
+                stderr.starts_with("pyc compile: 10 compiled, 0 up to date, 2 failed in "),
+                "{stderr}"
+            );
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        }
         assert_eq!(
             both.our_out.status.code(),
             both.cpython_out.status.code(),
