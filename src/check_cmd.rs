@@ -6,16 +6,26 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+use pyc_compiler::tree::{compile_sources, Outcome, Source, TreeOptions};
 use pyc_loader::audit::{audit, AuditOptions, Entry, Status};
 use pyc_loader::load::CheckHashBasedPycs;
 use pyc_loader::{OptLevel, Target};
+
+use crate::manifest::Manifest;
 
 /// Arguments of `pyc check`.
 #[derive(Args)]
 pub struct CheckArgs {
     /// Files and directories to audit.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "manifest")]
     paths: Vec<PathBuf>,
+    /// Verify the files of a `pyc compile --manifest` manifest instead: report those
+    /// missing, altered or swapped.
+    #[arg(long, value_name = "FILE", conflicts_with = "fix")]
+    manifest: Option<PathBuf>,
+    /// Recompile the sources whose caches are stale, missing or corrupt, then audit again.
+    #[arg(long)]
+    fix: bool,
     /// Interpreter whose caches are checked (3.11, 3.12, 3.13).
     #[arg(long, default_value_t = Target::DEFAULT)]
     target: Target,
@@ -48,6 +58,9 @@ enum Format {
 /// Runs the audit and prints it; exit status 1 when anything is stale, missing, orphaned or
 /// corrupt.
 pub fn run(args: &CheckArgs) -> ExitCode {
+    if let Some(manifest) = &args.manifest {
+        return verify_manifest(manifest);
+    }
     let mut levels: Vec<OptLevel> = args
         .levels
         .iter()
@@ -67,13 +80,23 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             HashCheck::Never => CheckHashBasedPycs::Never,
         },
     };
-    let entries = match audit(&args.paths, &options) {
+    let mut entries = match audit(&args.paths, &options) {
         Ok(entries) => entries,
         Err(e) => {
             eprintln!("pyc check: {e}");
             return ExitCode::from(2);
         }
     };
+    if args.fix {
+        fix(&entries, &options);
+        entries = match audit(&args.paths, &options) {
+            Ok(entries) => entries,
+            Err(e) => {
+                eprintln!("pyc check: {e}");
+                return ExitCode::from(2);
+            }
+        };
+    }
     let printed = match args.format {
         Format::Human => print_human(&entries, &options),
         Format::Json => print_json(&entries),
@@ -88,6 +111,76 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `--manifest`: one line per file that does not match; exit status 1 if any.
+fn verify_manifest(path: &Path) -> ExitCode {
+    let manifest = match Manifest::read(path) {
+        Ok(manifest) => manifest,
+        Err(e) => {
+            eprintln!("pyc check: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let problems = manifest.verify();
+    println!(
+        "{} files in manifest: {} match, {} do not",
+        manifest.entries.len(),
+        manifest.entries.len() - problems.len(),
+        problems.len()
+    );
+    for problem in &problems {
+        println!("{problem}");
+    }
+    if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// `--fix`: recompiles (forced, all checked levels) every source with a stale, missing or
+/// corrupt cache, printing `compileall`-style lines for each.
+fn fix(entries: &[Entry], options: &AuditOptions) {
+    let mut sources: Vec<Source> = entries
+        .iter()
+        .filter(|e| matches!(e.status, Status::Stale | Status::Missing | Status::Corrupt))
+        .filter_map(|e| e.source.clone())
+        .map(Source::new)
+        .collect();
+    sources.sort_by(|a, b| a.path.cmp(&b.path));
+    sources.dedup();
+    let tree = TreeOptions {
+        target: options.target,
+        levels: options.levels.clone(),
+        invalidation: crate::compile_cmd::default_invalidation(),
+        force: true,
+        legacy: false,
+        hardlink_dupes: false,
+        digest: None,
+    };
+    for (source, report) in sources.iter().zip(compile_sources(&sources, &tree)) {
+        match report.outcome {
+            Outcome::Compiled | Outcome::UpToDate => {
+                println!("fixed    {}", source.path.display())
+            }
+            Outcome::Rejected(e) => println!(
+                "unfixed  {}: {}: {} (line {})",
+                source.path.display(),
+                e.kind.name(),
+                e.msg,
+                e.lineno
+            ),
+            Outcome::Io(e, path) => {
+                println!(
+                    "unfixed  {}: {}: {e}",
+                    source.path.display(),
+                    path.display()
+                )
+            }
+            Outcome::Interrupted => println!("unfixed  {}: interrupted", source.path.display()),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 mod check_cmd;
 mod compile_cmd;
 mod dis_cmd;
+mod manifest;
 mod run_cmd;
 
 use std::path::PathBuf;

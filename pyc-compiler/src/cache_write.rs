@@ -3,7 +3,7 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -44,7 +44,8 @@ pub fn pyc_bytes(
 /// importlib's permissions: the source's mode, made owner-writable, limited to `0o666`.
 pub fn write_atomic(path: &Path, data: &[u8], source_mode: u32) -> io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        match fs::create_dir(dir) {
+        // As py_compile: an existing non-directory in the way fails at the write below.
+        match fs::create_dir_all(dir) {
             Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
             _ => {}
         }
@@ -63,6 +64,28 @@ pub fn write_atomic(path: &Path, data: &[u8], source_mode: u32) -> io::Result<()
         let _ = fs::remove_file(&temp);
     }
     result
+}
+
+/// Makes `path` a hard link to `existing` atomically (a link under a temporary name, then a
+/// rename over `path`), as `compileall --hardlink-dupes` links equal caches.
+pub fn link_atomic(existing: &Path, path: &Path) -> io::Result<()> {
+    if same_file(existing, path) {
+        return Ok(());
+    }
+    let temp = temp_path(path);
+    let result = fs::hard_link(existing, &temp).and_then(|()| fs::rename(&temp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Whether two paths name the same file (hard links of one inode).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 /// A name beside `path` that no other writer (thread or process) uses at the same time.
@@ -89,6 +112,18 @@ mod tests {
         assert_eq!(mode & 0o200, 0o200);
         let names: Vec<_> = fs::read_dir(target.parent().unwrap()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn links_replace_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        fs::write(&a, b"same").unwrap();
+        fs::write(&b, b"old").unwrap();
+        link_atomic(&a, &b).unwrap();
+        link_atomic(&a, &b).unwrap();
+        assert!(same_file(&a, &b));
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
     #[test]
