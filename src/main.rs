@@ -11,6 +11,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Ahead-of-time toolchain for CPython bytecode caches.
 #[derive(Parser)]
 #[command(name = "pyc", version, about)]

@@ -9,6 +9,10 @@ use std::time::Instant;
 
 use pyc_compiler::{compile_source, Options};
 
+/// The `pyc` binary's allocator, so the figure is the one users get.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut files = Vec::new();
     for root in std::env::args_os().skip(1) {
