@@ -193,7 +193,8 @@ impl Cfg {
             if let Some(label) = label_at_offset[i] {
                 builder.use_label(i, label);
             }
-            let target = match (has_target(instr.op), instr.arg) {
+            // A jump's argument is the label id its target's block carries.
+            let (target, arg) = match (has_target(instr.op), instr.arg) {
                 (true, Arg::Label(label)) => {
                     let offset = seq
                         .label_targets
@@ -202,15 +203,10 @@ impl Cfg {
                         .flatten()
                         .filter(|&offset| offset < n)
                         .ok_or_else(|| internal(format!("{:?} to an unbound label", instr.op)))?;
-                    Some(offset)
+                    (Some(offset), label_at_offset[offset].unwrap_or(0))
                 }
-                (false, Arg::Int(_)) => None,
+                (false, Arg::Int(arg)) => (None, arg),
                 _ => return Err(internal(format!("bad argument for {:?}", instr.op))),
-            };
-            let arg = match (instr.arg, target) {
-                (_, Some(offset)) => label_at_offset[offset].unwrap_or(0),
-                (Arg::Int(arg), _) => arg,
-                (Arg::Label(_), None) => 0,
             };
             if arg >= 1 << 30 {
                 return Err(internal(format!("argument of {:?} too large", instr.op)));
