@@ -12,7 +12,9 @@ pub(crate) type BlockId = usize;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Instr {
     pub op: Opcode,
-    /// The argument; for jumps, meaningful only once offsets are resolved.
+    /// The argument; for a jump, CPython's label id of a block (its target's, or the one it
+    /// had before a pass retargeted it) until offsets are resolved: where the resolution of
+    /// `EXTENDED_ARG` sizes starts.
     pub arg: u32,
     /// The block a jump or handler push designates.
     pub target: Option<BlockId>,
@@ -46,8 +48,9 @@ pub(crate) struct Block {
     pub instrs: Vec<Instr>,
     /// The block laid out after this one.
     pub next: Option<BlockId>,
-    /// Whether code generation bound a label here (the block may be a jump target).
-    pub labelled: bool,
+    /// CPython's label id of the block, if any: the last label code generation bound here
+    /// (numbered from 1), or a new one a pass gave it (the block may be a jump target).
+    pub label: Option<u32>,
     /// Incoming edges counted by the reachability pass.
     pub predecessors: u32,
     /// Stack depth on entry (`i32::MIN` until computed).
@@ -65,11 +68,11 @@ pub(crate) struct Block {
 }
 
 impl Block {
-    fn new(labelled: bool) -> Block {
+    fn new(label: Option<u32>) -> Block {
         Block {
             instrs: Vec::new(),
             next: None,
-            labelled,
+            label,
             predecessors: 0,
             startdepth: i32::MIN,
             offset: 0,
@@ -93,7 +96,7 @@ pub(crate) struct Cfg {
 impl Cfg {
     /// A new, empty, unlinked block without label.
     pub fn new_block(&mut self) -> BlockId {
-        self.blocks.push(Block::new(false));
+        self.blocks.push(Block::new(None));
         self.blocks.len() - 1
     }
 
@@ -108,6 +111,28 @@ impl Cfg {
             Some(last) => !(is_scope_exit(last.op) || is_unconditional_jump(last.op)),
             None => true,
         }
+    }
+
+    /// The first label id not used by a block of the chain (CPython's `get_max_label + 1`).
+    pub fn next_free_label(&self) -> u32 {
+        let mut next = 0;
+        let mut cursor = Some(self.entry);
+        while let Some(id) = cursor {
+            cursor = self.blocks[id].next;
+            if let Some(label) = self.blocks[id].label {
+                next = next.max(label + 1);
+            }
+        }
+        next
+    }
+
+    /// The label of block `b`, giving it the next free one (`next`, then incremented) if it
+    /// has none.
+    pub fn ensure_label(&mut self, b: BlockId, next: &mut u32) -> u32 {
+        *self.blocks[b].label.get_or_insert_with(|| {
+            *next += 1;
+            *next - 1
+        })
     }
 
     /// Whether `b` ends by leaving the code unit.
@@ -141,12 +166,12 @@ impl Cfg {
     /// label and after each instruction that ends a block.
     pub fn from_sequence(seq: &InstrSequence) -> Result<Cfg, CompileError> {
         let n = seq.instrs.len();
-        // One label per offset is used (any of those bound there); an offset's block is found
-        // through it.
-        let mut labelled_offset = vec![false; n];
-        for target in seq.label_targets.iter().flatten() {
-            if *target < n {
-                labelled_offset[*target] = true;
+        // One label per offset is used, the last bound there, numbered as CPython's code
+        // generation does (from 1); an offset's block is found through it.
+        let mut label_at_offset = vec![None; n];
+        for (label, target) in seq.label_targets.iter().enumerate() {
+            if let Some(&target) = target.as_ref().filter(|&&t| t < n) {
+                label_at_offset[target] = Some(label as u32 + 1);
             }
         }
         let mut builder = Builder {
@@ -154,7 +179,7 @@ impl Cfg {
                 blocks: {
                     // A block at each label at least.
                     let mut blocks = Vec::with_capacity(seq.label_targets.len() + 1);
-                    blocks.push(Block::new(false));
+                    blocks.push(Block::new(None));
                     blocks
                 },
                 entry: 0,
@@ -165,10 +190,11 @@ impl Cfg {
         };
         let mut targets = Vec::with_capacity(n);
         for (i, instr) in seq.instrs.iter().enumerate() {
-            if labelled_offset[i] {
-                builder.use_label(i);
+            if let Some(label) = label_at_offset[i] {
+                builder.use_label(i, label);
             }
-            let target = match (has_target(instr.op), instr.arg) {
+            // A jump's argument is the label id its target's block carries.
+            let (target, arg) = match (has_target(instr.op), instr.arg) {
                 (true, Arg::Label(label)) => {
                     let offset = seq
                         .label_targets
@@ -177,14 +203,10 @@ impl Cfg {
                         .flatten()
                         .filter(|&offset| offset < n)
                         .ok_or_else(|| internal(format!("{:?} to an unbound label", instr.op)))?;
-                    Some(offset)
+                    (Some(offset), label_at_offset[offset].unwrap_or(0))
                 }
-                (false, Arg::Int(_)) => None,
+                (false, Arg::Int(arg)) => (None, arg),
                 _ => return Err(internal(format!("bad argument for {:?}", instr.op))),
-            };
-            let arg = match instr.arg {
-                Arg::Int(arg) => arg,
-                Arg::Label(_) => 0,
             };
             if arg >= 1 << 30 {
                 return Err(internal(format!("argument of {:?} too large", instr.op)));
@@ -215,14 +237,14 @@ impl Cfg {
 struct Builder {
     cfg: Cfg,
     current: BlockId,
-    /// The offset of a label waiting for the next instruction.
-    pending_label: Option<usize>,
+    /// The offset and id of a label waiting for the next instruction.
+    pending_label: Option<(usize, u32)>,
     block_at_offset: Vec<Option<BlockId>>,
 }
 
 impl Builder {
-    fn use_label(&mut self, offset: usize) {
-        self.pending_label = Some(offset);
+    fn use_label(&mut self, offset: usize, label: u32) {
+        self.pending_label = Some((offset, label));
         self.maybe_start_new_block();
     }
 
@@ -231,11 +253,11 @@ impl Builder {
         if block.instrs.last().is_some_and(|i| is_terminator(i.op)) {
             return true;
         }
-        if let Some(offset) = self.pending_label {
-            if !block.instrs.is_empty() || block.labelled {
+        if let Some((offset, label)) = self.pending_label {
+            if !block.instrs.is_empty() || block.label.is_some() {
                 return true;
             }
-            block.labelled = true;
+            block.label = Some(label);
             self.block_at_offset[offset] = Some(self.current);
             self.pending_label = None;
         }
@@ -245,12 +267,12 @@ impl Builder {
     fn maybe_start_new_block(&mut self) {
         if self.current_is_terminated() {
             let label = self.pending_label.take();
-            let mut block = Block::new(label.is_some());
+            let mut block = Block::new(label.map(|(_, id)| id));
             // A typical block's length: fewer regrowths while it fills.
             block.instrs.reserve(8);
             self.cfg.blocks.push(block);
             let b = self.cfg.blocks.len() - 1;
-            if let Some(offset) = label {
+            if let Some((offset, _)) = label {
                 self.block_at_offset[offset] = Some(b);
             }
             self.cfg.blocks[self.current].next = Some(b);

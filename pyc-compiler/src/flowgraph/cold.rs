@@ -75,13 +75,15 @@ pub(crate) fn push_cold_blocks_to_end(cfg: &mut Cfg) {
         return;
     }
     mark_cold(cfg);
+    let mut next_label = cfg.next_free_label();
     for b in cfg.order() {
         let Some(next) = cfg.blocks[b].next else {
             continue;
         };
         if cfg.blocks[b].cold && cfg.has_fallthrough(b) && cfg.blocks[next].warm {
+            let label = cfg.ensure_label(next, &mut next_label);
             let jump = cfg.new_block();
-            let mut instr = Instr::new(Opcode::JUMP, 0, Location::NONE);
+            let mut instr = Instr::new(Opcode::JUMP, label, Location::NONE);
             instr.target = Some(next);
             cfg.blocks[jump].instrs.push(instr);
             cfg.blocks[jump].cold = true;

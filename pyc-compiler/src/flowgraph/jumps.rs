@@ -80,7 +80,9 @@ fn normalize_jumps_in_block(cfg: &mut Cfg, b: usize) {
     last_mut.op = reversed;
     last_mut.target = next;
     let backwards = cfg.new_block();
-    let mut jump = Instr::new(Opcode::JUMP, 0, last.loc);
+    // The jump's argument is its target's label (none counts as 0 for sizes).
+    let label = cfg.blocks[target].label.unwrap_or(0);
+    let mut jump = Instr::new(Opcode::JUMP, label, last.loc);
     jump.target = Some(target);
     cfg.blocks[backwards].instrs.push(jump);
     cfg.blocks[backwards].cold = cfg.blocks[b].cold;
@@ -98,7 +100,9 @@ pub(crate) fn instr_size(instr: &Instr, caches: impl Fn(Opcode) -> u32) -> u32 {
 }
 
 /// Sets block offsets and jump arguments (relative, in code units), repeating until the
-/// `EXTENDED_ARG` prefixes of jumps stop changing sizes.
+/// `EXTENDED_ARG` prefixes of jumps stop changing sizes. As in CPython, the first sizes come
+/// from the jumps' arguments as they stand (label ids), so a jump can keep a prefix it would
+/// not need when sized from nothing (both are fixpoints).
 pub(crate) fn resolve_jump_offsets(cfg: &mut Cfg, caches: impl Fn(Opcode) -> u32 + Copy) {
     normalize_jumps(cfg);
     let order = cfg.order();

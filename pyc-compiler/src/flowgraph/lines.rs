@@ -19,6 +19,7 @@ fn is_exit_without_lineno(cfg: &Cfg, b: BlockId) -> bool {
 /// Copies line-less exit blocks reached by several jumps, one copy per jump, so each can take
 /// its line from its only predecessor.
 fn duplicate_exits_without_lineno(cfg: &mut Cfg) {
+    let mut next_label = cfg.next_free_label();
     let mut b = Some(cfg.entry);
     while let Some(id) = b {
         if let Some(last) = cfg.last(id).copied() {
@@ -29,6 +30,8 @@ fn duplicate_exits_without_lineno(cfg: &mut Cfg) {
                     instrs[0].loc = last.loc;
                     cfg.blocks[copy].instrs = instrs;
                     cfg.blocks[copy].predecessors = 1;
+                    cfg.blocks[copy].label = Some(next_label);
+                    next_label += 1;
                     cfg.blocks[copy].next = cfg.blocks[target].next;
                     cfg.blocks[target].next = Some(copy);
                     cfg.blocks[target].predecessors -= 1;

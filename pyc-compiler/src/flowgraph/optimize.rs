@@ -90,6 +90,7 @@ pub(crate) fn eliminate_empty_basic_blocks(cfg: &mut Cfg) {
             None => break,
         }
     }
+    let mut next_label = cfg.next_free_label();
     let mut cursor = Some(cfg.entry);
     while let Some(id) = cursor {
         cursor = cfg.blocks[id].next;
@@ -105,7 +106,12 @@ pub(crate) fn eliminate_empty_basic_blocks(cfg: &mut Cfg) {
                         None => break,
                     }
                 }
-                cfg.blocks[id].instrs[i].target = Some(target);
+                if instr.target != Some(target) {
+                    let label = cfg.ensure_label(target, &mut next_label);
+                    let instr = &mut cfg.blocks[id].instrs[i];
+                    instr.target = Some(target);
+                    instr.arg = label;
+                }
             }
         }
     }
@@ -519,7 +525,7 @@ fn remove_redundant_nops_and_pairs(cfg: &mut Cfg) {
         let mut b = Some(cfg.entry);
         while let Some(id) = b {
             remove_redundant_nops(cfg, id);
-            if cfg.blocks[id].labelled {
+            if cfg.blocks[id].label.is_some() {
                 instr = None;
             }
             for i in 0..cfg.blocks[id].instrs.len() {
