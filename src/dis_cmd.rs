@@ -25,7 +25,7 @@ pub fn run(file: &Path) -> ExitCode {
         };
         // Through marshal, as a pyc would hold it: set constants come back in the order
         // their items are written, which decides the order `dis` shows them in.
-        let written = pyc_loader::marshal::dumps(&Object::Code(Arc::new(code)))
+        let written = pyc_loader::marshal::dumps_compiled(&Object::Code(Arc::new(code)))
             .map_err(|e| e.to_string())
             .and_then(|data| pyc_loader::marshal::loads(data.into()).map_err(|e| e.to_string()));
         match written {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use pyc_loader::code::CodeObject;
 use pyc_loader::header::{Header, Invalidation, InvalidationMode};
 use pyc_loader::load::SourceStamp;
-use pyc_loader::marshal::{dumps, Object};
+use pyc_loader::marshal::{dumps_compiled, Object};
 use pyc_loader::source_hash::source_hash;
 use pyc_loader::Target;
 
@@ -32,7 +32,7 @@ pub fn pyc_bytes(
             hash: source_hash(target, source),
         },
     };
-    let body = dumps(&Object::Code(code.clone().into()))
+    let body = dumps_compiled(&Object::Code(code.clone().into()))
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     let mut out = Vec::with_capacity(16 + body.len());
     out.extend_from_slice(&Header::new(target, invalidation).to_bytes());

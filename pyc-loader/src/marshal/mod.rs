@@ -8,7 +8,7 @@ mod write;
 pub use object::{Int, Object, Str};
 pub use read::{loads, MarshalError, MarshalErrorKind, MAX_DEPTH};
 pub use validate::{validate, Shape};
-pub use write::{dumps, TooDeep};
+pub use write::{dumps, dumps_compiled, TooDeep};
 
 /// Type codes; a code or'ed with [`FLAG_REF`] asks the reader to remember the object.
 pub(crate) mod type_code {

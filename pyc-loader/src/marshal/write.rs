@@ -32,9 +32,22 @@ use crate::code::CodeObject;
 #[error("object nests deeper than {MAX_DEPTH} levels")]
 pub struct TooDeep;
 
-/// Serializes `obj` in marshal format version 4.
+/// Serializes `obj` in marshal format version 4, writing set items in the order `obj` holds
+/// them (what was read from marshal data stays as it was).
 pub fn dumps(obj: &Object) -> Result<Vec<u8>, TooDeep> {
     let mut writer = Writer::default();
+    writer.write(obj)?;
+    Ok(writer.finish())
+}
+
+/// Serializes `obj` as CPython 3.12's marshal writes a freshly compiled object: set items
+/// sorted by their own marshal bytes (see [`Writer::set_order`]), whatever order `obj` holds
+/// them in. For values made by the compiler, whose sets are in insertion order.
+pub fn dumps_compiled(obj: &Object) -> Result<Vec<u8>, TooDeep> {
+    let mut writer = Writer {
+        sort_sets: true,
+        ..Writer::default()
+    };
     writer.write(obj)?;
     Ok(writer.finish())
 }
@@ -102,6 +115,8 @@ impl Refs {
 struct Writer {
     out: Vec<u8>,
     refs: Refs,
+    /// Write set items in CPython 3.12's sorted order rather than the stored one.
+    sort_sets: bool,
 }
 
 /// A borrowed view of anything the writer emits as one marshal object, with the role that
@@ -225,6 +240,8 @@ impl Writer {
             // Other made-up names (`<generic parameters of f>`) are strings of their own.
             Node::Name(s, code) if !s.is_interned() => Key::Field(code, 3),
             Node::Name(s, _) | Node::Str(s) => str_key(s),
+            // An interned qualified name (3.13 interns them) is the one interned string.
+            Node::Qualname(s, _) if s.is_interned() => str_key(s),
             Node::Qualname(_, code) => Key::Field(code, 2),
         };
         Ok(Some(self.refs.intern(key)))
@@ -456,6 +473,9 @@ impl Writer {
     /// holder, so FLAG_REF marks only what is shared anyway (interned, immortal, or merged
     /// with equal constants elsewhere in the module).
     fn set_order<'b>(&mut self, items: &'b [Object], depth: usize) -> Vec<&'b Object> {
+        if !self.sort_sets {
+            return items.iter().collect();
+        }
         let mut keyed: Vec<(Vec<u8>, &Object)> = Vec::with_capacity(items.len());
         for item in items {
             let out = std::mem::take(&mut self.out);
