@@ -57,6 +57,20 @@ impl CompileError {
     }
 }
 
+impl CompileError {
+    /// The `RecursionError` CPython raises when a tree nests deeper than its compiler allows.
+    pub fn too_deep() -> CompileError {
+        CompileError {
+            kind: ErrorKind::RecursionError,
+            msg: "maximum recursion depth exceeded during compilation".into(),
+            lineno: 0,
+            offset: 0,
+            end_lineno: 0,
+            end_offset: 0,
+        }
+    }
+}
+
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.kind.name(), self.msg)?;

@@ -39,7 +39,7 @@ use crate::ast::{
     Arg, Arguments, CmpOp, Comprehension, Constant, Expr, ExprKind, Mod, Pattern, PatternKind,
     Stmt, StmtKind, TypeParam, TypeParamKind, UnaryOp,
 };
-use crate::error::{CompileError, ErrorKind};
+use crate::error::CompileError;
 use crate::future::FutureFeatures;
 
 /// How deeply statements, expressions and patterns may nest: CPython's limit (3000, twice its
@@ -76,14 +76,7 @@ impl Folder {
     fn enter(&mut self) -> Result {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            return Err(CompileError {
-                kind: ErrorKind::RecursionError,
-                msg: "maximum recursion depth exceeded during compilation".into(),
-                lineno: 0,
-                offset: 0,
-                end_lineno: 0,
-                end_offset: 0,
-            });
+            return Err(CompileError::too_deep());
         }
         Ok(())
     }

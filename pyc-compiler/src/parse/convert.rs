@@ -9,7 +9,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::lines::LineIndex;
 use crate::ast::{Loc, Mod, Mode};
-use crate::error::{CompileError, ErrorKind, Warning};
+use crate::error::{CompileError, Warning};
 
 pub(super) type Result<T> = std::result::Result<T, CompileError>;
 
@@ -97,14 +97,7 @@ impl<'a> Converter<'a> {
         self.depth += 1;
         self.max_depth = self.max_depth.max(self.depth);
         let result = if self.depth > MAX_AST_DEPTH {
-            Err(CompileError {
-                kind: ErrorKind::RecursionError,
-                msg: "maximum recursion depth exceeded during compilation".into(),
-                lineno: 0,
-                offset: 0,
-                end_lineno: 0,
-                end_offset: 0,
-            })
+            Err(CompileError::too_deep())
         } else {
             stacker::maybe_grow(64 * 1024, 1024 * 1024, || f(self))
         };

@@ -263,14 +263,7 @@ impl Collector {
     fn descend(&mut self) -> Result<(), CompileError> {
         self.depth += 1;
         if self.depth > RECURSION_LIMIT {
-            return Err(CompileError {
-                kind: ErrorKind::RecursionError,
-                msg: "maximum recursion depth exceeded during compilation".into(),
-                lineno: 0,
-                offset: 0,
-                end_lineno: 0,
-                end_offset: 0,
-            });
+            return Err(CompileError::too_deep());
         }
         Ok(())
     }
