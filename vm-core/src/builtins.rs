@@ -2187,13 +2187,14 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
 /// The special methods of built-in values (`[].__len__`, `(1).__add__`), as bound built-ins
 /// that run the protocol.
 fn protocol_method(name: &str) -> Option<(&'static str, NativeFn)> {
-    macro_rules! binop {
-        ($($name:literal => $nb:expr),* $(,)?) => {
+    // Each name maps to `vm.$op(self, other, arg)`; a TypeError becomes NotImplemented.
+    macro_rules! operator_methods {
+        ($op:ident: $($name:literal => $arg:expr),* $(,)?) => {
             match name {
                 $($name => {
                     fn f(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
                         nargs(vm, $name, &args[1..], 1, 1)?;
-                        match vm.binary_op(&args[0], &args[1], $nb) {
+                        match vm.$op(&args[0], &args[1], $arg) {
                             Err(e) if vm.err_is(&e, "TypeError") => Ok(Value::NotImplemented),
                             r => r,
                         }
@@ -2204,30 +2205,13 @@ fn protocol_method(name: &str) -> Option<(&'static str, NativeFn)> {
             }
         };
     }
-    binop! {
+    operator_methods! { binary_op:
         "__add__" => 0, "__and__" => 1, "__floordiv__" => 2, "__lshift__" => 3,
         "__mul__" => 5, "__mod__" => 6, "__or__" => 7, "__pow__" => 8, "__rshift__" => 9,
         "__sub__" => 10, "__truediv__" => 11, "__xor__" => 12,
     }
-    macro_rules! cmp {
-        ($($name:literal => $op:expr),* $(,)?) => {
-            match name {
-                $($name => {
-                    fn f(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
-                        nargs(vm, $name, &args[1..], 1, 1)?;
-                        match vm.compare(&args[0], &args[1], $op) {
-                            Err(e) if vm.err_is(&e, "TypeError") => Ok(Value::NotImplemented),
-                            r => r,
-                        }
-                    }
-                    return Some(($name, f));
-                })*
-                _ => {}
-            }
-        };
-    }
     use crate::ops::CmpOp;
-    cmp! {
+    operator_methods! { compare:
         "__lt__" => CmpOp::Lt, "__le__" => CmpOp::Le, "__eq__" => CmpOp::Eq,
         "__ne__" => CmpOp::Ne, "__gt__" => CmpOp::Gt, "__ge__" => CmpOp::Ge,
     }

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use crate::builtins::{builtin, nargs, split_kw};
 use crate::objects::{Iter, IterState, Module, NativeFn};
-use crate::pystr::{intern, PyStr};
+use crate::pystr::PyStr;
 use crate::value::Value;
 use crate::vm::{PyResult, Vm};
 
@@ -358,34 +358,30 @@ fn combinations_with_replacement(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult
 
 /// The `itertools` module.
 pub fn module() -> Value {
-    let d = crate::ops::new_dict();
-    d.set_str(&intern("__name__"), Value::str("itertools"));
-    for (name, f) in [
-        ("count", count as NativeFn),
-        ("chain", chain),
-        ("islice", islice),
-        ("repeat", repeat),
-        ("permutations", permutations),
-        ("combinations", combinations),
-        ("product", product),
-        ("accumulate", accumulate),
-        ("cycle", cycle),
-        ("takewhile", takewhile),
-        ("dropwhile", dropwhile),
-        ("starmap", starmap),
-        ("groupby", groupby),
-        ("zip_longest", zip_longest),
-        ("pairwise", pairwise),
-        ("compress", compress),
-        (
-            "combinations_with_replacement",
-            combinations_with_replacement,
-        ),
-    ] {
-        d.set_str(&intern(name), builtin(name, f));
-    }
-    Value::Module(Rc::new(Module {
-        name: intern("itertools"),
-        dict: d,
-    }))
+    Module::native(
+        "itertools",
+        [
+            ("count", count as NativeFn),
+            ("chain", chain),
+            ("islice", islice),
+            ("repeat", repeat),
+            ("permutations", permutations),
+            ("combinations", combinations),
+            ("product", product),
+            ("accumulate", accumulate),
+            ("cycle", cycle),
+            ("takewhile", takewhile),
+            ("dropwhile", dropwhile),
+            ("starmap", starmap),
+            ("groupby", groupby),
+            ("zip_longest", zip_longest),
+            ("pairwise", pairwise),
+            ("compress", compress),
+            (
+                "combinations_with_replacement",
+                combinations_with_replacement,
+            ),
+        ]
+        .map(|(name, f)| (name, builtin(name, f))),
+    )
 }

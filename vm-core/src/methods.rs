@@ -1476,19 +1476,15 @@ fn time_perf_counter(_: &mut Vm, _: Args, _: Kw) -> PyResult<Value> {
 
 /// The `time` module (clocks only).
 pub fn time_module() -> Value {
-    let d = crate::ops::new_dict();
-    d.set_str(&intern("__name__"), Value::str("time"));
-    for (name, f) in [
-        ("time", time_time as NativeFn),
-        ("perf_counter", time_perf_counter),
-        ("monotonic", time_perf_counter),
-    ] {
-        d.set_str(&intern(name), builtin(name, f));
-    }
-    Value::Module(Rc::new(Module {
-        name: intern("time"),
-        dict: d,
-    }))
+    Module::native(
+        "time",
+        [
+            ("time", time_time as NativeFn),
+            ("perf_counter", time_perf_counter),
+            ("monotonic", time_perf_counter),
+        ]
+        .map(|(name, f)| (name, builtin(name, f))),
+    )
 }
 
 fn math_hypot(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {

@@ -352,19 +352,19 @@ fn deque_appendleft(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
 }
 
 fn deque_extend(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
-    nargs(vm, "extend", args, 2, 2)?;
-    let l = payload_list(vm, args)?;
-    for v in vm.to_vec(&args[1])? {
-        deque_push(vm, &args[0], &l, v, false)?;
-    }
-    Ok(Value::None)
+    deque_extend_at(vm, args, "extend", false)
 }
 
 fn deque_extendleft(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
-    nargs(vm, "extendleft", args, 2, 2)?;
+    deque_extend_at(vm, args, "extendleft", true)
+}
+
+/// `extend` / `extendleft`: pushes every item of the iterable at one end.
+fn deque_extend_at(vm: &mut Vm, args: &[Value], name: &str, left: bool) -> PyResult<Value> {
+    nargs(vm, name, args, 2, 2)?;
     let l = payload_list(vm, args)?;
     for v in vm.to_vec(&args[1])? {
-        deque_push(vm, &args[0], &l, v, true)?;
+        deque_push(vm, &args[0], &l, v, left)?;
     }
     Ok(Value::None)
 }
@@ -858,23 +858,19 @@ fn nsmallest(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
 
 /// The `heapq` module.
 pub fn heapq_module() -> Value {
-    let d = crate::ops::new_dict();
-    d.set_str(&intern("__name__"), Value::str("heapq"));
-    for (name, f) in [
-        ("heappush", heappush as NativeFn),
-        ("heappop", heappop),
-        ("heapify", heapify),
-        ("heapreplace", heapreplace),
-        ("heappushpop", heappushpop),
-        ("nlargest", nlargest),
-        ("nsmallest", nsmallest),
-    ] {
-        d.set_str(&intern(name), function(name, f));
-    }
-    Value::Module(Rc::new(Module {
-        name: intern("heapq"),
-        dict: d,
-    }))
+    Module::native(
+        "heapq",
+        [
+            ("heappush", heappush as NativeFn),
+            ("heappop", heappop),
+            ("heapify", heapify),
+            ("heapreplace", heapreplace),
+            ("heappushpop", heappushpop),
+            ("nlargest", nlargest),
+            ("nsmallest", nsmallest),
+        ]
+        .map(|(name, f)| (name, function(name, f))),
+    )
 }
 
 // ---- dataclasses
@@ -1237,19 +1233,15 @@ fn asdict(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
 
 /// The `dataclasses` module: `dataclass` (with `order` and `eq`), `field`, `asdict`.
 pub fn dataclasses_module() -> Value {
-    let d = crate::ops::new_dict();
-    d.set_str(&intern("__name__"), Value::str("dataclasses"));
-    for (name, f) in [
-        ("dataclass", dataclass as NativeFn),
-        ("field", field),
-        ("asdict", asdict),
-    ] {
-        d.set_str(&intern(name), function(name, f));
-    }
-    Value::Module(Rc::new(Module {
-        name: intern("dataclasses"),
-        dict: d,
-    }))
+    Module::native(
+        "dataclasses",
+        [
+            ("dataclass", dataclass as NativeFn),
+            ("field", field),
+            ("asdict", asdict),
+        ]
+        .map(|(name, f)| (name, function(name, f))),
+    )
 }
 
 // ---- operator, string, copy
@@ -1344,39 +1336,35 @@ fn op_getitem(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
 
 /// The `operator` module.
 pub fn operator_module() -> Value {
-    let d = crate::ops::new_dict();
-    d.set_str(&intern("__name__"), Value::str("operator"));
-    for (name, f) in [
-        ("itemgetter", itemgetter as NativeFn),
-        ("attrgetter", attrgetter),
-        ("add", op_add),
-        ("and_", op_and),
-        ("floordiv", op_floordiv),
-        ("lshift", op_lshift),
-        ("mul", op_mul),
-        ("mod", op_mod),
-        ("or_", op_or),
-        ("pow", op_pow),
-        ("rshift", op_rshift),
-        ("sub", op_sub),
-        ("truediv", op_truediv),
-        ("xor", op_xor),
-        ("lt", op_lt),
-        ("le", op_le),
-        ("eq", op_eq),
-        ("ne", op_ne),
-        ("gt", op_gt),
-        ("ge", op_ge),
-        ("neg", op_neg),
-        ("not_", op_not),
-        ("getitem", op_getitem),
-    ] {
-        d.set_str(&intern(name), function(name, f));
-    }
-    Value::Module(Rc::new(Module {
-        name: intern("operator"),
-        dict: d,
-    }))
+    Module::native(
+        "operator",
+        [
+            ("itemgetter", itemgetter as NativeFn),
+            ("attrgetter", attrgetter),
+            ("add", op_add),
+            ("and_", op_and),
+            ("floordiv", op_floordiv),
+            ("lshift", op_lshift),
+            ("mul", op_mul),
+            ("mod", op_mod),
+            ("or_", op_or),
+            ("pow", op_pow),
+            ("rshift", op_rshift),
+            ("sub", op_sub),
+            ("truediv", op_truediv),
+            ("xor", op_xor),
+            ("lt", op_lt),
+            ("le", op_le),
+            ("eq", op_eq),
+            ("ne", op_ne),
+            ("gt", op_gt),
+            ("ge", op_ge),
+            ("neg", op_neg),
+            ("not_", op_not),
+            ("getitem", op_getitem),
+        ]
+        .map(|(name, f)| (name, function(name, f))),
+    )
 }
 
 /// The `string` module's constants.

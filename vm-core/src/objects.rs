@@ -407,6 +407,21 @@ pub struct Module {
     pub dict: Rc<DictObj>,
 }
 
+impl Module {
+    /// A native module: a namespace with `__name__` and the given members.
+    pub fn native<'a>(name: &str, members: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
+        let dict = crate::ops::new_dict();
+        dict.set_str(&crate::pystr::intern("__name__"), Value::str(name));
+        for (member, value) in members {
+            dict.set_str(&crate::pystr::intern(member), value);
+        }
+        Value::Module(Rc::new(Module {
+            name: crate::pystr::intern(name),
+            dict,
+        }))
+    }
+}
+
 /// Descriptor and proxy objects.
 #[derive(Debug)]
 pub enum Wrapper {

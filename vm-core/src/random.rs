@@ -11,7 +11,7 @@ use num_traits::Signed;
 use crate::builtins::{builtin, nargs, split_kw};
 use crate::int::as_int;
 use crate::objects::{Module, NativeFn};
-use crate::pystr::{intern, PyStr};
+use crate::pystr::PyStr;
 use crate::value::Value;
 use crate::vm::{PyResult, Vm};
 
@@ -361,24 +361,20 @@ fn sample(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
 
 /// The `random` module.
 pub fn module() -> Value {
-    let d = crate::ops::new_dict();
-    d.set_str(&intern("__name__"), Value::str("random"));
-    for (name, f) in [
-        ("seed", seed as NativeFn),
-        ("random", random),
-        ("getrandbits", getrandbits),
-        ("randrange", randrange),
-        ("randint", randint),
-        ("choice", choice),
-        ("shuffle", shuffle),
-        ("uniform", uniform),
-        ("gauss", gauss),
-        ("sample", sample),
-    ] {
-        d.set_str(&intern(name), builtin(name, f));
-    }
-    Value::Module(Rc::new(Module {
-        name: intern("random"),
-        dict: d,
-    }))
+    Module::native(
+        "random",
+        [
+            ("seed", seed as NativeFn),
+            ("random", random),
+            ("getrandbits", getrandbits),
+            ("randrange", randrange),
+            ("randint", randint),
+            ("choice", choice),
+            ("shuffle", shuffle),
+            ("uniform", uniform),
+            ("gauss", gauss),
+            ("sample", sample),
+        ]
+        .map(|(name, f)| (name, builtin(name, f))),
+    )
 }
