@@ -224,29 +224,7 @@ fn imports_sibling_modules_from_their_caches() {
     for (name, text) in files {
         fs::write(work.path().join(name), text).unwrap();
     }
-    common::run_ok(common::python("3.12.1").current_dir(work.path()).args([
-        "-m",
-        "py_compile",
-        "main.py",
-        "helper.py",
-    ]));
-    let expected = common::run_ok(
-        common::python("3.12.1")
-            .current_dir(work.path())
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .arg("main.py"),
-    );
-    let out = common::pyc()
-        .current_dir(work.path())
-        .args(["run", "main.py"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&expected.stdout),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_main_like_cpython(work.path(), &["-m", "py_compile", "main.py", "helper.py"]);
     assert!(out.status.success());
 }
 
@@ -362,20 +340,22 @@ fn imports_packages_and_relative_modules() {
     for (name, text) in files {
         fs::write(work.path().join(name), text).unwrap();
     }
-    common::run_ok(common::python("3.12.1").current_dir(work.path()).args([
-        "-m",
-        "compileall",
-        "-q",
-        ".",
-    ]));
+    run_main_like_cpython(work.path(), &["-m", "compileall", "-q", "."]);
+}
+
+/// Compiles the sources in `dir` with CPython (`compile_args`), runs `main.py` with CPython
+/// (sources present, no new caches) and with `pyc run`, asserts the same stdout, and returns
+/// pyc's output.
+fn run_main_like_cpython(dir: &std::path::Path, compile_args: &[&str]) -> std::process::Output {
+    common::run_ok(common::python("3.12.1").current_dir(dir).args(compile_args));
     let expected = common::run_ok(
         common::python("3.12.1")
-            .current_dir(work.path())
+            .current_dir(dir)
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .arg("main.py"),
     );
     let out = common::pyc()
-        .current_dir(work.path())
+        .current_dir(dir)
         .args(["run", "main.py"])
         .output()
         .unwrap();
@@ -385,4 +365,5 @@ fn imports_packages_and_relative_modules() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    out
 }
