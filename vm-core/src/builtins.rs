@@ -376,12 +376,14 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
     vm.modules.set_str(&intern("builtins"), Value::Module(bm));
 }
 
-/// `import name` for the native modules.
+/// `import name` (absolute): see [`crate::importer`].
 pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
-    if let Some(m) = vm.modules.get_str(name) {
-        return Ok(m);
-    }
-    let m = match name.as_str() {
+    crate::importer::import_module(vm, name)
+}
+
+/// A new native module called `name`, or None if the VM has none by that name.
+pub fn native_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Option<Value>> {
+    Ok(Some(match name.as_str() {
         "math" => crate::methods::math_module(vm),
         "itertools" => crate::itertools::module(),
         "time" => crate::methods::time_module(),
@@ -393,18 +395,10 @@ pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
         "operator" => crate::natives::operator_module(),
         "string" => crate::natives::string_module(),
         "copy" => crate::natives::copy_module(),
-        _ => {
-            if let Some(m) = crate::importer::import_python_module(vm, name)? {
-                return Ok(m);
-            }
-            return Err(vm.err(
-                "ModuleNotFoundError",
-                format!("No module named '{}'", name.as_str()),
-            ));
-        }
-    };
-    vm.modules.set_str(name, m.clone());
-    Ok(m)
+        "importlib" => crate::importlib::module(),
+        "importlib.util" => crate::importlib::util_module(),
+        _ => return Ok(None),
+    }))
 }
 
 fn stream_text(vm: &mut Vm, args: &[Value]) -> PyResult<String> {

@@ -39,38 +39,47 @@ fn compile_text(vm: &mut Vm, source: &Value, filename: &str, mode: &str) -> PyRe
     };
     match pyc_compiler::compile_source(&bytes, filename, &options) {
         Ok(code) => Code::decode(&Arc::new(code)).map_err(|e| vm.err("SystemError", e.to_string())),
-        Err(e) => {
-            let text = String::from_utf8_lossy(&bytes);
-            let line = usize::try_from(e.lineno)
-                .ok()
-                .and_then(|n| n.checked_sub(1))
-                .and_then(|i| text.lines().nth(i))
-                .map_or(Value::None, |l| Value::string(format!("{l}\n")));
-            let class = vm.exc_type(e.kind.name());
-            let class = if class.name.as_str() == e.kind.name() {
-                class
-            } else {
-                vm.exc_type("SyntaxError")
-            };
-            let details = Value::tuple(vec![
-                Value::str(filename),
-                Value::Int(i64::from(e.lineno)),
-                Value::Int(i64::from(e.offset)),
-                line.clone(),
-            ]);
-            let exc = vm.new_exception(class, vec![Value::string(e.msg.clone()), details]);
-            for (k, v) in [
-                ("msg", Value::string(e.msg.clone())),
-                ("filename", Value::str(filename)),
-                ("lineno", Value::Int(i64::from(e.lineno))),
-                ("offset", Value::Int(i64::from(e.offset))),
-                ("text", line),
-            ] {
-                exc.dict.set_str(&intern(k), v);
-            }
-            Err(PyErr(exc))
-        }
+        Err(e) => Err(syntax_error(vm, &e, filename, &bytes)),
     }
+}
+
+/// The SyntaxError (or subclass) for a compile error in `bytes`, named `filename`, with the
+/// attributes CPython sets.
+pub fn syntax_error(
+    vm: &mut Vm,
+    e: &pyc_compiler::CompileError,
+    filename: &str,
+    bytes: &[u8],
+) -> PyErr {
+    let text = String::from_utf8_lossy(bytes);
+    let line = usize::try_from(e.lineno)
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .and_then(|i| text.lines().nth(i))
+        .map_or(Value::None, |l| Value::string(format!("{l}\n")));
+    let class = vm.exc_type(e.kind.name());
+    let class = if class.name.as_str() == e.kind.name() {
+        class
+    } else {
+        vm.exc_type("SyntaxError")
+    };
+    let details = Value::tuple(vec![
+        Value::str(filename),
+        Value::Int(i64::from(e.lineno)),
+        Value::Int(i64::from(e.offset)),
+        line.clone(),
+    ]);
+    let exc = vm.new_exception(class, vec![Value::string(e.msg.clone()), details]);
+    for (k, v) in [
+        ("msg", Value::string(e.msg.clone())),
+        ("filename", Value::str(filename)),
+        ("lineno", Value::Int(i64::from(e.lineno))),
+        ("offset", Value::Int(i64::from(e.offset))),
+        ("text", line),
+    ] {
+        exc.dict.set_str(&intern(k), v);
+    }
+    PyErr(exc)
 }
 
 /// `compile(source, filename, mode)`.

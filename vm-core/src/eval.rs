@@ -1031,15 +1031,7 @@ impl Vm {
                         5 => self.pos(&v)?,
                         6 => Value::tuple(self.to_vec(&v)?),
                         2 => {
-                            if let (Value::Module(m), Some(l)) = (&v, &frame.locals) {
-                                for (k, val) in m.dict.map.borrow().iter() {
-                                    if let Value::Str(k) = k {
-                                        if !k.as_str().starts_with('_') {
-                                            l.set_str(k, val.clone());
-                                        }
-                                    }
-                                }
-                            }
+                            crate::importer::import_star(self, &v, frame.locals.as_ref())?;
                             Value::None
                         }
                         _ => return Err(self.unsupported(&code, frame.pc - 1, "CALL_INTRINSIC_1")),
@@ -1120,24 +1112,7 @@ impl Vm {
                 }
                 Op::ImportFrom => {
                     let module = frame.peek(1).clone();
-                    let name = &code.names[arg];
-                    let submodule =
-                        match &module {
-                            Value::Module(m) => self.modules.get_str(&crate::pystr::intern(
-                                &format!("{}.{}", m.name.as_str(), name.as_str()),
-                            )),
-                            _ => None,
-                        };
-                    let v = match submodule {
-                        Some(v) if self.get_attr(&module, name).is_err() => Ok(v),
-                        _ => self.get_attr(&module, name),
-                    };
-                    let v = v.map_err(|_| {
-                        self.err(
-                            "ImportError",
-                            format!("cannot import name '{}'", name.as_str()),
-                        )
-                    })?;
+                    let v = crate::importer::import_from(self, &module, &code.names[arg])?;
                     frame.push(v);
                 }
                 Op::GetLen => {

@@ -161,6 +161,13 @@ pub fn install(vm: &mut Vm) {
     let base_exc = t.exceptions[0].clone();
     add(&base_exc, "__init__", exc_init);
     add(&base_exc, "with_traceback", exc_with_traceback);
+    let import_error = t
+        .exceptions
+        .iter()
+        .find(|e| e.name.as_str() == "ImportError");
+    if let Some(import_error) = import_error {
+        add(import_error, "__init__", crate::importer::import_error_init);
+    }
 }
 
 fn this_str<'a>(vm: &Vm, args: &'a [Value], name: &str) -> PyResult<&'a Rc<PyStr>> {

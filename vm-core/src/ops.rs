@@ -1320,7 +1320,7 @@ impl Vm {
                 v.id()
             ),
             Value::Iter(_) => format!("<{} object at {:#x}>", self.type_name(v), v.id()),
-            Value::Module(m) => format!("<module '{}'>", m.name.as_str()),
+            Value::Module(m) => crate::module_spec::module_repr(self, m)?,
             Value::Wrapper(w) => match &**w {
                 Wrapper::DictView { .. } => {
                     let items = self.to_vec(v)?;
@@ -2465,14 +2465,7 @@ impl Vm {
             }
             Value::Module(m) => match m.dict.get_str(name) {
                 Some(v) => Ok(v),
-                None => Err(self.err(
-                    "AttributeError",
-                    format!(
-                        "module '{}' has no attribute '{}'",
-                        m.name.as_str(),
-                        name.as_str()
-                    ),
-                )),
+                None => crate::importer::module_getattr(self, m, name),
             },
             Value::Wrapper(w) if matches!(&**w, Wrapper::Super { .. }) => self.super_attr(w, name),
             _ => {
@@ -2503,6 +2496,16 @@ impl Vm {
                     "value" if inst.class.is_subtype(&self.exc_type("StopIteration")) => {
                         match &exc.args {
                             Value::Tuple(t) if !t.is_empty() => t[0].clone(),
+                            _ => Value::None,
+                        }
+                    }
+                    "name" | "path" | "msg"
+                        if inst.class.is_subtype(&self.exc_type("ImportError")) =>
+                    {
+                        match &exc.args {
+                            Value::Tuple(t) if t.len() == 1 && name.as_str() == "msg" => {
+                                t[0].clone()
+                            }
                             _ => Value::None,
                         }
                     }

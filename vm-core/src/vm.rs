@@ -72,6 +72,8 @@ pub struct Vm {
     pub caller_ns: Option<(Rc<DictObj>, Rc<DictObj>)>,
     /// Slot vectors of finished frames, reused by new frames.
     pub slot_pool: Vec<Vec<Value>>,
+    /// The import system's policy and classes.
+    pub imports: crate::importer::ImportState,
     /// Buffered stdout.
     out: Vec<u8>,
     /// Lowest native stack address calls may reach before RecursionError.
@@ -100,6 +102,7 @@ impl Vm {
             recursion_limit: 1000,
             repr_stack: Vec::new(),
             slot_pool: Vec::new(),
+            imports: Default::default(),
             caller_ns: None,
             out: Vec::with_capacity(1 << 16),
             stack_floor: here.saturating_sub(stack_size.saturating_sub(STACK_MARGIN)),
