@@ -141,7 +141,18 @@ fn script_main(vm: &mut Vm, code: &Arc<CodeObject>) -> Result<(Rc<Code>, Rc<Dict
     set("__spec__", Value::None);
     set("__annotations__", Value::Dict(crate::ops::new_dict()));
     set("__builtins__", Value::Dict(vm.builtins.clone()));
-    set("__file__", Value::Str(code.filename.clone()));
+    // The script's own path made absolute (a .pyc's, not its code's co_filename).
+    let script = match vm.sys.dict.get_str(&intern("argv")) {
+        Some(Value::List(argv)) => argv.items.borrow().first().cloned(),
+        _ => None,
+    };
+    let file = match script.as_ref().and_then(Value::as_str) {
+        Some(s) => std::path::absolute(s.as_str()).map_or(Value::Str(s.clone()), |p| {
+            Value::string(p.display().to_string())
+        }),
+        None => Value::Str(code.filename.clone()),
+    };
+    set("__file__", file);
     set("__cached__", Value::None);
     Ok((code, globals))
 }
@@ -150,8 +161,15 @@ fn script_main(vm: &mut Vm, code: &Arc<CodeObject>) -> Result<(Rc<Code>, Rc<Dict
 /// its parent packages are imported, a package runs its `__main__`, and `sys.argv[0]` is the
 /// module's file.
 fn module_main(vm: &mut Vm, name: &str) -> Result<(Rc<Code>, Rc<DictObj>), i32> {
+    // As runpy: an ImportError about the module's own parent packages is reported in one line,
+    // any other error (an ImportError raised while a parent runs, too) as a traceback.
     let fail = |vm: &mut Vm, err: PyErr| -> i32 {
-        if !vm.err_is(&err, "ImportError") {
+        let about = match err.0.dict.get_str(&intern("name")) {
+            Some(Value::Str(n)) => Some(n.as_str().to_owned()),
+            _ => None,
+        };
+        let own = about.is_some_and(|n| name == n || name.starts_with(&format!("{n}.")));
+        if !vm.err_is(&err, "ImportError") || !own {
             return uncaught(vm, &err);
         }
         let class = err.0.class.name.as_str().to_owned();
