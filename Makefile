@@ -45,6 +45,7 @@ bench: build
 	$(PY312) bench/bench_compile.py target/release/examples/compile_tree
 	$(PY312) bench/programs/run.py $(PYC) 5
 	$(PY312) bench/bench_compileall.py $(PYC)
+	$(PY312) bench/bench_imports.py $(PYC)
 
 ## Fuzz the unmarshaller for a bounded time (FUZZ_SECONDS, default 300).
 fuzz:

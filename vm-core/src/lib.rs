@@ -45,6 +45,16 @@
 //!   keep the handled exception in [`vm::Vm::exc_info`]. Uncaught exceptions print CPython's
 //!   traceback ([`traceback`]): chains, source lines, caret lines with binary-operator and
 //!   subscript anchors, collapsed repeated lines.
+//! - **Imports** are bytecode-only, because `pyc run` is for deploying caches: a module whose
+//!   cache is missing, stale (importlib's timestamp or hash rule), damaged or for another
+//!   version is an ImportError naming the module, the source, the cache and the reason and
+//!   saying how to fix it. `--compile` compiles such modules and writes their caches
+//!   atomically as importlib does. The main script follows CPython instead (compiled in memory
+//!   without a valid cache, never written). Import frames are Rust, so tracebacks go straight
+//!   from the importing line to the imported module's, as CPython's with importlib's frames
+//!   removed. Known gaps: `__path__` of a namespace package is a plain list (not
+//!   `_NamespacePath`), no `sys.meta_path` / `sys.path_hooks` objects, no import lock (one
+//!   thread), `-m` tracebacks lack CPython's two `<frozen runpy>` lines, no `.so` extensions.
 //! - **Generators** dropped while suspended inside a `try`/`with` are closed (GeneratorExit at
 //!   the suspension point) at the VM's next call or return, as CPython's finalizer does.
 //!
@@ -66,8 +76,14 @@
 //!   `random`, native stand-ins for `collections`, `functools`, `heapq`, `dataclasses`,
 //!   `operator`, `string` and `copy`
 //!   ([`natives`]);
-//! - `import` of modules and packages (relative imports included) through their validated
-//!   caches ([`importer`]);
+//! - the import system ([`importer`]), mirroring importlib: `sys.path` (script directory,
+//!   `--path`, `PYTHONPATH`), `sys.modules`, built-in modules before the path finder
+//!   ([`path_finder`]: regular, namespace and sourceless packages and modules), submodules,
+//!   relative imports, `from package import submodule`, `import *` with `__all__`,
+//!   `__import__`, a native `importlib` / `importlib.util`, circular imports with CPython's
+//!   messages, module specs and attributes ([`module_spec`]), ImportError / ModuleNotFoundError
+//!   with `name` and `path`; code from validated caches only unless `pyc run --compile`
+//!   ([`module_code`]); `-m` ([`run`]);
 //! - `compile()`, `exec()` and `eval()` through pyc-compiler ([`compiling`]).
 //!
 //! Not yet: coroutines, `__prepare__`, `__slots__` semantics, bytearray, the real Python
