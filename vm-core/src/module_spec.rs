@@ -1,8 +1,8 @@
 //! Module specs and loaders as importlib exposes them: `ModuleSpec` (name, loader, origin,
 //! loader_state, submodule_search_locations, cached, parent, has_location), the loader objects
 //! (`SourceFileLoader`, `SourcelessFileLoader`, `NamespaceLoader`, `BuiltinImporter` with
-//! `name` and `path`), the attributes importlib's `_init_module_attrs` gives a module, and
-//! CPython's module repr.
+//! `name` and `path`), a namespace package's `_NamespacePath` (a list subclass), the
+//! attributes importlib's `_init_module_attrs` gives a module, and CPython's module repr.
 
 use std::path::Path;
 use std::rc::Rc;
@@ -26,6 +26,7 @@ pub struct SpecClasses {
     sourceless: Rc<Type>,
     namespace: Rc<Type>,
     builtin: Rc<Type>,
+    namespace_path: Rc<Type>,
 }
 
 /// What kind of loader loads a module.
@@ -49,15 +50,24 @@ fn classes(vm: &mut Vm) -> PyResult<Rc<SpecClasses>> {
         vm,
         "_frozen_importlib",
         "ModuleSpec",
+        None,
         &[("__repr__", spec_repr)],
     )?;
+    let list = vm.t.list.clone();
     let external = "_frozen_importlib_external";
     let made = Rc::new(SpecClasses {
         spec,
-        source: class(vm, external, "SourceFileLoader", &[])?,
-        sourceless: class(vm, external, "SourcelessFileLoader", &[])?,
-        namespace: class(vm, external, "NamespaceLoader", &[])?,
-        builtin: class(vm, "_frozen_importlib", "BuiltinImporter", &[])?,
+        source: class(vm, external, "SourceFileLoader", None, &[])?,
+        sourceless: class(vm, external, "SourcelessFileLoader", None, &[])?,
+        namespace: class(vm, external, "NamespaceLoader", None, &[])?,
+        builtin: class(vm, "_frozen_importlib", "BuiltinImporter", None, &[])?,
+        namespace_path: class(
+            vm,
+            external,
+            "_NamespacePath",
+            Some(list),
+            &[("__repr__", namespace_path_repr)],
+        )?,
     });
     vm.imports.classes = Some(made.clone());
     Ok(made)
@@ -67,6 +77,7 @@ fn class(
     vm: &mut Vm,
     module: &str,
     name: &str,
+    base: Option<Rc<Type>>,
     methods: &[(&'static str, NativeFn)],
 ) -> PyResult<Rc<Type>> {
     let ns = crate::ops::new_dict();
@@ -81,10 +92,15 @@ fn class(
         }));
         ns.set_str(&intern(n), method);
     }
-    make_class(vm, intern(name), Vec::new(), &ns, &[], None)
+    make_class(vm, intern(name), base.into_iter().collect(), &ns, &[], None)
 }
 
 fn instance(class: &Rc<Type>, attrs: &[(&str, Value)]) -> Value {
+    with_payload(class, attrs, Value::Null)
+}
+
+/// An instance of `class` with `attrs`; `payload` is the built-in value of a list subclass.
+fn with_payload(class: &Rc<Type>, attrs: &[(&str, Value)], payload: Value) -> Value {
     let dict = crate::ops::new_dict();
     for (k, v) in attrs {
         dict.set_str(&intern(k), v.clone());
@@ -93,7 +109,7 @@ fn instance(class: &Rc<Type>, attrs: &[(&str, Value)]) -> Value {
         class: class.clone(),
         dict,
         exc: None,
-        payload: Value::Null,
+        payload,
     }))
 }
 
@@ -127,9 +143,11 @@ pub fn spec_for(vm: &mut Vm, name: &str, found: Option<&Found>) -> PyResult<(Val
                 Location::Namespace(_) => LoaderKind::Namespace,
             };
             let locations = match (&f.location, &f.package_dir) {
-                (Location::Namespace(portions), _) => {
-                    Value::list(portions.iter().map(|p| path_value(p)).collect())
-                }
+                (Location::Namespace(portions), _) => with_payload(
+                    &c.namespace_path,
+                    &[],
+                    Value::list(portions.iter().map(|p| path_value(p)).collect()),
+                ),
                 (_, Some(dir)) => Value::list(vec![path_value(dir)]),
                 _ => Value::None,
             };
@@ -248,8 +266,9 @@ pub fn module_repr(vm: &mut Vm, m: &Module) -> PyResult<String> {
             },
         ),
         Some(_) => match spec_attr(&spec, "submodule_search_locations") {
-            Some(locations @ Value::List(_)) => {
-                let shown = vm.repr(&locations)?;
+            Some(locations @ Value::Instance(_)) => {
+                let items = vm.to_vec(&locations)?;
+                let shown = vm.repr(&Value::list(items))?;
                 Ok(format!("<module '{name}' (namespace) from {shown}>"))
             }
             _ => Ok(format!("<module '{name}'>")),
@@ -276,4 +295,12 @@ fn spec_repr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
         }
     }
     Ok(Value::string(format!("ModuleSpec({})", parts.join(", "))))
+}
+
+/// `_NamespacePath.__repr__`.
+fn namespace_path_repr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    crate::builtins::nargs(vm, "__repr__", args, 1, 1)?;
+    let items = vm.to_vec(&args[0])?;
+    let shown = vm.repr(&Value::list(items))?;
+    Ok(Value::string(format!("_NamespacePath({shown})")))
 }
