@@ -21,6 +21,7 @@ const RUNS: &[(&str, &[&str], &[&str])] = &[
         &["-m", "app.tool", "x", "y"],
         &["-m", "app.tool", "x", "y"],
     ),
+    ("m_fail", &["-m", "app.core.fail"], &["-m", "app.core.fail"]),
 ];
 
 /// A fresh copy of the application tree (without caches), and its canonical root.

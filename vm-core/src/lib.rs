@@ -52,9 +52,9 @@
 //!   atomically as importlib does. The main script follows CPython instead (compiled in memory
 //!   without a valid cache, never written). Import frames are Rust, so tracebacks go straight
 //!   from the importing line to the imported module's, as CPython's with importlib's frames
-//!   removed. Known gaps: `__path__` of a namespace package is a plain list (not
-//!   `_NamespacePath`), no `sys.meta_path` / `sys.path_hooks` objects, no import lock (one
-//!   thread), `-m` tracebacks lack CPython's two `<frozen runpy>` lines, no `.so` extensions.
+//!   removed (`-m` adds runpy's two frames, as CPython prints them). Known gaps: no
+//!   `sys.meta_path` / `sys.path_hooks` / `sys.path_importer_cache` objects (the finders are
+//!   fixed), no import lock (one thread), no `.so` extension modules, no `importlib.reload`.
 //! - **Generators** dropped while suspended inside a `try`/`with` are closed (GeneratorExit at
 //!   the suspension point) at the VM's next call or return, as CPython's finalizer does.
 //!

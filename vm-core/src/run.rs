@@ -87,6 +87,7 @@ fn run_main(options: RunOptions) -> i32 {
         .map(|p| Value::string(p.display().to_string()))
         .collect();
     vm.sys.dict.set_str(&intern("path"), Value::list(entries));
+    let via_runpy = matches!(main, Main::Module(_));
     let prepared = match main {
         Main::Script(code) => script_main(&mut vm, &code),
         Main::Module(name) => module_main(&mut vm, &name),
@@ -107,6 +108,7 @@ fn run_main(options: RunOptions) -> i32 {
     vm.close_dropped_generators();
     let status = match result {
         Ok(()) => 0,
+        Err(err) if via_runpy => uncaught_through_runpy(&mut vm, &err),
         Err(err) => uncaught(&mut vm, &err),
     };
     vm.flush();
@@ -124,6 +126,26 @@ fn uncaught(vm: &mut Vm, err: &PyErr) -> i32 {
         eprint!("{text}");
         1
     }
+}
+
+/// As [`uncaught`] for a module run by `-m`: CPython runs it through runpy, whose two frames
+/// head the traceback of the exception leaving the module (the last one printed).
+fn uncaught_through_runpy(vm: &mut Vm, err: &PyErr) -> i32 {
+    if err.0.class.is_subtype(&vm.exc_type("SystemExit")) {
+        return exit_status(vm, err);
+    }
+    vm.flush();
+    let mut text = vm.format_exception(&err.0);
+    let head = "Traceback (most recent call last):\n";
+    if let Some(at) = text.rfind(head) {
+        text.insert_str(
+            at + head.len(),
+            "  File \"<frozen runpy>\", line 198, in _run_module_as_main\n  \
+             File \"<frozen runpy>\", line 88, in _run_code\n",
+        );
+    }
+    eprint!("{text}");
+    1
 }
 
 /// The code and namespace of a script, as CPython sets them up for `python FILE`.
