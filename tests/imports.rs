@@ -280,3 +280,19 @@ fn path_option_and_pythonpath() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// With `--compile`, a module that does not compile raises CPython's SyntaxError (or
+/// IndentationError), printed as CPython prints it under the importing line's entry.
+#[test]
+fn compile_errors_in_imported_modules_match_cpython() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().canonicalize().unwrap();
+    fs::write(root.join("main.py"), "import sys\nimport broken\n").unwrap();
+    for source in ["x = 1\ndef (:\n", "if x:\n  y = 2\n    z = 3\n", "f(a b)\n"] {
+        fs::write(root.join("broken.py"), source).unwrap();
+        let want = outcome(common::python("3.12.1").arg("main.py"), &root);
+        assert_eq!(want.2, 1, "{}", want.1);
+        let got = pyc_run(&root, &["--compile", "--no-write", "main.py"]);
+        assert_eq!(got, want, "{source:?}");
+    }
+}

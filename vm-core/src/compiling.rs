@@ -75,6 +75,8 @@ pub fn syntax_error(
         ("filename", Value::str(filename)),
         ("lineno", Value::Int(i64::from(e.lineno))),
         ("offset", Value::Int(i64::from(e.offset))),
+        ("end_lineno", Value::Int(i64::from(e.end_lineno))),
+        ("end_offset", Value::Int(i64::from(e.end_offset))),
         ("text", line),
     ] {
         exc.dict.set_str(&intern(k), v);
@@ -173,4 +175,38 @@ pub fn bi_eval(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
     };
     let code = code_of(vm, &source, "eval")?;
     run_code(vm, code, globals, locals)
+}
+
+/// What CPython prints after the traceback entries of an uncaught SyntaxError (or
+/// IndentationError, TabError) made by the compiler: its file and line, the offending text with
+/// carets, and the message; None for other exceptions.
+pub fn syntax_error_text(exc: &crate::objects::Instance) -> Option<String> {
+    use pyc_compiler::ErrorKind;
+    let kind = [
+        ErrorKind::SyntaxError,
+        ErrorKind::IndentationError,
+        ErrorKind::TabError,
+    ]
+    .into_iter()
+    .find(|k| exc.class.name.as_str() == k.name() && exc.class.builtin)?;
+    let get = |k: &str| exc.dict.get_str(&intern(k));
+    let int = |k: &str| match get(k) {
+        Some(Value::Int(i)) => u32::try_from(i).ok(),
+        _ => None,
+    };
+    let msg = get("msg")?.as_str()?.as_str().to_owned();
+    let filename = match get("filename") {
+        Some(Value::Str(f)) => f.as_str().to_owned(),
+        _ => "<string>".to_owned(),
+    };
+    let text = get("text").and_then(|t| t.as_str().map(|s| s.as_str().to_owned()));
+    let error = pyc_compiler::CompileError {
+        kind,
+        msg,
+        lineno: int("lineno")?,
+        offset: int("offset").unwrap_or(0),
+        end_lineno: int("end_lineno").unwrap_or(0),
+        end_offset: int("end_offset").unwrap_or(0),
+    };
+    Some(error.render(&filename, text.as_deref()))
 }

@@ -12,6 +12,7 @@ use crate::code::Code;
 use crate::dict::DictObj;
 use crate::module_code::CachePolicy;
 use crate::objects::Module;
+use crate::path_finder::{Found, Location};
 use crate::pystr::intern;
 use crate::value::Value;
 use crate::vm::{PyErr, Vm};
@@ -148,33 +149,50 @@ fn uncaught_through_runpy(vm: &mut Vm, err: &PyErr) -> i32 {
     1
 }
 
+/// `__main__`'s `__builtins__`: the builtins module, as in CPython (other modules get its dict).
+fn builtins_module(vm: &Vm) -> Value {
+    vm.modules
+        .get_str(&intern("builtins"))
+        .unwrap_or_else(|| Value::Dict(vm.builtins.clone()))
+}
+
 /// The code and namespace of a script, as CPython sets them up for `python FILE`.
 fn script_main(vm: &mut Vm, code: &Arc<CodeObject>) -> Result<(Rc<Code>, Rc<DictObj>), i32> {
     let code = Code::decode(code).map_err(|e| {
         eprintln!("pyc run: cannot decode code object: {e}");
         1
     })?;
-    let globals = crate::ops::new_dict();
-    let set = |k: &str, v: Value| globals.set_str(&intern(k), v);
-    set("__name__", Value::str("__main__"));
-    set("__doc__", Value::None);
-    set("__package__", Value::None);
-    set("__loader__", Value::None);
-    set("__spec__", Value::None);
-    set("__annotations__", Value::Dict(crate::ops::new_dict()));
-    set("__builtins__", Value::Dict(vm.builtins.clone()));
     // The script's own path made absolute (a .pyc's, not its code's co_filename).
     let script = match vm.sys.dict.get_str(&intern("argv")) {
         Some(Value::List(argv)) => argv.items.borrow().first().cloned(),
         _ => None,
     };
     let file = match script.as_ref().and_then(Value::as_str) {
-        Some(s) => std::path::absolute(s.as_str()).map_or(Value::Str(s.clone()), |p| {
-            Value::string(p.display().to_string())
-        }),
-        None => Value::Str(code.filename.clone()),
+        Some(s) => std::path::absolute(s.as_str()).unwrap_or_else(|_| s.as_str().into()),
+        None => PathBuf::from(code.filename.as_str()),
     };
-    set("__file__", file);
+    let location = if file.extension().is_some_and(|e| e == "pyc") {
+        Location::Sourceless(file.clone())
+    } else {
+        Location::Source(file.clone())
+    };
+    let found = Found {
+        location,
+        package_dir: None,
+    };
+    let loader = crate::module_spec::spec_for(vm, "__main__", Some(&found))
+        .map_err(|e| uncaught(vm, &e))?
+        .1;
+    let globals = crate::ops::new_dict();
+    let set = |k: &str, v: Value| globals.set_str(&intern(k), v);
+    set("__name__", Value::str("__main__"));
+    set("__doc__", Value::None);
+    set("__package__", Value::None);
+    set("__loader__", loader);
+    set("__spec__", Value::None);
+    set("__annotations__", Value::Dict(crate::ops::new_dict()));
+    set("__builtins__", builtins_module(vm));
+    set("__file__", Value::string(file.display().to_string()));
     set("__cached__", Value::None);
     Ok((code, globals))
 }
@@ -250,7 +268,7 @@ fn module_main(vm: &mut Vm, name: &str) -> Result<(Rc<Code>, Rc<DictObj>), i32> 
     set("__loader__", get("loader"));
     set("__spec__", spec.clone());
     set("__annotations__", Value::Dict(crate::ops::new_dict()));
-    set("__builtins__", Value::Dict(vm.builtins.clone()));
+    set("__builtins__", builtins_module(vm));
     set("__file__", get("origin"));
     set("__cached__", get("cached"));
     if let Some(Value::List(argv)) = vm.sys.dict.get_str(&intern("argv")) {

@@ -101,6 +101,10 @@ impl Vm {
             }
         }
         flush_repeats(out, repeats);
+        if let Some(text) = crate::compiling::syntax_error_text(exc) {
+            out.push_str(&text);
+            return;
+        }
         let t = &exc.class;
         let module = t.module_name();
         let name = if module == "builtins" || module == "__main__" {

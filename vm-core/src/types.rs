@@ -321,6 +321,8 @@ pub const EXCEPTIONS: &[(&str, &str)] = &[
     ("NotImplementedError", "RuntimeError"),
     ("RecursionError", "RuntimeError"),
     ("SyntaxError", "Exception"),
+    ("IndentationError", "SyntaxError"),
+    ("TabError", "IndentationError"),
     ("SystemError", "Exception"),
     ("TypeError", "Exception"),
     ("ValueError", "Exception"),
