@@ -123,7 +123,8 @@ fn edited_module_is_refused_until_compiled() {
     assert_eq!((stdout.as_str(), status), ("", 1), "{stderr}");
     assert!(
         stderr.contains("ImportError: module 'app.core.helpers' has no usable cached bytecode:")
-            && stderr.contains("helpers.cpython-312.pyc is stale (size changed")
+            && (stderr.contains("helpers.cpython-312.pyc is stale (size changed (cache ")
+                || stderr.contains("helpers.cpython-312.pyc is stale (mtime changed (cache "))
             && stderr.contains("(source {DIR}/app/core/helpers.py)")
             && stderr.contains("run `pyc compile {DIR}/app/core/helpers.py`"),
         "{stderr}"
