@@ -171,13 +171,27 @@ fn damaged_caches_are_clear_import_errors() {
         fs::write(&cache, &data).unwrap();
         check_refused(&root, what, reason);
     }
-    // Unreadable: meaningless when running as root (root reads a mode-000 file).
+    // Unreadable. Root reads a mode-000 file, so as root pyc runs as `nobody` through
+    // setpriv (the tree made readable to others); without setpriv the assertion is skipped.
     fs::write(&cache, &good).unwrap();
     set_mode(&cache, 0o000);
     if fs::read(&cache).is_err() {
         check_refused(&root, "unreadable", "cannot be read (Permission denied");
+    } else if Command::new("setpriv").arg("--help").output().is_ok() {
+        // The temporary directory holding app_root is private to its owner.
+        set_mode(root.parent().unwrap(), 0o755);
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_pyc"))
+            .args(["run", "main.py"]);
+        let (stdout, stderr, status) = outcome(&mut cmd, &root);
+        assert_eq!((stdout.as_str(), status), ("", 1), "{stderr}");
+        assert!(
+            stderr.contains(&format!("{HEAD}cannot be read (Permission denied")),
+            "{stderr}"
+        );
     } else {
-        eprintln!("running as root: the unreadable-cache assertion is skipped");
+        eprintln!("running as root without setpriv: the unreadable-cache assertion is skipped");
     }
     set_mode(&cache, 0o644);
     assert_eq!(pyc_run(&root, &["main.py"]), expected("cached", "main"));
@@ -188,14 +202,16 @@ fn set_mode(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
 }
 
+/// How the refusal of app/util/text.py's cache begins.
+const HEAD: &str = "ImportError: module 'app.util.text' has no usable cached bytecode: \
+                    {DIR}/app/util/__pycache__/text.cpython-312.pyc ";
+
 fn check_refused(root: &Path, what: &str, reason: &str) {
     let (stdout, stderr, status) = pyc_run(root, &["main.py"]);
     assert_eq!((stdout.as_str(), status), ("", 1), "{what}: {stderr}");
     assert!(!stderr.contains("panicked"), "{what}: {stderr}");
-    let head = "ImportError: module 'app.util.text' has no usable cached bytecode: \
-                {DIR}/app/util/__pycache__/text.cpython-312.pyc ";
     assert!(
-        stderr.contains(head) && stderr.contains(reason),
+        stderr.contains(HEAD) && stderr.contains(reason),
         "{what}: {stderr}"
     );
 }
