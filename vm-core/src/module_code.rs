@@ -202,3 +202,54 @@ fn rename(code: &Arc<CodeObject>, old: &Str, new: &Str) -> Arc<CodeObject> {
         .collect();
     Arc::new(fixed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filenames(code: &CodeObject, out: &mut Vec<String>) {
+        out.push(code.filename.to_string_lossy());
+        for c in code.consts.iter() {
+            if let Object::Code(inner) = c {
+                filenames(inner, out);
+            }
+        }
+    }
+
+    #[test]
+    fn fix_filename_renames_nested_code() {
+        let source = b"def f():\n    return lambda: 1\nclass C:\n    pass\n";
+        let code = pyc_compiler::compile_source(source, "old.py", &Default::default()).unwrap();
+        let fixed = fix_filename(Arc::new(code), Path::new("/new/m.py"));
+        let mut names = Vec::new();
+        filenames(&fixed, &mut names);
+        assert_eq!(names.len(), 4);
+        assert!(names.iter().all(|n| n == "/new/m.py"), "{names:?}");
+    }
+
+    #[test]
+    fn missing_stale_and_compiled_caches() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("m.py");
+        std::fs::write(&source, "x = 1\n").unwrap();
+        let refuse = CachePolicy::default();
+        let Err(CodeError::Import(msg)) = from_source("m", &source, &refuse) else {
+            panic!("a missing cache must be refused");
+        };
+        assert!(msg.contains("m.cpython-312.pyc does not exist"), "{msg}");
+        let compile = CachePolicy {
+            compile: true,
+            ..refuse
+        };
+        assert!(from_source("m", &source, &compile).is_ok());
+        assert!(
+            from_source("m", &source, &refuse).is_ok(),
+            "the cache was written"
+        );
+        std::fs::write(&source, "x = 22\n").unwrap();
+        let Err(CodeError::Import(msg)) = from_source("m", &source, &refuse) else {
+            panic!("a stale cache must be refused");
+        };
+        assert!(msg.contains("is stale ("), "{msg}");
+    }
+}
