@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use pyc_loader::load::CheckHashBasedPycs;
+use pyc_loader::OptLevel;
 use vm_core::module_code::CachePolicy;
 use vm_core::run::{Main, RunOptions};
 
@@ -31,6 +32,9 @@ pub struct RunArgs {
     /// Compile imported modules whose cache is missing or stale, and write their caches.
     #[arg(long)]
     compile: bool,
+    /// Use the `-O` caches (`.opt-1.pyc`; `-OO`: `.opt-2.pyc`) and compile as `python -O`.
+    #[arg(short = 'O', action = clap::ArgAction::Count)]
+    optimize: u8,
     /// With --compile: do not write the caches.
     #[arg(long, requires = "compile")]
     no_write: bool,
@@ -59,6 +63,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
         compile: args.compile,
         write: !args.no_write,
         check_hash,
+        optimize: OptLevel::from_level(args.optimize.min(2)).unwrap_or_default(),
     };
     let (main, argv) = match &args.module {
         Some(module) => {
@@ -68,7 +73,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
         }
         None => {
             let file = PathBuf::from(&args.args[0]);
-            let code = match script_code(&file, check_hash) {
+            let code = match script_code(&file, &policy) {
                 Ok(code) => code,
                 Err(status) => return status,
             };
@@ -89,28 +94,32 @@ pub fn run(args: &RunArgs) -> ExitCode {
 }
 
 /// The main script's code: a 3.12 .pyc, or a .py's valid cache, or the .py compiled in memory.
-fn script_code(
-    file: &Path,
-    check_hash: CheckHashBasedPycs,
-) -> Result<Arc<pyc_loader::CodeObject>, ExitCode> {
+fn script_code(file: &Path, policy: &CachePolicy) -> Result<Arc<pyc_loader::CodeObject>, ExitCode> {
     if file.extension().is_some_and(|e| e == "pyc") {
         return vm_core::module_code::read_pyc(file)
             .map_err(|why| fail(&format!("{}: {why}", file.display())));
     }
     let file = std::path::absolute(file).unwrap_or_else(|_| file.to_owned());
-    match vm_core::module_code::cached(&file, check_hash) {
+    match vm_core::module_code::cached(&file, policy) {
         Ok(code) => Ok(code),
-        Err(_) => compile_script(&file),
+        Err(_) => compile_script(&file, policy.optimize),
     }
 }
 
 /// Compiles a script without a valid cache, as CPython does when it runs one; a SyntaxError is
 /// printed as CPython prints it (status 1).
-fn compile_script(path: &Path) -> Result<Arc<pyc_loader::CodeObject>, ExitCode> {
+fn compile_script(
+    path: &Path,
+    optimize: OptLevel,
+) -> Result<Arc<pyc_loader::CodeObject>, ExitCode> {
     let source = std::fs::read(path).map_err(|e| fail(&format!("{}: {e}", path.display())))?;
     let filename = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
     let filename = filename.display().to_string();
-    match pyc_compiler::compile_source(&source, &filename, &pyc_compiler::Options::default()) {
+    let options = pyc_compiler::Options {
+        optimize: optimize.level(),
+        ..Default::default()
+    };
+    match pyc_compiler::compile_source(&source, &filename, &options) {
         Ok(code) => Ok(Arc::new(code)),
         Err(err) => {
             let text = String::from_utf8_lossy(&source);

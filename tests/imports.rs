@@ -313,3 +313,32 @@ fn compile_errors_in_imported_modules_match_cpython() {
         assert_eq!(got, want, "{source:?}");
     }
 }
+
+/// `-O` / `-OO` use the `.opt-1` / `.opt-2` caches, as `python -O` / `-OO`, and nothing else.
+#[test]
+fn optimized_caches() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().canonicalize().unwrap();
+    fs::write(
+        root.join("main.py"),
+        "import m\nprint(__debug__, m.f.__doc__)\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("m.py"),
+        "def f():\n    'doc'\n\nassert False, 'asserts run'\n",
+    )
+    .unwrap();
+    compile(&root, &["-o", "1", "-o", "2"]);
+    for flag in ["-O", "-OO"] {
+        let want = outcome(common::python("3.12.1").args([flag, "main.py"]), &root);
+        assert_eq!(want.2, 0, "{}", want.1);
+        assert_eq!(pyc_run(&root, &[flag, "main.py"]), want, "{flag}");
+    }
+    let (_, stderr, status) = pyc_run(&root, &["main.py"]);
+    assert_eq!(status, 1);
+    assert!(
+        stderr.contains("m.cpython-312.pyc does not exist"),
+        "{stderr}"
+    );
+}

@@ -28,6 +28,8 @@ pub struct CachePolicy {
     pub write: bool,
     /// `--check-hash-based-pycs`.
     pub check_hash: CheckHashBasedPycs,
+    /// `-O` / `-OO`: which cache (`.opt-1`, `.opt-2`) is used, and how modules are compiled.
+    pub optimize: OptLevel,
 }
 
 impl Default for CachePolicy {
@@ -36,6 +38,7 @@ impl Default for CachePolicy {
             compile: false,
             write: true,
             check_hash: CheckHashBasedPycs::Default,
+            optimize: OptLevel::O0,
         }
     }
 }
@@ -63,7 +66,7 @@ pub fn from_source(
         ))
     })?;
     let stamp = SourceStamp::from_metadata(&meta);
-    let cache = cache_from_source(source, Target::V3_12, OptLevel::O0);
+    let cache = cache_from_source(source, Target::V3_12, policy.optimize);
     let problem = match cached_code(source, &cache, stamp, policy.check_hash) {
         Ok(code) => return Ok(fix_filename(code, source)),
         Err(problem) => problem,
@@ -81,15 +84,11 @@ pub fn from_source(
 
 /// The code of `source`'s cache if importlib would use it (for a script, which CPython
 /// compiles in memory otherwise), else why not.
-pub fn cached(source: &Path, check_hash: CheckHashBasedPycs) -> Result<Arc<CodeObject>, String> {
+pub fn cached(source: &Path, policy: &CachePolicy) -> Result<Arc<CodeObject>, String> {
     let meta = std::fs::metadata(source).map_err(|e| format!("{}: {e}", source.display()))?;
-    let cache = cache_from_source(source, Target::V3_12, OptLevel::O0);
-    let code = cached_code(
-        source,
-        &cache,
-        SourceStamp::from_metadata(&meta),
-        check_hash,
-    )?;
+    let cache = cache_from_source(source, Target::V3_12, policy.optimize);
+    let stamp = SourceStamp::from_metadata(&meta);
+    let code = cached_code(source, &cache, stamp, policy.check_hash)?;
     Ok(fix_filename(code, source))
 }
 
@@ -141,7 +140,11 @@ fn compile(
     let bytes = std::fs::read(source)
         .map_err(|e| CodeError::Import(format!("{}: {e}", source.display())))?;
     let filename = source.display().to_string();
-    let code = pyc_compiler::compile_source(&bytes, &filename, &pyc_compiler::Options::default())
+    let options = pyc_compiler::Options {
+        optimize: policy.optimize.level(),
+        ..Default::default()
+    };
+    let code = pyc_compiler::compile_source(&bytes, &filename, &options)
         .map_err(|e| CodeError::Syntax(e, filename.clone(), bytes.clone()))?;
     if policy.write {
         let data = pyc_compiler::cache_write::pyc_bytes(

@@ -122,9 +122,9 @@ fn opt(p: Option<&Path>) -> Value {
 }
 
 /// The `__cached__` of a module loaded from `location` (importlib's `_get_cached`).
-fn cached(location: &Location) -> Option<std::path::PathBuf> {
+fn cached(location: &Location, optimize: OptLevel) -> Option<std::path::PathBuf> {
     match location {
-        Location::Source(p) => Some(cache_from_source(p, Target::V3_12, OptLevel::O0)),
+        Location::Source(p) => Some(cache_from_source(p, Target::V3_12, optimize)),
         Location::Sourceless(p) => Some(p.clone()),
         Location::Namespace(_) => None,
     }
@@ -176,7 +176,8 @@ pub fn spec_for(vm: &mut Vm, name: &str, found: Option<&Found>) -> PyResult<(Val
         name.rsplit_once('.').map_or("", |(p, _)| p)
     };
     let has_location = matches!(kind, LoaderKind::Source | LoaderKind::Sourceless);
-    let cached = found.and_then(|f| cached(&f.location));
+    let optimize = vm.imports.policy.optimize;
+    let cached = found.and_then(|f| cached(&f.location, optimize));
     let spec = instance(
         &c.spec,
         &[
