@@ -342,3 +342,24 @@ fn optimized_caches() {
         "{stderr}"
     );
 }
+
+/// `importlib.reload` runs the module's new code in its namespace (with `--compile`, the edited
+/// source is compiled), as CPython does.
+#[test]
+fn reload_matches_cpython() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().canonicalize().unwrap();
+    let main = "import importlib, mod\nprint(mod.X, mod.COUNT)\n\
+                with open(mod.__file__, 'w') as f:\n    \
+                f.write(\"X = 'renewed'\\nCOUNT = globals().get('COUNT', 0) + 1\\n\")\n\
+                m2 = importlib.reload(mod)\nprint(m2 is mod, mod.X, mod.COUNT)\n\
+                try:\n    importlib.reload(1)\nexcept TypeError as e:\n    print(e)\n";
+    fs::write(root.join("main.py"), main).unwrap();
+    let module = "X = 'old'\nCOUNT = globals().get('COUNT', 0) + 1\n";
+    fs::write(root.join("mod.py"), module).unwrap();
+    let want = outcome(common::python("3.12.1").arg("main.py"), &root);
+    assert_eq!(want.2, 0, "{}", want.1);
+    fs::write(root.join("mod.py"), module).unwrap();
+    compile(&root, &["-f"]);
+    assert_eq!(pyc_run(&root, &["--compile", "main.py"]), want);
+}

@@ -1,4 +1,4 @@
-//! A native `importlib` (`import_module`, `invalidate_caches`) and `importlib.util`
+//! A native `importlib` (`import_module`, `reload`, `invalidate_caches`) and `importlib.util`
 //! (`find_spec`, `resolve_name`, `cache_from_source`, `source_from_cache`, `MAGIC_NUMBER`) over
 //! the VM's import system ([`crate::importer`]).
 
@@ -26,6 +26,7 @@ pub fn module() -> Value {
                 "invalidate_caches",
                 builtin("invalidate_caches", invalidate),
             ),
+            ("reload", builtin("reload", reload)),
         ],
     )
 }
@@ -107,6 +108,49 @@ fn import_module(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
     let (name, package) = name_package(vm, "import_module", args, kwnames)?;
     let full = absolute(vm, &name, &package)?;
     crate::importer::import_module(vm, &intern(&full))
+}
+
+/// `importlib.reload(module)`: finds the module again and runs its (new) code in its namespace;
+/// a native module is left as it is.
+fn reload(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "reload", args, 1, 1)?;
+    let Value::Module(m) = &args[0] else {
+        return Err(vm.type_error("reload() argument must be a module"));
+    };
+    let name = match m.dict.get_str(&intern("__name__")) {
+        Some(Value::Str(s)) => s,
+        _ => return Err(vm.type_error("reload() argument must be a module")),
+    };
+    match vm.modules.get_str(&name) {
+        Some(Value::Module(current)) if Rc::ptr_eq(&current, m) => {}
+        _ => {
+            return Err(crate::importer::import_error(
+                vm,
+                "ImportError",
+                format!("module {} not in sys.modules", name.as_str()),
+                Some(name.as_str()),
+                None,
+            ))
+        }
+    }
+    match crate::importer::find_on_path(vm, name.as_str())? {
+        Some(found) => {
+            if let Some(code) = crate::importer::module_code(vm, name.as_str(), &found)? {
+                crate::importer::exec(vm, code, &m.dict)?;
+            }
+        }
+        None if crate::builtins::native_module(vm, &name)?.is_some() => {}
+        None => {
+            return Err(crate::importer::import_error(
+                vm,
+                "ModuleNotFoundError",
+                format!("spec not found for the module '{}'", name.as_str()),
+                Some(name.as_str()),
+                None,
+            ))
+        }
+    }
+    Ok(vm.modules.get_str(&name).unwrap_or_else(|| args[0].clone()))
 }
 
 fn invalidate(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {

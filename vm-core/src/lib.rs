@@ -54,7 +54,7 @@
 //!   from the importing line to the imported module's, as CPython's with importlib's frames
 //!   removed (`-m` adds runpy's two frames, as CPython prints them). Known gaps: no
 //!   `sys.meta_path` / `sys.path_hooks` / `sys.path_importer_cache` objects (the finders are
-//!   fixed), no import lock (one thread), no `.so` extension modules, no `importlib.reload`.
+//!   fixed), no import lock (one thread), no `.so` extension modules.
 //! - **Generators** dropped while suspended inside a `try`/`with` are closed (GeneratorExit at
 //!   the suspension point) at the VM's next call or return, as CPython's finalizer does.
 //!
@@ -80,10 +80,10 @@
 //!   `--path`, `PYTHONPATH`), `sys.modules`, built-in modules before the path finder
 //!   ([`path_finder`]: regular, namespace and sourceless packages and modules), submodules,
 //!   relative imports, `from package import submodule`, `import *` with `__all__`,
-//!   `__import__`, a native `importlib` / `importlib.util`, circular imports with CPython's
-//!   messages, module specs and attributes ([`module_spec`]), ImportError / ModuleNotFoundError
-//!   with `name` and `path`; code from validated caches only unless `pyc run --compile`
-//!   ([`module_code`]); `-m` ([`run`]);
+//!   `__import__`, a native `importlib` (`import_module`, `reload`) and `importlib.util`
+//!   ([`importlib`]), circular imports with CPython's messages, module specs and attributes
+//!   ([`module_spec`]), ImportError / ModuleNotFoundError with `name` and `path`; code from
+//!   validated caches only unless `pyc run --compile` ([`module_code`]); `-m`, `-O` ([`run`]);
 //! - `compile()`, `exec()` and `eval()` through pyc-compiler ([`compiling`]).
 //!
 //! Not yet: coroutines, `__prepare__`, `__slots__` semantics, bytearray, the real Python
