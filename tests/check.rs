@@ -212,3 +212,57 @@ fn usage_errors_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The JSON report of `pyc check ARGS...`, one line per file.
+fn json_report(args: &[&Path]) -> Vec<String> {
+    let out = pyc()
+        .args(["check", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn files_named_alone_are_reported_as_in_their_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    compiled_sample(dir, "3.12.1", &[]);
+    compiled_sample(dir, "3.11.7", &[]);
+    // Every status: stale, missing, orphan, corrupt, a legacy cache beside its source and a
+    // sourceless one.
+    let edited = dir.join("app/util/text.py");
+    set_mtime(&edited, SystemTime::now() + Duration::from_secs(10));
+    fs::remove_file(dir.join("app/models/__pycache__/shapes.cpython-312.pyc")).unwrap();
+    fs::remove_file(dir.join("app/util/__init__.py")).unwrap();
+    fs::write(
+        dir.join("__pycache__/main.cpython-312.pyc"),
+        b"\xcb\x0d\x0d\x0a",
+    )
+    .unwrap();
+    let cache = dir.join("app/models/__pycache__/__init__.cpython-312.pyc");
+    fs::copy(&cache, dir.join("app/models/__init__.pyc")).unwrap();
+    fs::copy(&cache, dir.join("app/models/gone.pyc")).unwrap();
+
+    let whole = json_report(&[dir]);
+    let statuses: std::collections::BTreeSet<String> = whole
+        .iter()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["status"].to_string())
+        .collect();
+    assert_eq!(statuses.len(), 6, "{whole:#?}");
+    for line in &whole {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let path = v["cache"].as_str().or(v["source"].as_str()).unwrap();
+        assert_eq!(
+            json_report(&[Path::new(path)]),
+            vec![line.clone()],
+            "{path}"
+        );
+    }
+    // A file also reached through its directory is reported once.
+    assert_eq!(json_report(&[dir, &edited, dir]), whole);
+}

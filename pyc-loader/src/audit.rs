@@ -1,16 +1,20 @@
 //! Tree audits: every source and every cache under some paths, each with the status importlib
 //! would give it.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
+use std::ffi::{CStr, CString, OsStr};
 use std::fs;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::cache_path::{cache_from_source, CacheName, OptLevel, PYCACHE};
 use crate::header::Header;
-use crate::load::{read_sized, validate_code, CheckHashBasedPycs, PycFile, SourceStamp, Verdict};
+use crate::load::{validate_code, verdict, CheckHashBasedPycs, Verdict};
+use crate::open_dir::{Kind, OpenDir};
 use crate::Target;
 
 /// What a file's audit found.
@@ -97,98 +101,45 @@ pub struct AuditError {
     pub source: io::Error,
 }
 
-/// The files found under the audited paths.
-#[derive(Default)]
-struct Found {
-    sources: HashSet<PathBuf>,
-    /// Caches inside `__pycache__` directories.
-    pep3147: HashSet<PathBuf>,
-    /// `name.pyc` files outside `__pycache__`.
-    legacy: HashSet<PathBuf>,
-}
-
-impl Found {
-    fn add_file(&mut self, path: PathBuf) {
-        let in_pycache = path.parent().and_then(Path::file_name) == Some(PYCACHE.as_ref());
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("py") if !in_pycache => {
-                self.sources.insert(path);
-            }
-            Some("pyc") if in_pycache => {
-                self.pep3147.insert(path);
-            }
-            Some("pyc") => {
-                self.legacy.insert(path);
-            }
-            _ => {}
-        }
-    }
-
-    /// Walks `dir` without following symbolic links to directories (no loops).
-    fn walk(&mut self, dir: &Path) -> io::Result<()> {
-        for entry in fs::read_dir(dir)? {
-            let entry = entry?;
-            let path = entry.path();
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                self.walk(&path)?;
-            } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
-                self.add_file(path);
-            }
-        }
-        Ok(())
-    }
-}
-
 /// Audits every source and cache under `paths` (files or directories). Entries come sorted
 /// by path, each file once per selected level.
+///
+/// Directories are audited in parallel, each through an open descriptor (see
+/// [`crate::open_dir`]); files given by name are audited as if their directory held only them.
 pub fn audit(paths: &[PathBuf], options: &AuditOptions) -> Result<Vec<Entry>, AuditError> {
-    let mut found = Found::default();
+    let mut dirs = Vec::new();
+    let mut files = Vec::new();
     for path in paths {
         let meta = fs::metadata(path).map_err(|source| AuditError {
             path: path.clone(),
             source,
         })?;
         if meta.is_dir() {
-            found.walk(path).map_err(|source| AuditError {
-                path: path.clone(),
-                source,
-            })?;
+            dirs.push(path);
         } else {
-            found.add_file(path.clone());
+            files.push(path);
         }
     }
-
-    let sources: Vec<(&PathBuf, OptLevel)> = found
-        .sources
-        .iter()
-        .flat_map(|s| options.levels.iter().map(move |&level| (s, level)))
-        .collect();
-    let mut entries: Vec<Entry> = sources
+    let trees: Vec<Vec<Entry>> = dirs
         .par_iter()
-        .map(|&(source, level)| audit_source(source, level, options))
-        .collect();
+        .map(|dir| {
+            let open = OpenDir::open(dir).map_err(|source| AuditError {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+            audit_dir(open, options)
+        })
+        .collect::<Result<_, _>>()?;
+    let mut entries: Vec<Entry> = trees.into_iter().flatten().collect();
     entries.par_extend(
-        found
-            .pep3147
+        files
             .par_iter()
-            .filter_map(|cache| audit_pep3147_cache(cache, &found.sources, options)),
+            .flat_map_iter(|file| audit_named_file(file, options)),
     );
-    entries.par_extend(found.legacy.par_iter().map(|cache| {
-        let source = cache.with_extension("py");
-        if found.sources.contains(&source) || source.exists() {
-            Entry {
-                status: Status::Other,
-                source: Some(source),
-                cache: Some(cache.clone()),
-                detail: "legacy cache beside its source: importlib uses the source".into(),
-            }
-        } else {
-            audit_sourceless(cache, options.target)
-        }
-    }));
-    // Byte order of the paths: deterministic, and cheaper than component order.
+    // Byte order of the paths: deterministic, and cheaper than component order. A file
+    // reached twice (a directory and a file in it both given) is reported once.
     entries.sort_unstable_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    entries.dedup_by(|a, b| sort_key(a) == sort_key(b));
     Ok(entries)
 }
 
@@ -213,44 +164,266 @@ fn entry(status: Status, source: &Path, cache: &Path, detail: impl Into<String>)
     }
 }
 
-/// The status of `source`'s cache at `level`.
-fn audit_source(source: &Path, level: OptLevel, options: &AuditOptions) -> Entry {
-    let cache = cache_from_source(source, options.target, level);
-    let pyc = match PycFile::open(&cache) {
-        Ok(pyc) => pyc,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Entry {
-                status: Status::Missing,
-                source: Some(source.to_owned()),
-                cache: None,
-                detail: format!("no {}", cache.display()),
+fn cache_entry(status: Status, cache: PathBuf, detail: String) -> Entry {
+    Entry {
+        status,
+        source: None,
+        cache: Some(cache),
+        detail,
+    }
+}
+
+/// A directory's files as the audit sorts them.
+#[derive(Default)]
+struct Listing {
+    /// `*.py` files.
+    sources: Vec<CString>,
+    /// `*.pyc` files (legacy caches, or PEP 3147 caches inside `__pycache__`).
+    caches: Vec<CString>,
+    /// Subdirectories, `__pycache__` excepted.
+    subdirs: Vec<CString>,
+    /// What `__pycache__` is, if there is one.
+    pycache: Option<Kind>,
+}
+
+impl Listing {
+    fn read(dir: &mut OpenDir) -> io::Result<Listing> {
+        let mut listing = Listing::default();
+        for (name, kind) in dir.list()? {
+            let bytes = name.to_bytes();
+            match kind {
+                _ if bytes == PYCACHE.as_bytes() => listing.pycache = Some(kind),
+                Kind::Dir => listing.subdirs.push(name),
+                Kind::File if bytes.ends_with(b".py") => listing.sources.push(name),
+                Kind::File if bytes.ends_with(b".pyc") => listing.caches.push(name),
+                Kind::File | Kind::Other => {}
             }
         }
-        Err(e) => return entry(Status::Corrupt, source, &cache, format!("unreadable: {e}")),
-    };
-    let (stamp, size) = match fs::metadata(source) {
-        Ok(meta) => (SourceStamp::from_metadata(&meta), meta.len() as usize),
-        Err(e) => {
-            return entry(
-                Status::Stale,
+        Ok(listing)
+    }
+}
+
+/// The names of a directory's sources, for lookups by name.
+type SourceNames<'a> = HashSet<&'a [u8]>;
+
+/// Audits the tree under `dir`: its sources with their caches, its `__pycache__`, its legacy
+/// caches, and its subdirectories, all in parallel.
+fn audit_dir(mut dir: OpenDir, options: &AuditOptions) -> Result<Vec<Entry>, AuditError> {
+    let listing = Listing::read(&mut dir).map_err(|source| AuditError {
+        path: dir.path.clone(),
+        source,
+    })?;
+    let pycache_name = c"__pycache__";
+    let (pycache, pycache_listing) = match listing.pycache {
+        Some(Kind::Dir) => {
+            let mut pycache = dir.subdir(pycache_name).map_err(|source| AuditError {
+                path: dir.join(pycache_name),
                 source,
+            })?;
+            let listing = Listing::read(&mut pycache).map_err(|source| AuditError {
+                path: pycache.path.clone(),
+                source,
+            })?;
+            (Some(pycache), listing)
+        }
+        // A link to a directory elsewhere: importlib follows it to the caches, but a walk
+        // does not list it.
+        Some(_) => (
+            OpenDir::open_for_lookup(&dir.join(pycache_name)).ok(),
+            Listing::default(),
+        ),
+        None => (None, Listing::default()),
+    };
+    let names: SourceNames = listing.sources.iter().map(|s| s.to_bytes()).collect();
+    let (dir, pycache) = (&dir, pycache.as_ref());
+
+    let (mut entries, below) =
+        rayon::join(
+            || {
+                let mut entries: Vec<Entry> = listing
+                    .sources
+                    .par_iter()
+                    .flat_map_iter(|source| {
+                        options
+                            .levels
+                            .iter()
+                            .map(move |&level| audit_source(dir, pycache, source, level, options))
+                    })
+                    .collect();
+                if let Some(pycache) = pycache {
+                    entries.par_extend(pycache_listing.caches.par_iter().filter_map(|cache| {
+                        audit_pep3147_cache(dir, pycache, cache, &names, options)
+                    }));
+                }
+                entries.par_extend(
+                    listing
+                        .caches
+                        .par_iter()
+                        .map(|cache| audit_legacy_cache(dir, cache, &names, options.target)),
+                );
+                entries
+            },
+            || {
+                // The subdirectories of `__pycache__` (unusual) are walked as any other.
+                let nested = pycache.into_iter().flat_map(|p| {
+                    pycache_listing
+                        .subdirs
+                        .iter()
+                        .map(move |name| (p, name.as_c_str()))
+                });
+                let all: Vec<(&OpenDir, &CStr)> = listing
+                    .subdirs
+                    .iter()
+                    .map(|name| (dir, name.as_c_str()))
+                    .chain(nested)
+                    .collect();
+                all.par_iter()
+                    .map(|&(parent, name)| {
+                        let sub = parent.subdir(name).map_err(|source| AuditError {
+                            path: parent.join(name),
+                            source,
+                        })?;
+                        audit_dir(sub, options)
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            },
+        );
+    entries.extend(below?.into_iter().flatten());
+    Ok(entries)
+}
+
+/// A file given by name: a source, a PEP 3147 cache or a legacy cache (anything else is not
+/// reported).
+fn audit_named_file(path: &Path, options: &AuditOptions) -> Vec<Entry> {
+    let parent = path.parent().unwrap_or(Path::new(""));
+    let (Some(name), Some(ext)) = (path.file_name(), path.extension()) else {
+        return Vec::new();
+    };
+    let Ok(name) = CString::new(name.as_bytes()) else {
+        return Vec::new();
+    };
+    let in_pycache = parent.file_name() == Some(PYCACHE.as_ref());
+    // A directory that cannot be opened for lookups makes every file in it unreadable.
+    let unreadable = |e: io::Error| {
+        vec![cache_entry(
+            Status::Corrupt,
+            path.to_owned(),
+            format!("unreadable: {e}"),
+        )]
+    };
+    match ext.as_bytes() {
+        b"py" if !in_pycache => {
+            let dir = match OpenDir::open_for_lookup(parent) {
+                Ok(dir) => dir,
+                Err(e) => return unreadable(e),
+            };
+            let pycache = OpenDir::open_for_lookup(&parent.join(PYCACHE)).ok();
+            options
+                .levels
+                .iter()
+                .map(|&level| audit_source(&dir, pycache.as_ref(), &name, level, options))
+                .collect()
+        }
+        b"pyc" if in_pycache => {
+            let root = parent.parent().unwrap_or(Path::new(""));
+            let (dir, pycache) = match (
+                OpenDir::open_for_lookup(root),
+                OpenDir::open_for_lookup(parent),
+            ) {
+                (Ok(dir), Ok(pycache)) => (dir, pycache),
+                (Err(e), _) | (_, Err(e)) => return unreadable(e),
+            };
+            audit_pep3147_cache(&dir, &pycache, &name, &SourceNames::new(), options)
+                .into_iter()
+                .collect()
+        }
+        b"pyc" => match OpenDir::open_for_lookup(parent) {
+            Ok(dir) => vec![audit_legacy_cache(
+                &dir,
+                &name,
+                &SourceNames::new(),
+                options.target,
+            )],
+            Err(e) => unreadable(e),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// Buffers reused by every file a thread audits.
+#[derive(Default)]
+struct Scratch {
+    cache: Vec<u8>,
+    source: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
+}
+
+/// The PEP 3147 cache file name of source `name` (`cache_from_source` without the directory).
+fn cache_name(name: &CStr, target: Target, level: OptLevel) -> CString {
+    let cache = cache_from_source(Path::new(OsStr::from_bytes(name.to_bytes())), target, level);
+    let file_name = cache.file_name().unwrap_or_default().as_bytes();
+    CString::new(file_name).expect("a cache name made of a C string's bytes has no NUL")
+}
+
+/// The status of source `name` in `dir`, for its cache at `level` in `pycache` (absent when
+/// there is no `__pycache__`).
+fn audit_source(
+    dir: &OpenDir,
+    pycache: Option<&OpenDir>,
+    name: &CStr,
+    level: OptLevel,
+    options: &AuditOptions,
+) -> Entry {
+    let source = dir.join(name);
+    let cache_name = cache_name(name, options.target, level);
+    let cache = dir
+        .path
+        .join(PYCACHE)
+        .join(OsStr::from_bytes(cache_name.to_bytes()));
+    SCRATCH.with_borrow_mut(|scratch| {
+        let Scratch {
+            cache: cache_buf,
+            source: source_buf,
+        } = scratch;
+        let read = match pycache {
+            Some(pycache) => pycache.read(&cache_name, cache_buf),
+            None => Err(io::ErrorKind::NotFound.into()),
+        };
+        let data = match read {
+            Ok(data) => data,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Entry {
+                    status: Status::Missing,
+                    source: Some(source),
+                    cache: None,
+                    detail: format!("no {}", cache.display()),
+                }
+            }
+            Err(e) => return entry(Status::Corrupt, &source, &cache, format!("unreadable: {e}")),
+        };
+        let unreadable = |e: io::Error| {
+            entry(
+                Status::Stale,
+                &source,
                 &cache,
                 format!("source unreadable: {e}"),
             )
+        };
+        let stamp = match dir.stamp(name) {
+            Ok(stamp) => stamp,
+            Err(e) => return unreadable(e),
+        };
+        let verdict = verdict(data, options.target, stamp, options.check_hash, || {
+            dir.read(name, source_buf)
+        });
+        match verdict {
+            Ok(verdict) => verdict_entry(verdict, &source, &cache),
+            Err(e) => unreadable(e),
         }
-    };
-    let verdict = pyc.verdict(options.target, stamp, options.check_hash, || {
-        read_sized(&mut fs::File::open(source)?, size)
-    });
-    match verdict {
-        Ok(verdict) => verdict_entry(verdict, source, &cache),
-        Err(e) => entry(
-            Status::Stale,
-            source,
-            &cache,
-            format!("source unreadable: {e}"),
-        ),
-    }
+    })
 }
 
 fn verdict_entry(verdict: Verdict, source: &Path, cache: &Path) -> Entry {
@@ -262,50 +435,50 @@ fn verdict_entry(verdict: Verdict, source: &Path, cache: &Path) -> Entry {
     }
 }
 
-/// A `__pycache__` cache: `None` if an audited source claims it (it was reported with its
-/// source); otherwise another target or level, an orphan, or a cache whose source was not
-/// among the audited paths.
+/// Cache `name` in `pycache` (the `__pycache__` of `dir`): `None` if one of `sources` (the
+/// audited sources of `dir`) claims it (it was reported with its source); otherwise another
+/// target or level, an orphan, or a cache whose source was not among the audited paths.
 fn audit_pep3147_cache(
-    cache: &Path,
-    sources: &HashSet<PathBuf>,
+    dir: &OpenDir,
+    pycache: &OpenDir,
+    name: &CStr,
+    sources: &SourceNames,
     options: &AuditOptions,
 ) -> Option<Entry> {
-    let other = |detail: String| {
-        Some(Entry {
-            status: Status::Other,
-            source: None,
-            cache: Some(cache.to_owned()),
-            detail,
-        })
+    let cache = pycache.join(name);
+    let Some(parsed) = CacheName::parse(OsStr::from_bytes(name.to_bytes())) else {
+        return Some(cache_entry(
+            Status::Other,
+            cache,
+            "not a cache file name".into(),
+        ));
     };
-    let Some(name) = cache.file_name().and_then(CacheName::parse) else {
-        return other("not a cache file name".into());
-    };
-    let level = match name.opt {
+    let level = match parsed.opt {
         Some(level)
-            if name.tag == options.target.cache_tag() && options.levels.contains(&level) =>
+            if parsed.tag == options.target.cache_tag() && options.levels.contains(&level) =>
         {
             level
         }
-        _ => return other(format!("cache for {}", describe(&name))),
+        _ => {
+            return Some(cache_entry(
+                Status::Other,
+                cache,
+                format!("cache for {}", describe(&parsed)),
+            ))
+        }
     };
-    let mut file_name = name.module;
-    file_name.push(".py");
-    let pycache = cache.parent().unwrap_or(Path::new(""));
-    let source = pycache.parent().unwrap_or(Path::new("")).join(file_name);
-    if sources.contains(&source) {
+    let mut source = parsed.module.as_bytes().to_vec();
+    source.extend_from_slice(b".py");
+    if sources.contains(&source[..]) {
         return None;
     }
-    if source.exists() {
+    let source = CString::new(source).expect("a module name from a C string has no NUL");
+    if dir.exists(&source) {
         // The source exists but was not audited (a cache path given alone): audit the pair.
-        return Some(audit_source(&source, level, options));
+        return Some(audit_source(dir, Some(pycache), &source, level, options));
     }
-    Some(Entry {
-        status: Status::Orphan,
-        source: None,
-        cache: Some(cache.to_owned()),
-        detail: format!("source {} is gone", source.display()),
-    })
+    let detail = format!("source {} is gone", dir.join(&source).display());
+    Some(cache_entry(Status::Orphan, cache, detail))
 }
 
 fn describe(name: &CacheName) -> String {
@@ -316,31 +489,43 @@ fn describe(name: &CacheName) -> String {
     }
 }
 
-/// A legacy `name.pyc` with no `name.py`: importlib loads it as a sourceless module after
-/// checking only its magic and flags.
-fn audit_sourceless(cache: &Path, target: Target) -> Entry {
-    let status = |status, detail: String| Entry {
-        status,
-        source: None,
-        cache: Some(cache.to_owned()),
-        detail,
-    };
-    let pyc = match PycFile::open(cache) {
-        Ok(pyc) => pyc,
-        Err(e) => return status(Status::Corrupt, format!("unreadable: {e}")),
-    };
-    match Header::parse(&pyc.data) {
-        Ok(header) if header.target() != Some(target) => {
-            let which = header
-                .target()
-                .map_or("an unknown version".into(), |t| t.to_string());
-            return status(Status::Other, format!("sourceless cache for {which}"));
+/// A `name.pyc` outside `__pycache__`: if `name.py` exists importlib ignores it; otherwise
+/// importlib loads it as a sourceless module after checking only its magic and flags.
+fn audit_legacy_cache(dir: &OpenDir, name: &CStr, sources: &SourceNames, target: Target) -> Entry {
+    let cache = dir.join(name);
+    let stem = &name.to_bytes()[..name.to_bytes().len() - b".pyc".len()];
+    let source = [stem, b".py"].concat();
+    let source_c = CString::new(&source[..]).expect("bytes of a C string have no NUL");
+    if sources.contains(&source[..]) || dir.exists(&source_c) {
+        return Entry {
+            status: Status::Other,
+            source: Some(dir.join(&source_c)),
+            cache: Some(cache),
+            detail: "legacy cache beside its source: importlib uses the source".into(),
+        };
+    }
+    SCRATCH.with_borrow_mut(|scratch| {
+        let data = match dir.read(name, &mut scratch.cache) {
+            Ok(data) => data,
+            Err(e) => return cache_entry(Status::Corrupt, cache, format!("unreadable: {e}")),
+        };
+        match Header::parse(data) {
+            Ok(header) if header.target() != Some(target) => {
+                let which = header
+                    .target()
+                    .map_or("an unknown version".into(), |t| t.to_string());
+                return cache_entry(
+                    Status::Other,
+                    cache,
+                    format!("sourceless cache for {which}"),
+                );
+            }
+            Err(e) => return cache_entry(Status::Corrupt, cache, e.to_string()),
+            Ok(_) => {}
         }
-        Err(e) => return status(Status::Corrupt, e.to_string()),
-        Ok(_) => {}
-    }
-    match validate_code(&pyc.data) {
-        Ok(_) => status(Status::Fresh, "sourceless".into()),
-        Err(e) => status(Status::Corrupt, e.to_string()),
-    }
+        match validate_code(data) {
+            Ok(_) => cache_entry(Status::Fresh, cache, "sourceless".into()),
+            Err(e) => cache_entry(Status::Corrupt, cache, e.to_string()),
+        }
+    })
 }

@@ -13,6 +13,7 @@ pub mod load;
 pub mod marshal;
 pub mod opcode;
 mod opcodes;
+pub mod open_dir;
 pub mod pyhash;
 pub mod repr;
 pub mod source_hash;

@@ -39,10 +39,15 @@ impl SourceStamp {
     /// truncated to an integer, then both values reduced to 32 bits).
     pub fn from_metadata(meta: &std::fs::Metadata) -> SourceStamp {
         use std::os::unix::fs::MetadataExt;
-        let mtime = (meta.mtime() as f64 + meta.mtime_nsec() as f64 * 1e-9).trunc() as i64;
+        SourceStamp::new(meta.mtime(), meta.mtime_nsec(), meta.size())
+    }
+
+    /// The stamp of a modification time (seconds and nanoseconds) and a size.
+    pub fn new(mtime_sec: i64, mtime_nsec: i64, size: u64) -> SourceStamp {
+        let mtime = (mtime_sec as f64 + mtime_nsec as f64 * 1e-9).trunc() as i64;
         SourceStamp {
             mtime: mtime as u32,
-            size: meta.size() as u32,
+            size: size as u32,
         }
     }
 }
@@ -231,35 +236,45 @@ impl PycFile {
     /// importlib's decision for this cache of `source`, for `target`: header checks, then the
     /// timestamp or hash rule, then the code object must unmarshal. `source_stamp` is the
     /// source's stat; `read_source` is called only when a hash must be checked.
-    pub fn verdict(
+    pub fn verdict<S: AsRef<[u8]>>(
         &self,
         target: Target,
         source_stamp: SourceStamp,
         check_hash: CheckHashBasedPycs,
-        read_source: impl FnOnce() -> io::Result<Vec<u8>>,
+        read_source: impl FnOnce() -> io::Result<S>,
     ) -> io::Result<Verdict> {
-        let header = match Header::parse_for(&self.data, target) {
-            Ok(header) => header,
-            Err(e) => return Ok(Verdict::BadHeader(e)),
-        };
-        if let Some(reason) = stale_reason(target, &header, source_stamp, check_hash, read_source)?
-        {
-            return Ok(Verdict::Stale(reason));
-        }
-        Ok(match validate_code(&self.data) {
-            Ok(()) => Verdict::Fresh,
-            Err(e) => Verdict::BadBody(e),
-        })
+        verdict(&self.data, target, source_stamp, check_hash, read_source)
     }
 }
 
+/// [`PycFile::verdict`] for a pyc's bytes held anywhere.
+pub fn verdict<S: AsRef<[u8]>>(
+    pyc: &[u8],
+    target: Target,
+    source_stamp: SourceStamp,
+    check_hash: CheckHashBasedPycs,
+    read_source: impl FnOnce() -> io::Result<S>,
+) -> io::Result<Verdict> {
+    let header = match Header::parse_for(pyc, target) {
+        Ok(header) => header,
+        Err(e) => return Ok(Verdict::BadHeader(e)),
+    };
+    if let Some(reason) = stale_reason(target, &header, source_stamp, check_hash, read_source)? {
+        return Ok(Verdict::Stale(reason));
+    }
+    Ok(match validate_code(pyc) {
+        Ok(()) => Verdict::Fresh,
+        Err(e) => Verdict::BadBody(e),
+    })
+}
+
 /// The timestamp or hash rule of importlib for a well-formed header.
-pub fn stale_reason(
+pub fn stale_reason<S: AsRef<[u8]>>(
     target: Target,
     header: &Header,
     source_stamp: SourceStamp,
     check_hash: CheckHashBasedPycs,
-    read_source: impl FnOnce() -> io::Result<Vec<u8>>,
+    read_source: impl FnOnce() -> io::Result<S>,
 ) -> io::Result<Option<StaleReason>> {
     Ok(match header.invalidation {
         Invalidation::Timestamp { mtime, size } => {
@@ -283,7 +298,8 @@ pub fn stale_reason(
                 CheckHashBasedPycs::Always => true,
                 CheckHashBasedPycs::Never => false,
             };
-            (check && source_hash(target, &read_source()?) != hash).then_some(StaleReason::Hash)
+            (check && source_hash(target, read_source()?.as_ref()) != hash)
+                .then_some(StaleReason::Hash)
         }
     })
 }

@@ -41,20 +41,30 @@ pub enum Shape {
 
 /// Checks one object at the start of `data` as [`super::loads`] would, returning its shape.
 pub fn validate(data: &[u8]) -> Result<Shape, MarshalError> {
+    // The reference table is reused by the thread's next validation: audits validate thousands
+    // of files, and growing a fresh table for each showed in their profiles.
+    let mut refs = REFS.take();
+    refs.clear();
     let mut v = Validator {
         data,
         pos: 0,
-        refs: Vec::new(),
+        refs,
         depth: 0,
     };
-    match v.object() {
+    let result = match v.object() {
         Ok(Some(shape)) => Ok(shape),
         Ok(None) => Err(MarshalError {
             offset: 0,
             kind: MarshalErrorKind::Null("top-level object"),
         }),
         Err(e) => Err(*e),
-    }
+    };
+    REFS.set(v.refs);
+    result
+}
+
+thread_local! {
+    static REFS: std::cell::Cell<Vec<Shape>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 struct Validator<'a> {
