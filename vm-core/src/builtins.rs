@@ -232,6 +232,9 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
     for t in &vm.t.exceptions {
         set(t.name.as_str(), Value::Type(t.clone()));
     }
+    let os_error = Value::Type(vm.exc_type("OSError"));
+    set("EnvironmentError", os_error.clone());
+    set("IOError", os_error);
     set("None", Value::None);
     set("Ellipsis", Value::Ellipsis);
     set("NotImplemented", Value::NotImplemented);
@@ -465,7 +468,7 @@ fn bi_input(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
             }
             Ok(Value::string(line))
         }
-        Err(e) => Err(vm.err("OSError", e.to_string())),
+        Err(e) => Err(crate::exc_attrs::os_error(vm, &e, None)),
     }
 }
 

@@ -79,6 +79,7 @@ pub mod code;
 pub mod compiling;
 pub mod dict;
 pub mod eval;
+pub mod exc_attrs;
 pub mod files;
 pub mod format;
 pub mod frame;

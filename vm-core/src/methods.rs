@@ -814,7 +814,7 @@ fn bytes_decode(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     match args.first() {
         Some(Value::Bytes(b)) => match std::str::from_utf8(b) {
             Ok(s) => Ok(Value::str(s)),
-            Err(_) => Err(vm.err("UnicodeDecodeError", "'utf-8' codec can't decode bytes")),
+            Err(e) => Err(crate::exc_attrs::utf8_decode_error(vm, b, e)),
         },
         _ => Err(vm.type_error("decode() requires a bytes object")),
     }
@@ -1355,6 +1355,7 @@ fn exc_init(vm: &mut Vm, args: Args, kw: Kw) -> PyResult<Value> {
         if let Some(e) = &i.exc {
             e.borrow_mut().args = Value::tuple(args[1..].to_vec());
         }
+        crate::exc_attrs::init(vm, i, &args[1..])?;
     }
     Ok(Value::None)
 }

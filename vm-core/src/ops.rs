@@ -1412,6 +1412,9 @@ impl Vm {
                 return Ok(format!("{} ({base}, line {line})", msg.as_str()));
             }
         }
+        if let Some(message) = crate::exc_attrs::message(self, inst)? {
+            return Ok(message);
+        }
         if let Some(exc) = &inst.exc {
             let args = exc.borrow().args.clone();
             let is_key_error = inst.class.is_subtype(&self.exc_type("KeyError"));
