@@ -89,6 +89,7 @@ pub mod int;
 pub mod itertools;
 pub mod methods;
 pub mod natives;
+pub mod number_methods;
 pub mod objects;
 pub mod ops;
 pub mod pystr;

@@ -65,6 +65,8 @@ pub fn install(vm: &mut Vm) {
         ("istitle", str_istitle),
         ("translate", str_translate),
         ("isdecimal", str_isdigit),
+        ("isascii", str_isascii),
+        ("format_map", str_format_map),
         ("isnumeric", str_isdigit),
     ] {
         add(&t.str_, name, f);
@@ -108,6 +110,12 @@ pub fn install(vm: &mut Vm) {
         ("discard", set_discard),
         ("pop", set_pop),
         ("update", set_update),
+        ("difference_update", set_difference_update),
+        ("intersection_update", set_intersection_update),
+        (
+            "symmetric_difference_update",
+            set_symmetric_difference_update,
+        ),
         ("clear", set_clear),
         ("__init__", set_init),
     ] {
@@ -152,6 +160,8 @@ pub fn install(vm: &mut Vm) {
         )))),
     );
     add(&t.float, "is_integer", float_is_integer);
+    crate::number_methods::install(vm);
+    let t = &vm.t;
     add(&t.complex, "conjugate", complex_conjugate);
     add(&t.bytes, "decode", bytes_decode);
     add(&t.generator, "send", gen_send);
@@ -526,6 +536,38 @@ fn str_format(vm: &mut Vm, args: Args, kw: Kw) -> PyResult<Value> {
         pos,
         &kwargs,
     )?))
+}
+
+/// `str.format_map(mapping)`: `format(**mapping)` for a dict (or a dict subclass).
+fn str_format_map(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    nargs(vm, "format_map", &args[1..], 1, 1)?;
+    let s = this_str(vm, args, "format_map")?.clone();
+    let mapping = match &args[1] {
+        Value::Instance(i) if matches!(i.payload, Value::Dict(_)) => i.payload.clone(),
+        other => other.clone(),
+    };
+    let Value::Dict(d) = mapping else {
+        return Err(vm.type_error(format!(
+            "format_map() argument must be a mapping, not {}",
+            vm.type_name(&args[1])
+        )));
+    };
+    let mut kwargs = Vec::new();
+    for (k, v) in d.map.borrow().iter() {
+        if let Some(k) = k.as_str() {
+            kwargs.push((k.as_str().to_owned(), v.clone()));
+        }
+    }
+    Ok(Value::string(crate::format::str_format(
+        vm,
+        s.as_str(),
+        &[],
+        &kwargs,
+    )?))
+}
+
+fn str_isascii(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    str_pred(vm, args, |s| s.is_ascii())
 }
 
 fn str_pred(vm: &mut Vm, args: Args, f: fn(&str) -> bool) -> PyResult<Value> {
@@ -1110,6 +1152,57 @@ fn set_update(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     for other in &args[1..] {
         for item in vm.to_vec(other)? {
             let h = vm.hash(&item)?;
+            s.map.borrow_mut().add(item, h);
+        }
+    }
+    Ok(Value::None)
+}
+
+/// Removes every item of the other iterables, in place (the table keeps its layout, as
+/// CPython's does, so iteration order is CPython's).
+fn set_difference_update(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let s = this_set(vm, args)?.clone();
+    for other in &args[1..] {
+        for item in vm.to_vec(other)? {
+            let h = vm.hash(&item)?;
+            s.map.borrow_mut().remove(&item, h);
+        }
+    }
+    Ok(Value::None)
+}
+
+/// Keeps only the items in every other iterable: the intersection replaces the set's table,
+/// as in CPython.
+fn set_intersection_update(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let s = this_set(vm, args)?.clone();
+    let Value::Set(result) = set_binop(vm, args, 1)? else {
+        return Err(vm.type_error("set operation on a non-set"));
+    };
+    let table = std::mem::take(&mut *result.map.borrow_mut());
+    *s.map.borrow_mut() = table;
+    Ok(Value::None)
+}
+
+/// Removes the items also in `other` and adds the others, in place.
+fn set_symmetric_difference_update(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    nargs(vm, "symmetric_difference_update", &args[1..], 1, 1)?;
+    let s = this_set(vm, args)?.clone();
+    let other = match &args[1] {
+        Value::Set(_) => args[1].clone(),
+        other => crate::builtins::set_from(vm, Some(other), false)?,
+    };
+    let Value::Set(other) = other else {
+        return Err(vm.type_error("set operation on a non-set"));
+    };
+    let items: Vec<(i64, Value)> = other
+        .map
+        .borrow()
+        .iter()
+        .map(|(h, v)| (h, v.clone()))
+        .collect();
+    for (h, item) in items {
+        let removed = s.map.borrow_mut().remove(&item, h);
+        if !removed {
             s.map.borrow_mut().add(item, h);
         }
     }

@@ -1525,7 +1525,17 @@ impl Vm {
                     };
                     i >= lo.min(hi) && i < hi && (i - r.start) % r.step == 0
                 }
-                _ => false,
+                Some(IntRef::Big(_)) => false,
+                // Other values are compared with each item, as CPython's sequence search.
+                None => {
+                    let r = r.clone();
+                    for i in 0..r.len() {
+                        if self.eq_or_is(&Value::Int(r.start + i * r.step), x)? {
+                            return Ok(true);
+                        }
+                    }
+                    false
+                }
             }),
             Value::Tuple(t) => {
                 let t = t.clone();
