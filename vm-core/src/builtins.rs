@@ -385,7 +385,7 @@ pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
         return Ok(m);
     }
     let m = match name.as_str() {
-        "math" => crate::methods::math_module(vm),
+        "math" => crate::math::module(),
         "itertools" => crate::itertools::module(),
         "time" => crate::methods::time_module(),
         "random" => crate::random::module(),

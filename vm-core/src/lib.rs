@@ -87,6 +87,7 @@ pub mod generator;
 pub mod importer;
 pub mod int;
 pub mod itertools;
+pub mod math;
 pub mod methods;
 pub mod natives;
 pub mod number_methods;

@@ -182,6 +182,11 @@ impl CmpOp {
     }
 }
 
+/// BINARY_OP's argument for `+`.
+pub const NB_ADD: u32 = 0;
+/// BINARY_OP's argument for `*`.
+pub const NB_MULTIPLY: u32 = 5;
+
 /// The binary operators of BINARY_OP, in CPython's NB_* order (in-place forms add 13).
 pub const NB_NAMES: [(&str, &str, &str, &str); 13] = [
     ("+", "__add__", "__radd__", "__iadd__"),
