@@ -387,7 +387,7 @@ pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
     let m = match name.as_str() {
         "math" => crate::math::module(),
         "itertools" => crate::itertools::module(),
-        "time" => crate::methods::time_module(),
+        "time" => crate::time::module(),
         "random" => crate::random::module(),
         "collections" => crate::natives::collections_module(vm)?,
         "functools" => crate::natives::functools_module(vm)?,
@@ -1869,6 +1869,7 @@ fn filter_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     Ok(iter_value(IterState::Filter {
         func: args[0].clone(),
         inner,
+        keep: true,
     }))
 }
 

@@ -96,6 +96,7 @@ pub mod ops;
 pub mod pystr;
 pub mod random;
 pub mod run;
+pub mod time;
 pub mod traceback;
 pub mod types;
 pub mod value;

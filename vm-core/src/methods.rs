@@ -6,7 +6,7 @@ use std::rc::Rc;
 use crate::builtins::{builtin, nargs, no_kw, sort_kw, sort_values, split_kw};
 use crate::dict::DictObj;
 use crate::int::as_int;
-use crate::objects::{DictPart, Module, NativeFn};
+use crate::objects::{DictPart, NativeFn};
 use crate::pystr::{intern, PyStr};
 use crate::types::Type;
 use crate::value::Value;
@@ -1455,31 +1455,4 @@ fn exc_init(vm: &mut Vm, args: Args, kw: Kw) -> PyResult<Value> {
 
 fn exc_with_traceback(_: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     Ok(args.first().cloned().unwrap_or(Value::None))
-}
-
-fn time_time(_: &mut Vm, _: Args, _: Kw) -> PyResult<Value> {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    Ok(Value::Float(d.as_secs_f64()))
-}
-
-fn time_perf_counter(_: &mut Vm, _: Args, _: Kw) -> PyResult<Value> {
-    thread_local! {
-        static START: std::time::Instant = std::time::Instant::now();
-    }
-    Ok(Value::Float(START.with(|s| s.elapsed().as_secs_f64())))
-}
-
-/// The `time` module (clocks only).
-pub fn time_module() -> Value {
-    Module::native(
-        "time",
-        [
-            ("time", time_time as NativeFn),
-            ("perf_counter", time_perf_counter),
-            ("monotonic", time_perf_counter),
-        ]
-        .map(|(name, f)| (name, builtin(name, f))),
-    )
 }

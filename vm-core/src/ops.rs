@@ -296,7 +296,7 @@ impl Vm {
                 IterState::Enumerate { .. } => t.enumerate.clone(),
                 IterState::Zip { .. } => t.zip.clone(),
                 IterState::Map { .. } => t.map.clone(),
-                IterState::Filter { .. } => t.filter.clone(),
+                IterState::Filter { keep: true, .. } => t.filter.clone(),
                 IterState::Reversed { .. } => t.reversed.clone(),
                 _ => t.iterator.clone(),
             },
@@ -1840,17 +1840,17 @@ impl Vm {
                 }
                 Ok(Some(self.call(&func, &args, &[])?))
             }
-            IterState::Filter { func, inner } => {
-                let (func, inner) = (func.clone(), inner.clone());
+            IterState::Filter { func, inner, keep } => {
+                let (func, inner, keep) = (func.clone(), inner.clone(), *keep);
                 drop(state);
                 while let Some(v) = self.next(&inner)? {
-                    let keep = if matches!(func, Value::None) {
+                    let verdict = if matches!(func, Value::None) {
                         self.truthy(&v)?
                     } else {
                         let r = self.call(&func, std::slice::from_ref(&v), &[])?;
                         self.truthy(&r)?
                     };
-                    if keep {
+                    if verdict == keep {
                         return Ok(Some(v));
                     }
                 }
@@ -1989,6 +1989,40 @@ impl Vm {
                 };
                 let args = self.to_vec(&args)?;
                 Ok(Some(self.call(&func, &args, &[])?))
+            }
+            IterState::Batched { inner, n } => {
+                let (inner, n) = (inner.clone(), *n);
+                drop(state);
+                let mut batch = Vec::with_capacity(n.min(1024));
+                while batch.len() < n {
+                    match self.next(&inner)? {
+                        Some(v) => batch.push(v),
+                        None => break,
+                    }
+                }
+                Ok((!batch.is_empty()).then(|| Value::tuple(batch)))
+            }
+            IterState::Tee { shared, index } => {
+                let (shared, i) = (shared.clone(), *index);
+                drop(state);
+                let buffered = shared.borrow().items.get(i).cloned();
+                let item = match buffered {
+                    Some(v) => Some(v),
+                    None => {
+                        let inner = shared.borrow().inner.clone();
+                        let v = self.next(&inner)?;
+                        if let Some(v) = &v {
+                            shared.borrow_mut().items.push(v.clone());
+                        }
+                        v
+                    }
+                };
+                if item.is_some() {
+                    if let IterState::Tee { index, .. } = &mut *it.state.borrow_mut() {
+                        *index += 1;
+                    }
+                }
+                Ok(item)
             }
             IterState::Done => Ok(None),
         }
