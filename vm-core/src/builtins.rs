@@ -394,7 +394,7 @@ pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
         "heapq" => crate::natives::heapq_module(),
         "dataclasses" => crate::natives::dataclasses_module(),
         "operator" => crate::natives::operator_module(),
-        "string" => crate::natives::string_module(),
+        "string" => crate::natives::string_module(vm)?,
         "copy" => crate::natives::copy_module(),
         _ => {
             if let Some(m) = crate::importer::import_python_module(vm, name)? {
@@ -2113,7 +2113,19 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
             }
         }
         (Value::Function(f), "__code__") => Value::Code(f.code.clone()),
-        (Value::Function(f), "__annotations__") => f.annotations.clone(),
+        (Value::Function(f), "__annotations__") => {
+            let key = intern("__annotations__");
+            match (f.dict.get_str(&key), &f.annotations) {
+                (Some(set), _) => set,
+                (None, Value::None) => {
+                    // Made on first access and kept, as CPython does.
+                    let empty = Value::Dict(crate::ops::new_dict());
+                    f.dict.set_str(&key, empty.clone());
+                    empty
+                }
+                (None, annotations) => annotations.clone(),
+            }
+        }
         (Value::Function(f), other) => match f.dict.get_str(&intern(other)) {
             Some(v) => v,
             None => return Ok(None),

@@ -164,6 +164,7 @@ pub fn install(vm: &mut Vm) {
     let t = &vm.t;
     add(&t.complex, "conjugate", complex_conjugate);
     add(&t.bytes, "decode", bytes_decode);
+    add(&t.function, "__get__", function_get);
     add(&t.generator, "send", gen_send);
     add(&t.generator, "throw", gen_throw);
     add(&t.generator, "close", gen_close);
@@ -397,18 +398,42 @@ fn str_capitalize(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     })
 }
 
+/// A slice bound of `startswith`/`endswith`/`count`-style methods, adjusted as CPython's
+/// ADJUST_INDICES does: negative counts from the end, clamped to the string.
+fn adjusted_bound(vm: &mut Vm, v: Option<&Value>, len: i64, default: i64) -> PyResult<i64> {
+    let i = match v {
+        None | Some(Value::None) => return Ok(default),
+        Some(v) => vm.index_of(v)?,
+    };
+    Ok(if i < 0 { (i + len).max(0) } else { i })
+}
+
 fn affix_impl(vm: &mut Vm, args: Args, end: bool) -> PyResult<Value> {
-    let s = this_str(vm, args, "startswith")?.clone();
-    nargs(
-        vm,
-        if end { "endswith" } else { "startswith" },
-        &args[1..],
-        1,
-        3,
-    )?;
-    let text = s.as_str();
+    let name = if end { "endswith" } else { "startswith" };
+    let s = this_str(vm, args, name)?.clone();
+    nargs(vm, name, &args[1..], 1, 3)?;
+    let full = s.as_str();
+    let len = full.chars().count() as i64;
+    let start = adjusted_bound(vm, args.get(2), len, 0)?;
+    let stop = adjusted_bound(vm, args.get(3), len, len)?.min(len);
+    // Past the end nothing matches, not even the empty string.
+    if start > len {
+        return Ok(Value::Bool(false));
+    }
+    let byte = |i: i64| {
+        full.char_indices()
+            .nth(i as usize)
+            .map_or(full.len(), |(b, _)| b)
+    };
+    let text = if stop <= start {
+        ""
+    } else {
+        &full[byte(start)..byte(stop)]
+    };
     let test = |p: &str| {
-        if end {
+        if stop < start {
+            false
+        } else if end {
             text.ends_with(p)
         } else {
             text.starts_with(p)
@@ -421,8 +446,7 @@ fn affix_impl(vm: &mut Vm, args: Args, end: bool) -> PyResult<Value> {
                 .any(|p| matches!(p, Value::Str(p) if test(p.as_str()))),
         )),
         other => Err(vm.type_error(format!(
-            "{} first arg must be str or a tuple of str, not {}",
-            if end { "endswith" } else { "startswith" },
+            "{name} first arg must be str or a tuple of str, not {}",
             vm.type_name(other)
         ))),
     }
@@ -1451,6 +1475,18 @@ fn exc_init(vm: &mut Vm, args: Args, kw: Kw) -> PyResult<Value> {
         crate::exc_attrs::init(vm, i, &args[1..])?;
     }
     Ok(Value::None)
+}
+
+/// `function.__get__(obj, owner=None)`: the function itself, or bound to `obj`.
+fn function_get(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    nargs(vm, "__get__", &args[1..], 1, 2)?;
+    Ok(match &args[1] {
+        Value::None => args[0].clone(),
+        obj => Value::BoundMethod(Rc::new(crate::objects::BoundMethod {
+            func: args[0].clone(),
+            receiver: obj.clone(),
+        })),
+    })
 }
 
 fn exc_with_traceback(_: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
