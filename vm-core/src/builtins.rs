@@ -232,6 +232,9 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
     for t in &vm.t.exceptions {
         set(t.name.as_str(), Value::Type(t.clone()));
     }
+    let os_error = Value::Type(vm.exc_type("OSError"));
+    set("EnvironmentError", os_error.clone());
+    set("IOError", os_error);
     set("None", Value::None);
     set("Ellipsis", Value::Ellipsis);
     set("NotImplemented", Value::NotImplemented);
@@ -384,16 +387,16 @@ pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
 /// A new native module called `name`, or None if the VM has none by that name.
 pub fn native_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Option<Value>> {
     Ok(Some(match name.as_str() {
-        "math" => crate::methods::math_module(vm),
+        "math" => crate::math::module(),
         "itertools" => crate::itertools::module(),
-        "time" => crate::methods::time_module(),
+        "time" => crate::time::module(),
         "random" => crate::random::module(),
         "collections" => crate::natives::collections_module(vm)?,
         "functools" => crate::natives::functools_module(vm)?,
         "heapq" => crate::natives::heapq_module(),
         "dataclasses" => crate::natives::dataclasses_module(),
         "operator" => crate::natives::operator_module(),
-        "string" => crate::natives::string_module(),
+        "string" => crate::natives::string_module(vm)?,
         "copy" => crate::natives::copy_module(),
         "importlib" => crate::importlib::module(),
         "importlib.util" => crate::importlib::util_module(),
@@ -459,7 +462,7 @@ fn bi_input(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
             }
             Ok(Value::string(line))
         }
-        Err(e) => Err(vm.err("OSError", e.to_string())),
+        Err(e) => Err(crate::exc_attrs::os_error(vm, &e, None)),
     }
 }
 
@@ -1860,6 +1863,7 @@ fn filter_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     Ok(iter_value(IterState::Filter {
         func: args[0].clone(),
         inner,
+        keep: true,
     }))
 }
 
@@ -2103,7 +2107,19 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
             }
         }
         (Value::Function(f), "__code__") => Value::Code(f.code.clone()),
-        (Value::Function(f), "__annotations__") => f.annotations.clone(),
+        (Value::Function(f), "__annotations__") => {
+            let key = intern("__annotations__");
+            match (f.dict.get_str(&key), &f.annotations) {
+                (Some(set), _) => set,
+                (None, Value::None) => {
+                    // Made on first access and kept, as CPython does.
+                    let empty = Value::Dict(crate::ops::new_dict());
+                    f.dict.set_str(&key, empty.clone());
+                    empty
+                }
+                (None, annotations) => annotations.clone(),
+            }
+        }
         (Value::Function(f), other) => match f.dict.get_str(&intern(other)) {
             Some(v) => v,
             None => return Ok(None),

@@ -392,9 +392,10 @@ impl Vm {
     /// and set start empty (their `__init__` fills them).
     pub fn new_instance(&mut self, t: &Rc<Type>, args: &[Value]) -> PyResult<Value> {
         if t.is_exception {
-            return Ok(Value::Instance(
-                self.new_exception(t.clone(), args.to_vec()),
-            ));
+            let cls = crate::exc_attrs::exception_class(self, t, args);
+            let inst = self.new_exception(cls, args.to_vec());
+            crate::exc_attrs::init(self, &inst, args)?;
+            return Ok(Value::Instance(inst));
         }
         let payload = match t.builtin_base() {
             Some(base) => {

@@ -84,6 +84,14 @@ pub fn syntax_error(
     PyErr(exc)
 }
 
+/// Runs Python `source` (part of the VM itself, such as a native module's Python half) in
+/// the namespace `globals`.
+pub fn exec_in(vm: &mut Vm, source: &str, filename: &str, globals: &Rc<DictObj>) -> PyResult<()> {
+    let code = compile_text(vm, &Value::str(source), filename, "exec")?;
+    run_code(vm, code, globals.clone(), globals.clone())?;
+    Ok(())
+}
+
 /// `compile(source, filename, mode)`.
 pub fn bi_compile(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
     let (pos, kw) = split_kw(args, kwnames);

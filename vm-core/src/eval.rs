@@ -801,7 +801,19 @@ impl Vm {
                         Vec::new()
                     };
                     let annotations = if arg & 4 != 0 {
-                        frame.pop()
+                        // A tuple of name/value pairs; `__annotations__` is their dict.
+                        match frame.pop() {
+                            Value::Tuple(pairs) => {
+                                let d = crate::ops::new_dict();
+                                for pair in pairs.chunks(2) {
+                                    if let [k, v] = pair {
+                                        self.dict_set(&d, k.clone(), v.clone())?;
+                                    }
+                                }
+                                Value::Dict(d)
+                            }
+                            other => other,
+                        }
                     } else {
                         Value::None
                     };

@@ -31,23 +31,6 @@ impl FileState {
     }
 }
 
-fn os_error(vm: &Vm, e: &std::io::Error, path: &str) -> crate::vm::PyErr {
-    let (kind, code) = match e.kind() {
-        std::io::ErrorKind::NotFound => ("FileNotFoundError", 2),
-        std::io::ErrorKind::PermissionDenied => ("OSError", 13),
-        _ => ("OSError", e.raw_os_error().unwrap_or(0)),
-    };
-    let text = match code {
-        2 => "No such file or directory".to_owned(),
-        13 => "Permission denied".to_owned(),
-        _ => e.to_string(),
-    };
-    vm.err(
-        kind,
-        format!("[Errno {code}] {text}: {}", crate::ops::str_repr(path)),
-    )
-}
-
 /// `sys.stdin`, read through `/dev/stdin`.
 pub fn stdin() -> Option<Value> {
     let file = std::fs::File::open("/dev/stdin").ok()?;
@@ -94,7 +77,12 @@ pub fn bi_open(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<V
     if mode.contains('+') {
         opts.read(true).write(true);
     }
-    let file = opts.open(p).map_err(|e| os_error(vm, &e, p))?;
+    let file = opts
+        .open(p)
+        .map_err(|e| crate::exc_attrs::os_error(vm, &e, Some(p)))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(crate::exc_attrs::is_a_directory(vm, p));
+    }
     let reading = mode.contains('r') || mode.contains('+');
     let state = if reading && !mode.contains('+') {
         FileState {
@@ -141,7 +129,7 @@ fn decoded(vm: &Vm, state: &FileState, bytes: Vec<u8>) -> PyResult<Value> {
     }
     String::from_utf8(bytes)
         .map(Value::string)
-        .map_err(|_| vm.err("UnicodeDecodeError", "'utf-8' codec can't decode the file"))
+        .map_err(|e| crate::exc_attrs::utf8_decode_error(vm, e.as_bytes(), e.utf8_error()))
 }
 
 fn read(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
@@ -151,7 +139,7 @@ fn read(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
         };
         let mut buf = Vec::new();
         r.read_to_end(&mut buf)
-            .map_err(|e| vm.err("OSError", e.to_string()))?;
+            .map_err(|e| crate::exc_attrs::os_error(vm, &e, None))?;
         decoded(vm, st, buf)
     })
 }
@@ -164,7 +152,7 @@ pub fn readline_value(vm: &mut Vm, file: &Value) -> PyResult<Value> {
         };
         let mut buf = Vec::new();
         r.read_until(b'\n', &mut buf)
-            .map_err(|e| vm.err("OSError", e.to_string()))?;
+            .map_err(|e| crate::exc_attrs::os_error(vm, &e, None))?;
         decoded(vm, st, buf)
     })
 }
@@ -205,7 +193,7 @@ fn write(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
             return Err(vm.err("OSError", "not writable"));
         };
         w.write_all(&bytes)
-            .map_err(|e| vm.err("OSError", e.to_string()))?;
+            .map_err(|e| crate::exc_attrs::os_error(vm, &e, None))?;
         Ok(Value::Int(n as i64))
     })
 }
@@ -217,7 +205,8 @@ fn close(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     if let Wrapper::File(state) = &**w {
         let mut st = state.borrow_mut();
         if let Some(wr) = st.writer.as_mut() {
-            wr.flush().map_err(|e| vm.err("OSError", e.to_string()))?;
+            wr.flush()
+                .map_err(|e| crate::exc_attrs::os_error(vm, &e, None))?;
         }
         st.writer = None;
         st.reader = None;

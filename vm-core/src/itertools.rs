@@ -1,11 +1,13 @@
-//! The `itertools` module: count, chain, islice and repeat are lazy; the combinatoric
-//! iterators collect their input first (as CPython's do) and produce their results eagerly.
+//! The `itertools` module: count, chain, islice, repeat, cycle, takewhile, dropwhile, starmap,
+//! filterfalse, batched and tee are lazy; the combinatoric iterators collect their input
+//! first (as CPython's do) and produce their results eagerly, and so (unlike CPython's) do
+//! accumulate, groupby, zip_longest, pairwise and compress.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::builtins::{builtin, nargs, split_kw};
-use crate::objects::{Iter, IterState, Module, NativeFn};
+use crate::objects::{Iter, IterState, Module, NativeFn, TeeBuffer};
 use crate::pystr::PyStr;
 use crate::value::Value;
 use crate::vm::{PyResult, Vm};
@@ -356,6 +358,56 @@ fn combinations_with_replacement(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult
     Ok(over(out))
 }
 
+fn filterfalse(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "filterfalse", args, 2, 2)?;
+    let inner = vm.iter(&args[1])?;
+    Ok(lazy(IterState::Filter {
+        func: args[0].clone(),
+        inner,
+        keep: false,
+    }))
+}
+
+/// `batched(iterable, n)`: tuples of `n` items, the last one shorter.
+fn batched(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "batched", args, 2, 2)?;
+    let n = vm.index_of(&args[1])?;
+    if n < 1 {
+        return Err(vm.value_error("n must be at least one"));
+    }
+    let inner = vm.iter(&args[0])?;
+    Ok(lazy(IterState::Batched {
+        inner,
+        n: n as usize,
+    }))
+}
+
+/// `tee(iterable, n=2)`: `n` independent iterators over the same items.
+fn tee(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "tee", args, 1, 2)?;
+    let n = match args.get(1) {
+        Some(n) => vm.index_of(n)?,
+        None => 2,
+    };
+    if n < 0 {
+        return Err(vm.value_error("n must be >= 0"));
+    }
+    let shared = Rc::new(RefCell::new(TeeBuffer {
+        inner: vm.iter(&args[0])?,
+        items: Vec::new(),
+    }));
+    Ok(Value::tuple(
+        (0..n)
+            .map(|_| {
+                lazy(IterState::Tee {
+                    shared: shared.clone(),
+                    index: 0,
+                })
+            })
+            .collect(),
+    ))
+}
+
 /// The `itertools` module.
 pub fn module() -> Value {
     Module::native(
@@ -377,6 +429,9 @@ pub fn module() -> Value {
             ("zip_longest", zip_longest),
             ("pairwise", pairwise),
             ("compress", compress),
+            ("filterfalse", filterfalse),
+            ("batched", batched),
+            ("tee", tee),
             (
                 "combinations_with_replacement",
                 combinations_with_replacement,

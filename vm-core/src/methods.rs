@@ -6,7 +6,7 @@ use std::rc::Rc;
 use crate::builtins::{builtin, nargs, no_kw, sort_kw, sort_values, split_kw};
 use crate::dict::DictObj;
 use crate::int::as_int;
-use crate::objects::{DictPart, Module, NativeFn};
+use crate::objects::{DictPart, NativeFn};
 use crate::pystr::{intern, PyStr};
 use crate::types::Type;
 use crate::value::Value;
@@ -65,6 +65,8 @@ pub fn install(vm: &mut Vm) {
         ("istitle", str_istitle),
         ("translate", str_translate),
         ("isdecimal", str_isdigit),
+        ("isascii", str_isascii),
+        ("format_map", str_format_map),
         ("isnumeric", str_isdigit),
     ] {
         add(&t.str_, name, f);
@@ -108,6 +110,12 @@ pub fn install(vm: &mut Vm) {
         ("discard", set_discard),
         ("pop", set_pop),
         ("update", set_update),
+        ("difference_update", set_difference_update),
+        ("intersection_update", set_intersection_update),
+        (
+            "symmetric_difference_update",
+            set_symmetric_difference_update,
+        ),
         ("clear", set_clear),
         ("__init__", set_init),
     ] {
@@ -152,8 +160,11 @@ pub fn install(vm: &mut Vm) {
         )))),
     );
     add(&t.float, "is_integer", float_is_integer);
+    crate::number_methods::install(vm);
+    let t = &vm.t;
     add(&t.complex, "conjugate", complex_conjugate);
     add(&t.bytes, "decode", bytes_decode);
+    add(&t.function, "__get__", function_get);
     add(&t.generator, "send", gen_send);
     add(&t.generator, "throw", gen_throw);
     add(&t.generator, "close", gen_close);
@@ -394,18 +405,42 @@ fn str_capitalize(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     })
 }
 
+/// A slice bound of `startswith`/`endswith`/`count`-style methods, adjusted as CPython's
+/// ADJUST_INDICES does: negative counts from the end, clamped to the string.
+fn adjusted_bound(vm: &mut Vm, v: Option<&Value>, len: i64, default: i64) -> PyResult<i64> {
+    let i = match v {
+        None | Some(Value::None) => return Ok(default),
+        Some(v) => vm.index_of(v)?,
+    };
+    Ok(if i < 0 { (i + len).max(0) } else { i })
+}
+
 fn affix_impl(vm: &mut Vm, args: Args, end: bool) -> PyResult<Value> {
-    let s = this_str(vm, args, "startswith")?.clone();
-    nargs(
-        vm,
-        if end { "endswith" } else { "startswith" },
-        &args[1..],
-        1,
-        3,
-    )?;
-    let text = s.as_str();
+    let name = if end { "endswith" } else { "startswith" };
+    let s = this_str(vm, args, name)?.clone();
+    nargs(vm, name, &args[1..], 1, 3)?;
+    let full = s.as_str();
+    let len = full.chars().count() as i64;
+    let start = adjusted_bound(vm, args.get(2), len, 0)?;
+    let stop = adjusted_bound(vm, args.get(3), len, len)?.min(len);
+    // Past the end nothing matches, not even the empty string.
+    if start > len {
+        return Ok(Value::Bool(false));
+    }
+    let byte = |i: i64| {
+        full.char_indices()
+            .nth(i as usize)
+            .map_or(full.len(), |(b, _)| b)
+    };
+    let text = if stop <= start {
+        ""
+    } else {
+        &full[byte(start)..byte(stop)]
+    };
     let test = |p: &str| {
-        if end {
+        if stop < start {
+            false
+        } else if end {
             text.ends_with(p)
         } else {
             text.starts_with(p)
@@ -418,8 +453,7 @@ fn affix_impl(vm: &mut Vm, args: Args, end: bool) -> PyResult<Value> {
                 .any(|p| matches!(p, Value::Str(p) if test(p.as_str()))),
         )),
         other => Err(vm.type_error(format!(
-            "{} first arg must be str or a tuple of str, not {}",
-            if end { "endswith" } else { "startswith" },
+            "{name} first arg must be str or a tuple of str, not {}",
             vm.type_name(other)
         ))),
     }
@@ -533,6 +567,38 @@ fn str_format(vm: &mut Vm, args: Args, kw: Kw) -> PyResult<Value> {
         pos,
         &kwargs,
     )?))
+}
+
+/// `str.format_map(mapping)`: `format(**mapping)` for a dict (or a dict subclass).
+fn str_format_map(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    nargs(vm, "format_map", &args[1..], 1, 1)?;
+    let s = this_str(vm, args, "format_map")?.clone();
+    let mapping = match &args[1] {
+        Value::Instance(i) if matches!(i.payload, Value::Dict(_)) => i.payload.clone(),
+        other => other.clone(),
+    };
+    let Value::Dict(d) = mapping else {
+        return Err(vm.type_error(format!(
+            "format_map() argument must be a mapping, not {}",
+            vm.type_name(&args[1])
+        )));
+    };
+    let mut kwargs = Vec::new();
+    for (k, v) in d.map.borrow().iter() {
+        if let Some(k) = k.as_str() {
+            kwargs.push((k.as_str().to_owned(), v.clone()));
+        }
+    }
+    Ok(Value::string(crate::format::str_format(
+        vm,
+        s.as_str(),
+        &[],
+        &kwargs,
+    )?))
+}
+
+fn str_isascii(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    str_pred(vm, args, |s| s.is_ascii())
 }
 
 fn str_pred(vm: &mut Vm, args: Args, f: fn(&str) -> bool) -> PyResult<Value> {
@@ -821,7 +887,7 @@ fn bytes_decode(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     match args.first() {
         Some(Value::Bytes(b)) => match std::str::from_utf8(b) {
             Ok(s) => Ok(Value::str(s)),
-            Err(_) => Err(vm.err("UnicodeDecodeError", "'utf-8' codec can't decode bytes")),
+            Err(e) => Err(crate::exc_attrs::utf8_decode_error(vm, b, e)),
         },
         _ => Err(vm.type_error("decode() requires a bytes object")),
     }
@@ -1123,6 +1189,57 @@ fn set_update(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     Ok(Value::None)
 }
 
+/// Removes every item of the other iterables, in place (the table keeps its layout, as
+/// CPython's does, so iteration order is CPython's).
+fn set_difference_update(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let s = this_set(vm, args)?.clone();
+    for other in &args[1..] {
+        for item in vm.to_vec(other)? {
+            let h = vm.hash(&item)?;
+            s.map.borrow_mut().remove(&item, h);
+        }
+    }
+    Ok(Value::None)
+}
+
+/// Keeps only the items in every other iterable: the intersection replaces the set's table,
+/// as in CPython.
+fn set_intersection_update(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let s = this_set(vm, args)?.clone();
+    let Value::Set(result) = set_binop(vm, args, 1)? else {
+        return Err(vm.type_error("set operation on a non-set"));
+    };
+    let table = std::mem::take(&mut *result.map.borrow_mut());
+    *s.map.borrow_mut() = table;
+    Ok(Value::None)
+}
+
+/// Removes the items also in `other` and adds the others, in place.
+fn set_symmetric_difference_update(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    nargs(vm, "symmetric_difference_update", &args[1..], 1, 1)?;
+    let s = this_set(vm, args)?.clone();
+    let other = match &args[1] {
+        Value::Set(_) => args[1].clone(),
+        other => crate::builtins::set_from(vm, Some(other), false)?,
+    };
+    let Value::Set(other) = other else {
+        return Err(vm.type_error("set operation on a non-set"));
+    };
+    let items: Vec<(i64, Value)> = other
+        .map
+        .borrow()
+        .iter()
+        .map(|(h, v)| (h, v.clone()))
+        .collect();
+    for (h, item) in items {
+        let removed = s.map.borrow_mut().remove(&item, h);
+        if !removed {
+            s.map.borrow_mut().add(item, h);
+        }
+    }
+    Ok(Value::None)
+}
+
 fn set_clear(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     *this_set(vm, args)?.map.borrow_mut() = Default::default();
     Ok(Value::None)
@@ -1362,228 +1479,23 @@ fn exc_init(vm: &mut Vm, args: Args, kw: Kw) -> PyResult<Value> {
         if let Some(e) = &i.exc {
             e.borrow_mut().args = Value::tuple(args[1..].to_vec());
         }
+        crate::exc_attrs::init(vm, i, &args[1..])?;
     }
     Ok(Value::None)
 }
 
+/// `function.__get__(obj, owner=None)`: the function itself, or bound to `obj`.
+fn function_get(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    nargs(vm, "__get__", &args[1..], 1, 2)?;
+    Ok(match &args[1] {
+        Value::None => args[0].clone(),
+        obj => Value::BoundMethod(Rc::new(crate::objects::BoundMethod {
+            func: args[0].clone(),
+            receiver: obj.clone(),
+        })),
+    })
+}
+
 fn exc_with_traceback(_: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     Ok(args.first().cloned().unwrap_or(Value::None))
-}
-
-fn float_arg(vm: &mut Vm, v: &Value) -> PyResult<f64> {
-    match v {
-        Value::Float(f) => Ok(*f),
-        v => match as_int(v) {
-            Some(i) => i
-                .to_f64()
-                .ok_or_else(|| vm.err("OverflowError", "int too large to convert to float")),
-            None => Err(vm.type_error(format!("must be real number, not {}", vm.type_name(v)))),
-        },
-    }
-}
-
-macro_rules! math_fns {
-    ($($name:ident => $f:expr),* $(,)?) => {
-        $(
-            fn $name(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-                nargs(vm, stringify!($name), args, 1, 1)?;
-                let x = float_arg(vm, &args[0])?;
-                let f: fn(f64) -> f64 = $f;
-                let r = f(x);
-                if r.is_nan() && !x.is_nan() {
-                    return Err(vm.value_error("math domain error"));
-                }
-                Ok(Value::Float(r))
-            }
-        )*
-    };
-}
-
-math_fns! {
-    sqrt => f64::sqrt, sin => f64::sin, cos => f64::cos, tan => f64::tan, exp => f64::exp,
-    atan => f64::atan, log10 => f64::log10, log2 => f64::log2, fabs => f64::abs,
-    asin => f64::asin, acos => f64::acos, degrees => f64::to_degrees, radians => f64::to_radians,
-}
-
-fn math_log(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    nargs(vm, "log", args, 1, 2)?;
-    let x = float_arg(vm, &args[0])?;
-    if x <= 0.0 {
-        return Err(vm.value_error("math domain error"));
-    }
-    let r = match args.get(1) {
-        Some(b) => x.ln() / float_arg(vm, b)?.ln(),
-        None => x.ln(),
-    };
-    Ok(Value::Float(r))
-}
-
-fn math_floor(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    nargs(vm, "floor", args, 1, 1)?;
-    if as_int(&args[0]).is_some() {
-        return vm.pos(&args[0]);
-    }
-    let x = float_arg(vm, &args[0])?.floor();
-    crate::builtins::float_to_int(vm, x)
-}
-
-fn math_ceil(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    nargs(vm, "ceil", args, 1, 1)?;
-    if as_int(&args[0]).is_some() {
-        return vm.pos(&args[0]);
-    }
-    let x = float_arg(vm, &args[0])?.ceil();
-    crate::builtins::float_to_int(vm, x)
-}
-
-fn math_gcd(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    let mut g = num_bigint::BigInt::from(0);
-    for a in args {
-        let i = as_int(a).ok_or_else(|| vm.type_error("gcd() requires integers"))?;
-        g = num_integer::Integer::gcd(&g, &i.big());
-    }
-    Ok(Value::from_bigint(g))
-}
-
-fn math_isqrt(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    nargs(vm, "isqrt", args, 1, 1)?;
-    let i = as_int(&args[0]).ok_or_else(|| vm.type_error("isqrt() requires an integer"))?;
-    if i.is_negative() {
-        return Err(vm.value_error("isqrt() argument must be nonnegative"));
-    }
-    Ok(Value::from_bigint(i.big().sqrt()))
-}
-
-fn math_factorial(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    nargs(vm, "factorial", args, 1, 1)?;
-    let n = vm.index_of(&args[0])?;
-    if n < 0 {
-        return Err(vm.value_error("factorial() not defined for negative values"));
-    }
-    let mut r = num_bigint::BigInt::from(1);
-    for k in 2..=n {
-        r *= k;
-    }
-    Ok(Value::from_bigint(r))
-}
-
-fn time_time(_: &mut Vm, _: Args, _: Kw) -> PyResult<Value> {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    Ok(Value::Float(d.as_secs_f64()))
-}
-
-fn time_perf_counter(_: &mut Vm, _: Args, _: Kw) -> PyResult<Value> {
-    thread_local! {
-        static START: std::time::Instant = std::time::Instant::now();
-    }
-    Ok(Value::Float(START.with(|s| s.elapsed().as_secs_f64())))
-}
-
-/// The `time` module (clocks only).
-pub fn time_module() -> Value {
-    Module::native(
-        "time",
-        [
-            ("time", time_time as NativeFn),
-            ("perf_counter", time_perf_counter),
-            ("monotonic", time_perf_counter),
-        ]
-        .map(|(name, f)| (name, builtin(name, f))),
-    )
-}
-
-fn math_hypot(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    let mut s = 0.0f64;
-    for a in args {
-        let x = float_arg(vm, a)?;
-        s += x * x;
-    }
-    Ok(Value::Float(s.sqrt()))
-}
-
-fn math_atan2(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    nargs(vm, "atan2", args, 2, 2)?;
-    let (y, x) = (float_arg(vm, &args[0])?, float_arg(vm, &args[1])?);
-    Ok(Value::Float(y.atan2(x)))
-}
-
-fn math_pow(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    nargs(vm, "pow", args, 2, 2)?;
-    let (x, y) = (float_arg(vm, &args[0])?, float_arg(vm, &args[1])?);
-    Ok(Value::Float(x.powf(y)))
-}
-
-fn math_isclose(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
-    let (pos, kw) = split_kw(args, kwnames);
-    nargs(vm, "isclose", pos, 2, 2)?;
-    let (a, b) = (float_arg(vm, &pos[0])?, float_arg(vm, &pos[1])?);
-    let mut rel = 1e-9;
-    let mut abs = 0.0;
-    for (k, v) in kw {
-        match k {
-            "rel_tol" => rel = float_arg(vm, v)?,
-            "abs_tol" => abs = float_arg(vm, v)?,
-            _ => {
-                return Err(vm.type_error(format!(
-                    "isclose() got an unexpected keyword argument '{k}'"
-                )))
-            }
-        }
-    }
-    let close = a == b || (a - b).abs() <= f64::max(rel * f64::max(a.abs(), b.abs()), abs);
-    Ok(Value::Bool(close))
-}
-
-fn math_trunc(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    nargs(vm, "trunc", args, 1, 1)?;
-    if as_int(&args[0]).is_some() {
-        return vm.pos(&args[0]);
-    }
-    let x = float_arg(vm, &args[0])?.trunc();
-    crate::builtins::float_to_int(vm, x)
-}
-
-/// The `math` module.
-pub fn math_module(_vm: &mut Vm) -> Value {
-    let d = crate::ops::new_dict();
-    d.set_str(&intern("__name__"), Value::str("math"));
-    d.set_str(&intern("pi"), Value::Float(std::f64::consts::PI));
-    d.set_str(&intern("e"), Value::Float(std::f64::consts::E));
-    d.set_str(&intern("tau"), Value::Float(std::f64::consts::TAU));
-    d.set_str(&intern("inf"), Value::Float(f64::INFINITY));
-    d.set_str(&intern("nan"), Value::Float(f64::NAN));
-    for (name, f) in [
-        ("sqrt", sqrt as NativeFn),
-        ("sin", sin),
-        ("cos", cos),
-        ("tan", tan),
-        ("exp", exp),
-        ("atan", atan),
-        ("log10", log10),
-        ("log2", log2),
-        ("fabs", fabs),
-        ("log", math_log),
-        ("floor", math_floor),
-        ("ceil", math_ceil),
-        ("gcd", math_gcd),
-        ("isqrt", math_isqrt),
-        ("factorial", math_factorial),
-        ("hypot", math_hypot),
-        ("atan2", math_atan2),
-        ("pow", math_pow),
-        ("isclose", math_isclose),
-        ("trunc", math_trunc),
-        ("asin", asin),
-        ("acos", acos),
-        ("degrees", degrees),
-        ("radians", radians),
-    ] {
-        d.set_str(&intern(name), builtin(name, f));
-    }
-    Value::Module(Rc::new(Module {
-        name: intern("math"),
-        dict: d,
-    }))
 }

@@ -1368,7 +1368,7 @@ pub fn operator_module() -> Value {
 }
 
 /// The `string` module's constants.
-pub fn string_module() -> Value {
+pub fn string_module(vm: &mut Vm) -> PyResult<Value> {
     let d = crate::ops::new_dict();
     d.set_str(&intern("__name__"), Value::str("string"));
     let lower = "abcdefghijklmnopqrstuvwxyz";
@@ -1390,10 +1390,11 @@ pub fn string_module() -> Value {
     ] {
         d.set_str(&intern(name), Value::string(v));
     }
-    Value::Module(Rc::new(Module {
+    crate::compiling::exec_in(vm, include_str!("py/string.py"), "<string>", &d)?;
+    Ok(Value::Module(Rc::new(Module {
         name: intern("string"),
         dict: d,
-    }))
+    })))
 }
 
 fn copy_value(vm: &mut Vm, v: &Value, deep: bool) -> PyResult<Value> {
@@ -1544,8 +1545,9 @@ fn partial_call(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
     vm.call(&func, &all, &names)
 }
 
+/// `_lru_cache_wrapper(func, maxsize)`: `maxsize` None for an unbounded cache.
 fn cache_init(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
-    nargs(vm, "_lru_cache_wrapper", args, 2, 2)?;
+    nargs(vm, "_lru_cache_wrapper", args, 3, 3)?;
     let inst = this(vm, args)?;
     inst.dict.set_str(&intern("__wrapped__"), args[1].clone());
     inst.dict
@@ -1555,6 +1557,7 @@ fn cache_init(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
             inst.dict.set_str(&intern(name), v);
         }
     }
+    inst.dict.set_str(&intern("_maxsize"), args[2].clone());
     inst.dict.set_str(&intern("_hits"), Value::Int(0));
     inst.dict.set_str(&intern("_misses"), Value::Int(0));
     Ok(Value::None)
@@ -1577,8 +1580,18 @@ fn cache_call(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
     let Some(Value::Dict(cache)) = inst.dict.get_str(&intern("_cache")) else {
         return Err(vm.type_error("cache wrapper without a cache"));
     };
+    let maxsize = match inst.dict.get_str(&intern("_maxsize")) {
+        Some(Value::Int(n)) => Some(n.max(0) as usize),
+        _ => None,
+    };
     if let Some(v) = vm.dict_get(&cache, &key)? {
         bump(vm, &inst, "_hits")?;
+        if maxsize.is_some() {
+            // The most recently used entry goes last.
+            let h = vm.hash(&key)?;
+            cache.map.borrow_mut().remove(&key, h);
+            vm.dict_set(&cache, key, v.clone())?;
+        }
         return Ok(v);
     }
     bump(vm, &inst, "_misses")?;
@@ -1587,7 +1600,19 @@ fn cache_call(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
         .get_str(&intern("__wrapped__"))
         .unwrap_or(Value::None);
     let r = vm.call(&func, &args[1..], kwnames)?;
+    if maxsize == Some(0) {
+        return Ok(r);
+    }
     vm.dict_set(&cache, key, r.clone())?;
+    if let Some(limit) = maxsize {
+        if cache.map.borrow().len() > limit {
+            let oldest = cache.map.borrow().iter().next().map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                let h = vm.hash(&oldest)?;
+                cache.map.borrow_mut().remove(&oldest, h);
+            }
+        }
+    }
     Ok(r)
 }
 
@@ -1618,7 +1643,7 @@ fn cache_get(_: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
     })
 }
 
-fn make_cache_wrapper(vm: &mut Vm, f: &Value) -> PyResult<Value> {
+fn make_cache_wrapper(vm: &mut Vm, f: &Value, maxsize: Value) -> PyResult<Value> {
     let cls = match vm.modules.get_str(&intern("functools")) {
         Some(Value::Module(m)) => m.dict.get_str(&intern("_lru_cache_wrapper")),
         _ => None,
@@ -1626,41 +1651,42 @@ fn make_cache_wrapper(vm: &mut Vm, f: &Value) -> PyResult<Value> {
     let Some(Value::Type(cls)) = cls else {
         return Err(vm.err("SystemError", "functools is not initialized"));
     };
-    vm.call_type(&cls, std::slice::from_ref(f), &[])
+    vm.call_type(&cls, &[f.clone(), maxsize], &[])
 }
 
+/// `lru_cache(maxsize=128, typed=False)` or `lru_cache(func)`.
 fn lru_cache(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
-    let (pos, _) = split_kw(args, kwnames);
+    let (pos, kw) = split_kw(args, kwnames);
+    let mut maxsize = Value::Int(128);
     match pos.first() {
-        Some(f @ (Value::Function(_) | Value::Builtin(_) | Value::BoundMethod(_))) => {
-            make_cache_wrapper(vm, f)
+        Some(f) if is_callable(vm, f) => return make_cache_wrapper(vm, f, maxsize),
+        Some(m @ (Value::Int(_) | Value::None)) => maxsize = m.clone(),
+        Some(_) => {
+            return Err(
+                vm.type_error("Expected first argument to be an integer, a callable, or None")
+            )
         }
-        _ => Ok(function("decorating_function", |vm, args, _| {
-            nargs(vm, "decorating_function", args, 1, 1)?;
-            make_cache_wrapper(vm, &args[0])
-        })),
+        None => {}
     }
+    for (k, v) in kw {
+        if k == "maxsize" {
+            maxsize = v.clone();
+        }
+    }
+    let decorator = function("decorating_function", |vm, args, _| {
+        nargs(vm, "decorating_function", &args[1..], 1, 1)?;
+        make_cache_wrapper(vm, &args[1], args[0].clone())
+    });
+    Ok(Value::BoundMethod(Rc::new(crate::objects::BoundMethod {
+        func: decorator,
+        receiver: maxsize,
+    })))
 }
 
-fn wraps(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
-    nargs(vm, "wraps", args, 1, 1)?;
-    Ok(Value::Builtin(Rc::new(BuiltinFunction {
-        name: "update_wrapper",
-        func: |vm, args, _| {
-            nargs(vm, "update_wrapper", args, 2, 2)?;
-            let (wrapped, wrapper) = (&args[0], &args[1]);
-            for name in ["__module__", "__name__", "__qualname__", "__doc__"] {
-                if let Ok(v) = vm.get_attr(wrapped, &intern(name)) {
-                    let _ = vm.set_attr(wrapper, &intern(name), v);
-                }
-            }
-            vm.set_attr(wrapper, &intern("__wrapped__"), wrapped.clone())?;
-            Ok(wrapper.clone())
-        },
-        bound: Some(args[0].clone()),
-        needs_frame: false,
-        instance_method: false,
-    })))
+/// `cache(func)`: an unbounded `lru_cache`.
+fn cache(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "cache", args, 1, 1)?;
+    make_cache_wrapper(vm, &args[0], Value::None)
 }
 
 fn key_init(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
@@ -1755,12 +1781,12 @@ pub fn functools_module(vm: &mut Vm) -> PyResult<Value> {
     for (name, f) in [
         ("reduce", reduce as NativeFn),
         ("lru_cache", lru_cache),
-        ("cache", lru_cache),
-        ("wraps", wraps),
+        ("cache", cache),
         ("cmp_to_key", cmp_to_key),
     ] {
         d.set_str(&intern(name), function(name, f));
     }
+    crate::compiling::exec_in(vm, include_str!("py/functools.py"), "<functools>", &d)?;
     Ok(Value::Module(Rc::new(Module {
         name: intern("functools"),
         dict: d,

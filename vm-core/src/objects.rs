@@ -309,12 +309,14 @@ pub enum IterState {
         /// The underlying iterators.
         inners: Vec<Value>,
     },
-    /// filter().
+    /// filter(), and itertools.filterfalse() (`keep` false: the items the predicate rejects).
     Filter {
         /// The predicate (None: truth).
         func: Value,
         /// The underlying iterator.
         inner: Value,
+        /// Which verdict of the predicate keeps an item.
+        keep: bool,
     },
     /// iter(callable, sentinel).
     Callable {
@@ -387,8 +389,31 @@ pub enum IterState {
         /// The underlying iterator of argument tuples.
         inner: Value,
     },
+    /// itertools.batched(): tuples of `n` items.
+    Batched {
+        /// The underlying iterator.
+        inner: Value,
+        /// The batch size (at least 1).
+        n: usize,
+    },
+    /// One of the iterators of itertools.tee(): they share the items read so far.
+    Tee {
+        /// The shared source and buffer.
+        shared: Rc<RefCell<TeeBuffer>>,
+        /// The position of this iterator's next item in the buffer.
+        index: usize,
+    },
     /// Exhausted.
     Done,
+}
+
+/// The items tee() iterators have read from their common source.
+#[derive(Debug)]
+pub struct TeeBuffer {
+    /// The source iterator.
+    pub inner: Value,
+    /// Every item read from it so far.
+    pub items: Vec<Value>,
 }
 
 /// A built-in iterator.

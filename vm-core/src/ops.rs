@@ -182,6 +182,11 @@ impl CmpOp {
     }
 }
 
+/// BINARY_OP's argument for `+`.
+pub const NB_ADD: u32 = 0;
+/// BINARY_OP's argument for `*`.
+pub const NB_MULTIPLY: u32 = 5;
+
 /// The binary operators of BINARY_OP, in CPython's NB_* order (in-place forms add 13).
 pub const NB_NAMES: [(&str, &str, &str, &str); 13] = [
     ("+", "__add__", "__radd__", "__iadd__"),
@@ -291,7 +296,7 @@ impl Vm {
                 IterState::Enumerate { .. } => t.enumerate.clone(),
                 IterState::Zip { .. } => t.zip.clone(),
                 IterState::Map { .. } => t.map.clone(),
-                IterState::Filter { .. } => t.filter.clone(),
+                IterState::Filter { keep: true, .. } => t.filter.clone(),
                 IterState::Reversed { .. } => t.reversed.clone(),
                 _ => t.iterator.clone(),
             },
@@ -1412,6 +1417,9 @@ impl Vm {
                 return Ok(format!("{} ({base}, line {line})", msg.as_str()));
             }
         }
+        if let Some(message) = crate::exc_attrs::message(self, inst)? {
+            return Ok(message);
+        }
         if let Some(exc) = &inst.exc {
             let args = exc.borrow().args.clone();
             let is_key_error = inst.class.is_subtype(&self.exc_type("KeyError"));
@@ -1522,7 +1530,17 @@ impl Vm {
                     };
                     i >= lo.min(hi) && i < hi && (i - r.start) % r.step == 0
                 }
-                _ => false,
+                Some(IntRef::Big(_)) => false,
+                // Other values are compared with each item, as CPython's sequence search.
+                None => {
+                    let r = r.clone();
+                    for i in 0..r.len() {
+                        if self.eq_or_is(&Value::Int(r.start + i * r.step), x)? {
+                            return Ok(true);
+                        }
+                    }
+                    false
+                }
             }),
             Value::Tuple(t) => {
                 let t = t.clone();
@@ -1822,17 +1840,17 @@ impl Vm {
                 }
                 Ok(Some(self.call(&func, &args, &[])?))
             }
-            IterState::Filter { func, inner } => {
-                let (func, inner) = (func.clone(), inner.clone());
+            IterState::Filter { func, inner, keep } => {
+                let (func, inner, keep) = (func.clone(), inner.clone(), *keep);
                 drop(state);
                 while let Some(v) = self.next(&inner)? {
-                    let keep = if matches!(func, Value::None) {
+                    let verdict = if matches!(func, Value::None) {
                         self.truthy(&v)?
                     } else {
                         let r = self.call(&func, std::slice::from_ref(&v), &[])?;
                         self.truthy(&r)?
                     };
-                    if keep {
+                    if verdict == keep {
                         return Ok(Some(v));
                     }
                 }
@@ -1971,6 +1989,40 @@ impl Vm {
                 };
                 let args = self.to_vec(&args)?;
                 Ok(Some(self.call(&func, &args, &[])?))
+            }
+            IterState::Batched { inner, n } => {
+                let (inner, n) = (inner.clone(), *n);
+                drop(state);
+                let mut batch = Vec::with_capacity(n.min(1024));
+                while batch.len() < n {
+                    match self.next(&inner)? {
+                        Some(v) => batch.push(v),
+                        None => break,
+                    }
+                }
+                Ok((!batch.is_empty()).then(|| Value::tuple(batch)))
+            }
+            IterState::Tee { shared, index } => {
+                let (shared, i) = (shared.clone(), *index);
+                drop(state);
+                let buffered = shared.borrow().items.get(i).cloned();
+                let item = match buffered {
+                    Some(v) => Some(v),
+                    None => {
+                        let inner = shared.borrow().inner.clone();
+                        let v = self.next(&inner)?;
+                        if let Some(v) = &v {
+                            shared.borrow_mut().items.push(v.clone());
+                        }
+                        v
+                    }
+                };
+                if item.is_some() {
+                    if let IterState::Tee { index, .. } = &mut *it.state.borrow_mut() {
+                        *index += 1;
+                    }
+                }
+                Ok(item)
             }
             IterState::Done => Ok(None),
         }
