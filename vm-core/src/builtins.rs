@@ -341,16 +341,6 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         builtin("setrecursionlimit", sys_setrecursionlimit),
     );
     s("maxsize", Value::Int(i64::MAX));
-    s(
-        "version_info",
-        Value::tuple(vec![
-            Value::Int(3),
-            Value::Int(12),
-            Value::Int(1),
-            Value::str("final"),
-            Value::Int(0),
-        ]),
-    );
     s("byteorder", Value::str("little"));
     s("platform", Value::str("linux"));
     s("modules", Value::Dict(vm.modules.clone()));

@@ -116,6 +116,7 @@ pub mod path_finder;
 pub mod pystr;
 pub mod random;
 pub mod run;
+pub mod sys;
 pub mod time;
 pub mod traceback;
 pub mod types;

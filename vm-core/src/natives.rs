@@ -576,6 +576,37 @@ fn nt_field_get(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
     vm.get_item(&args[1], &args[0])
 }
 
+/// A struct sequence type such as `sys.version_info`'s: a named tuple whose repr is qualified
+/// by its module, and one instance of it holding `values`.
+pub fn struct_sequence(
+    vm: &mut Vm,
+    module: &str,
+    name: &str,
+    fields: &[&str],
+    values: Vec<Value>,
+) -> PyResult<Value> {
+    let names = Value::list(fields.iter().map(|f| Value::str(f)).collect());
+    let Value::Type(cls) = namedtuple(vm, &[Value::str(name), names], &[])? else {
+        return Err(vm.err("SystemError", "namedtuple made no class"));
+    };
+    cls.dict.set_str(&intern("__module__"), Value::str(module));
+    cls.dict
+        .set_str(&intern("__repr__"), method("__repr__", struct_seq_repr));
+    vm.call_type(&cls, &values, &[])
+}
+
+fn struct_seq_repr(vm: &mut Vm, args: &[Value], kw: Kw) -> PyResult<Value> {
+    let plain = nt_repr(vm, args, kw)?;
+    let module = match &args[0] {
+        Value::Instance(i) => i.class.dict.get_str(&intern("__module__")),
+        _ => None,
+    };
+    Ok(match module {
+        Some(Value::Str(m)) => Value::string(format!("{}.{}", m.as_str(), vm.str_of(&plain)?)),
+        _ => plain,
+    })
+}
+
 fn namedtuple(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
     let (pos, kw) = split_kw(args, kwnames);
     nargs(vm, "namedtuple", pos, 2, 2)?;

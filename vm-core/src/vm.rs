@@ -108,6 +108,8 @@ impl Vm {
             stack_floor: here.saturating_sub(stack_size.saturating_sub(STACK_MARGIN)),
         };
         crate::builtins::install(&mut vm, argv);
+        // Built from the VM's own types: failing here is a bug in the VM, not in a program.
+        crate::sys::install(&mut vm).expect("the sys module's struct sequences");
         vm
     }
 
