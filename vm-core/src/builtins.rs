@@ -378,14 +378,14 @@ pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
 pub fn native_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Option<Value>> {
     Ok(Some(match name.as_str() {
         "math" => crate::math::module(),
-        "itertools" => crate::itertools::module(),
+        "itertools" => crate::itertools::module(vm)?,
         "time" => crate::time::module(),
         "random" => crate::random::module(),
         "collections" => crate::natives::collections_module(vm)?,
         "functools" => crate::natives::functools_module(vm)?,
-        "heapq" => crate::natives::heapq_module(),
+        "heapq" => crate::natives::heapq_module(vm)?,
         "dataclasses" => crate::natives::dataclasses_module(),
-        "operator" => crate::natives::operator_module(),
+        "operator" => crate::natives::operator_module(vm)?,
         "string" => crate::natives::string_module(vm)?,
         "copy" => crate::natives::copy_module(),
         "importlib" => crate::importlib::module(),
@@ -2097,6 +2097,17 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
             }
         }
         (Value::Function(f), "__code__") => Value::Code(f.code.clone()),
+        (Value::Function(f), "__closure__") => {
+            if f.closure.is_empty() {
+                Value::None
+            } else {
+                Value::tuple(f.closure.iter().map(|c| Value::Cell(c.clone())).collect())
+            }
+        }
+        (Value::Cell(c), "cell_contents") => match &*c.value.borrow() {
+            Value::Null => return Err(vm.value_error("Cell is empty")),
+            v => v.clone(),
+        },
         (Value::Function(f), "__annotations__") => {
             let key = intern("__annotations__");
             match (f.dict.get_str(&key), &f.annotations) {

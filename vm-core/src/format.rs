@@ -454,6 +454,10 @@ pub fn percent_format(vm: &mut Vm, template: &str, values: &Value) -> PyResult<V
                 let s = Value::string(vm.repr(&arg)?);
                 format_value(vm, &s, &fs)?
             }
+            'a' => {
+                let s = Value::string(crate::builtins::ascii_of(&vm.repr(&arg)?));
+                format_value(vm, &s, &fs)?
+            }
             'd' | 'i' | 'u' => {
                 let iv = match &arg {
                     Value::Float(f) => crate::builtins::float_to_int(vm, f.trunc())?,

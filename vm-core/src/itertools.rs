@@ -409,8 +409,8 @@ fn tee(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
 }
 
 /// The `itertools` module.
-pub fn module() -> Value {
-    Module::native(
+pub fn module(vm: &mut Vm) -> PyResult<Value> {
+    let module = Module::native(
         "itertools",
         [
             ("count", count as NativeFn),
@@ -438,5 +438,6 @@ pub fn module() -> Value {
             ),
         ]
         .map(|(name, f)| (name, builtin(name, f))),
-    )
+    );
+    crate::natives::with_python_half(vm, module, include_str!("py/itertools.py"))
 }

@@ -46,6 +46,16 @@ fn native_class(
     make_class(vm, intern(name), vec![base.clone()], &ns, &[], None)
 }
 
+/// Completes native module `module` with its Python half `source` (the parts simplest in
+/// Python, compiled by pyc-compiler when the module is first imported).
+pub fn with_python_half(vm: &mut Vm, module: Value, source: &str) -> PyResult<Value> {
+    if let Value::Module(m) = &module {
+        let filename = format!("<{}>", m.name.as_str());
+        crate::compiling::exec_in(vm, source, &filename, &m.dict)?;
+    }
+    Ok(module)
+}
+
 fn this(vm: &Vm, args: &[Value]) -> PyResult<Rc<crate::objects::Instance>> {
     match args.first() {
         Some(Value::Instance(i)) => Ok(i.clone()),
@@ -744,10 +754,11 @@ pub fn collections_module(vm: &mut Vm) -> PyResult<Value> {
         d.set_str(&intern(name), Value::Type(t));
     }
     d.set_str(&intern("namedtuple"), function("namedtuple", namedtuple));
-    Ok(Value::Module(Rc::new(Module {
+    let module = Value::Module(Rc::new(Module {
         name: intern("collections"),
         dict: d,
-    })))
+    }));
+    with_python_half(vm, module, include_str!("py/collections.py"))
 }
 
 // ---- heapq (CPython's sift algorithms, so ties resolve identically)
@@ -888,8 +899,8 @@ fn nsmallest(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
 }
 
 /// The `heapq` module.
-pub fn heapq_module() -> Value {
-    Module::native(
+pub fn heapq_module(vm: &mut Vm) -> PyResult<Value> {
+    let module = Module::native(
         "heapq",
         [
             ("heappush", heappush as NativeFn),
@@ -901,7 +912,8 @@ pub fn heapq_module() -> Value {
             ("nsmallest", nsmallest),
         ]
         .map(|(name, f)| (name, function(name, f))),
-    )
+    );
+    with_python_half(vm, module, include_str!("py/heapq.py"))
 }
 
 // ---- dataclasses
@@ -1366,8 +1378,8 @@ fn op_getitem(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
 }
 
 /// The `operator` module.
-pub fn operator_module() -> Value {
-    Module::native(
+pub fn operator_module(vm: &mut Vm) -> PyResult<Value> {
+    let module = Module::native(
         "operator",
         [
             ("itemgetter", itemgetter as NativeFn),
@@ -1395,7 +1407,8 @@ pub fn operator_module() -> Value {
             ("getitem", op_getitem),
         ]
         .map(|(name, f)| (name, function(name, f))),
-    )
+    );
+    with_python_half(vm, module, include_str!("py/operator.py"))
 }
 
 /// The `string` module's constants.
@@ -1421,11 +1434,11 @@ pub fn string_module(vm: &mut Vm) -> PyResult<Value> {
     ] {
         d.set_str(&intern(name), Value::string(v));
     }
-    crate::compiling::exec_in(vm, include_str!("py/string.py"), "<string>", &d)?;
-    Ok(Value::Module(Rc::new(Module {
+    let module = Value::Module(Rc::new(Module {
         name: intern("string"),
         dict: d,
-    })))
+    }));
+    with_python_half(vm, module, include_str!("py/string.py"))
 }
 
 fn copy_value(vm: &mut Vm, v: &Value, deep: bool) -> PyResult<Value> {
@@ -1817,9 +1830,9 @@ pub fn functools_module(vm: &mut Vm) -> PyResult<Value> {
     ] {
         d.set_str(&intern(name), function(name, f));
     }
-    crate::compiling::exec_in(vm, include_str!("py/functools.py"), "<functools>", &d)?;
-    Ok(Value::Module(Rc::new(Module {
+    let module = Value::Module(Rc::new(Module {
         name: intern("functools"),
         dict: d,
-    })))
+    }));
+    with_python_half(vm, module, include_str!("py/functools.py"))
 }
