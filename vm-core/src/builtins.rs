@@ -388,6 +388,8 @@ pub fn native_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Option<Value>> {
         "operator" => crate::natives::operator_module(vm)?,
         "string" => crate::natives::string_module(vm)?,
         "copy" => crate::natives::copy_module(),
+        "os" => crate::os::module(vm)?,
+        "posixpath" => crate::os::path_module(vm)?,
         "importlib" => crate::importlib::module(),
         "importlib.util" => crate::importlib::util_module(),
         _ => return Ok(None),

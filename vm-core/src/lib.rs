@@ -112,6 +112,7 @@ pub mod natives;
 pub mod number_methods;
 pub mod objects;
 pub mod ops;
+pub mod os;
 pub mod path_finder;
 pub mod pystr;
 pub mod random;
