@@ -300,6 +300,9 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         );
     }
     crate::methods::install(vm);
+    crate::coroutine::install(vm);
+    // Creating two classes from built-in bases cannot fail.
+    let _ = crate::excgroup::install(vm);
     crate::files::install(&vm.t.file);
     let type_dict = vm.t.type_.dict.clone();
     type_dict.set_str(
@@ -393,6 +396,7 @@ pub fn import_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Value> {
         "operator" => crate::natives::operator_module(),
         "string" => crate::natives::string_module(),
         "copy" => crate::natives::copy_module(),
+        "asyncio" => crate::asyncio::module(vm)?,
         _ => {
             if let Some(m) = crate::importer::import_python_module(vm, name)? {
                 return Ok(m);

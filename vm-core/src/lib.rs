@@ -52,7 +52,12 @@
 //!
 //! Implemented:
 //! - the opcodes CPython 3.12's compiler emits for ordinary programs, pattern matching
-//!   included (not yet: async/await, `except*`, type parameters);
+//!   included (not yet: type parameters);
+//! - coroutines, `await` (with the `__await__` protocol), async generators
+//!   (`asend`/`athrow`/`aclose`), `async for`, `async with`, async comprehensions
+//!   ([`coroutine`]); `throw()`/`close()` reach the iterator a `yield from` or `await`
+//!   delegates to, as in CPython;
+//! - exception groups and `except*` ([`excgroup`]), with CPython's boxed traceback layout;
 //! - int (i64 + big), float, complex, str, bytes, tuple, list, dict (+ views), set, frozenset,
 //!   range, slice; functions, closures, bound methods, generators (send/throw/close,
 //!   `yield from`, finalization);
@@ -65,20 +70,26 @@
 //!   `locals()`, `__import__`), `sys`, `math`, `time` clocks, `itertools`, a seeded-identical
 //!   `random`, native stand-ins for `collections`, `functools`, `heapq`, `dataclasses`,
 //!   `operator`, `string` and `copy`
-//!   ([`natives`]);
+//!   ([`natives`]); an `asyncio` written in Python on virtual time ([`asyncio`]: run, sleep,
+//!   gather, tasks, wait_for, Queue, Event, Lock), so programs run instantly and their
+//!   interleavings match CPython's;
 //! - `import` of modules and packages (relative imports included) through their validated
 //!   caches ([`importer`]);
 //! - `compile()`, `exec()` and `eval()` through pyc-compiler ([`compiling`]).
 //!
-//! Not yet: coroutines, `__prepare__`, `__slots__` semantics, bytearray, the real Python
+//! Not yet: the "never awaited" RuntimeWarning and async generator finalization hooks (no
+//! cycle collector), `types.coroutine`, `__prepare__`, `__slots__` semantics, bytearray, the real Python
 //! standard library.
 
+pub mod asyncio;
 pub mod builtins;
 pub mod call;
 pub mod code;
 pub mod compiling;
+pub mod coroutine;
 pub mod dict;
 pub mod eval;
+pub mod excgroup;
 pub mod files;
 pub mod format;
 pub mod frame;

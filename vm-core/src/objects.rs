@@ -190,10 +190,23 @@ pub struct Generator {
     pub name: Rc<PyStr>,
     /// `__qualname__`.
     pub qualname: Rc<PyStr>,
+    /// Generator, coroutine or async generator.
+    pub kind: GenKind,
     /// The exception the generator was handling when it last yielded (Null: none), restored
     /// when it resumes, so handlers in the generator and in its caller do not see each
     /// other's exceptions.
     pub exc_state: RefCell<Value>,
+}
+
+/// What kind of frame-backed iterator a [`Generator`] is (from its code's flags).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GenKind {
+    /// A generator (`def` with `yield`).
+    Generator,
+    /// A coroutine (`async def`).
+    Coroutine,
+    /// An async generator (`async def` with `yield`).
+    AsyncGenerator,
 }
 
 /// A dropped generator awaiting its close: frame, `__name__`, `__qualname__`.

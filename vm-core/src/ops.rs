@@ -10,7 +10,9 @@ use num_traits::{Signed, ToPrimitive};
 
 use crate::dict::{key_eq, DictMap, DictObj};
 use crate::int::{self, as_int, IntRef};
-use crate::objects::{BuiltinFunction, DictPart, Instance, Iter, IterState, SetObj, Wrapper};
+use crate::objects::{
+    BuiltinFunction, DictPart, GenKind, Instance, Iter, IterState, SetObj, Wrapper,
+};
 use crate::pystr::PyStr;
 use crate::types::Type;
 use crate::value::Value;
@@ -286,7 +288,11 @@ impl Vm {
             Value::Instance(i) => i.class.clone(),
             Value::Cell(_) => t.cell.clone(),
             Value::Code(_) => t.code.clone(),
-            Value::Generator(_) => t.generator.clone(),
+            Value::Generator(g) => match g.kind {
+                GenKind::Generator => t.generator.clone(),
+                GenKind::Coroutine => self.aio.coroutine.clone(),
+                GenKind::AsyncGenerator => self.aio.async_generator.clone(),
+            },
             Value::Iter(it) => match &*it.state.borrow() {
                 IterState::Enumerate { .. } => t.enumerate.clone(),
                 IterState::Zip { .. } => t.zip.clone(),
@@ -1315,7 +1321,8 @@ impl Vm {
             Value::Cell(_) => format!("<cell at {:#x}>", v.id()),
             Value::Code(c) => format!("<code object {} at {:#x}>", c.name.as_str(), v.id()),
             Value::Generator(g) => format!(
-                "<generator object {} at {:#x}>",
+                "<{} object {} at {:#x}>",
+                self.type_name(v),
                 g.qualname.as_str(),
                 v.id()
             ),
@@ -1608,6 +1615,7 @@ impl Vm {
                 pos: 0,
                 len: s.map.borrow().len(),
             },
+            Value::Generator(g) if g.kind != GenKind::Generator => return Err(self.not_iterable(v)),
             Value::Iter(_) | Value::Generator(_) => return Ok(v.clone()),
             Value::Wrapper(w) if matches!(&**w, Wrapper::File(_)) => return Ok(v.clone()),
             Value::Wrapper(w) if matches!(&**w, Wrapper::DictView { .. }) => match &**w {

@@ -1,0 +1,773 @@
+"""A small asyncio for pyc's VM: one event loop with CPython's scheduling order (a FIFO ready
+queue run in batches, timers in a heap) on virtual time: when nothing is ready the clock jumps
+to the next timer, so programs run instantly and deterministically. Futures, tasks, gather,
+sleep, wait_for, Queue, Event and Lock follow asyncio's own implementations."""
+
+import heapq
+
+__all__ = []
+
+_PENDING = 'PENDING'
+_CANCELLED = 'CANCELLED'
+_FINISHED = 'FINISHED'
+
+
+class CancelledError(BaseException):
+    pass
+
+
+class InvalidStateError(Exception):
+    pass
+
+
+class QueueEmpty(Exception):
+    pass
+
+
+class QueueFull(Exception):
+    pass
+
+
+class TimeoutError(Exception):
+    pass
+
+
+_running_loop = None
+_event_loop = None
+_current_task = None
+_task_counter = 0
+
+
+def iscoroutine(obj):
+    return type(obj).__name__ == 'coroutine'
+
+
+def isfuture(obj):
+    return getattr(obj, '_asyncio_future_blocking', None) is not None
+
+
+class Handle:
+    def __init__(self, callback, args):
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+
+    def cancel(self):
+        self._cancelled = True
+
+    def cancelled(self):
+        return self._cancelled
+
+    def _run(self):
+        self._callback(*self._args)
+
+
+class TimerHandle(Handle):
+    def __init__(self, when, callback, args):
+        super().__init__(callback, args)
+        self._when = when
+
+    def when(self):
+        return self._when
+
+
+class AbstractEventLoop:
+    pass
+
+
+class BaseEventLoop(AbstractEventLoop):
+    def __init__(self):
+        self._ready = []
+        self._scheduled = []
+        self._time = 0.0
+        self._seq = 0
+        self._stopping = False
+        self._closed = False
+        self._tasks = []
+
+    def time(self):
+        return self._time
+
+    def call_soon(self, callback, *args, context=None):
+        handle = Handle(callback, args)
+        self._ready.append(handle)
+        return handle
+
+    def call_later(self, delay, callback, *args, context=None):
+        return self.call_at(self._time + delay, callback, *args)
+
+    def call_at(self, when, callback, *args, context=None):
+        handle = TimerHandle(when, callback, args)
+        self._seq += 1
+        heapq.heappush(self._scheduled, (when, self._seq, handle))
+        return handle
+
+    def create_future(self):
+        return Future(loop=self)
+
+    def create_task(self, coro, *, name=None, context=None):
+        return Task(coro, loop=self, name=name)
+
+    def is_running(self):
+        return _running_loop is self
+
+    def is_closed(self):
+        return self._closed
+
+    def close(self):
+        self._closed = True
+        self._ready = []
+        self._scheduled = []
+
+    def stop(self):
+        self._stopping = True
+
+    def _run_once(self):
+        if not self._ready and not self._stopping:
+            while self._scheduled and self._scheduled[0][2]._cancelled:
+                heapq.heappop(self._scheduled)
+            if not self._scheduled:
+                raise RuntimeError('Event loop stopped before Future completed.')
+            when = self._scheduled[0][0]
+            if when > self._time:
+                self._time = when
+        while self._scheduled and self._scheduled[0][0] <= self._time:
+            handle = heapq.heappop(self._scheduled)[2]
+            if not handle._cancelled:
+                self._ready.append(handle)
+        ntodo = len(self._ready)
+        batch = self._ready[:ntodo]
+        del self._ready[:ntodo]
+        for handle in batch:
+            if not handle._cancelled:
+                handle._run()
+
+    def run_forever(self):
+        global _running_loop
+        if _running_loop is not None:
+            raise RuntimeError('This event loop is already running')
+        _running_loop = self
+        try:
+            while True:
+                self._run_once()
+                if self._stopping:
+                    break
+        finally:
+            self._stopping = False
+            _running_loop = None
+
+    def run_until_complete(self, future):
+        future = ensure_future(future, loop=self)
+        future.add_done_callback(_run_until_complete_cb)
+        try:
+            self.run_forever()
+        finally:
+            future.remove_done_callback(_run_until_complete_cb)
+        if not future.done():
+            raise RuntimeError('Event loop stopped before Future completed.')
+        return future.result()
+
+    async def shutdown_asyncgens(self):
+        pass
+
+
+def _run_until_complete_cb(fut):
+    fut._loop.stop()
+
+
+def new_event_loop():
+    return BaseEventLoop()
+
+
+def set_event_loop(loop):
+    global _event_loop
+    _event_loop = loop
+
+
+def get_running_loop():
+    if _running_loop is None:
+        raise RuntimeError('no running event loop')
+    return _running_loop
+
+
+def get_event_loop():
+    global _event_loop
+    if _running_loop is not None:
+        return _running_loop
+    if _event_loop is None:
+        _event_loop = new_event_loop()
+    return _event_loop
+
+
+class Future:
+    _asyncio_future_blocking = False
+
+    def __init__(self, *, loop=None):
+        self._loop = loop if loop is not None else get_event_loop()
+        self._state = _PENDING
+        self._result = None
+        self._exception = None
+        self._callbacks = []
+        self._cancel_message = None
+
+    def get_loop(self):
+        return self._loop
+
+    def _make_cancelled_error(self):
+        if self._cancel_message is None:
+            return CancelledError()
+        return CancelledError(self._cancel_message)
+
+    def cancel(self, msg=None):
+        if self._state != _PENDING:
+            return False
+        self._state = _CANCELLED
+        self._cancel_message = msg
+        self._schedule_callbacks()
+        return True
+
+    def _schedule_callbacks(self):
+        callbacks = self._callbacks[:]
+        self._callbacks[:] = []
+        for callback in callbacks:
+            self._loop.call_soon(callback, self)
+
+    def cancelled(self):
+        return self._state == _CANCELLED
+
+    def done(self):
+        return self._state != _PENDING
+
+    def result(self):
+        if self._state == _CANCELLED:
+            raise self._make_cancelled_error()
+        if self._state != _FINISHED:
+            raise InvalidStateError('Result is not ready.')
+        if self._exception is not None:
+            raise self._exception
+        return self._result
+
+    def exception(self):
+        if self._state == _CANCELLED:
+            raise self._make_cancelled_error()
+        if self._state != _FINISHED:
+            raise InvalidStateError('Exception is not set.')
+        return self._exception
+
+    def add_done_callback(self, fn, *, context=None):
+        if self._state != _PENDING:
+            self._loop.call_soon(fn, self)
+        else:
+            self._callbacks.append(fn)
+
+    def remove_done_callback(self, fn):
+        kept = [f for f in self._callbacks if f != fn]
+        removed = len(self._callbacks) - len(kept)
+        self._callbacks[:] = kept
+        return removed
+
+    def set_result(self, result):
+        if self._state != _PENDING:
+            raise InvalidStateError(f'{self._state}: {self!r}')
+        self._result = result
+        self._state = _FINISHED
+        self._schedule_callbacks()
+
+    def set_exception(self, exception):
+        if self._state != _PENDING:
+            raise InvalidStateError(f'{self._state}: {self!r}')
+        if isinstance(exception, type):
+            exception = exception()
+        if type(exception) is StopIteration:
+            raise TypeError("StopIteration interacts badly with generators "
+                            "and cannot be raised into a Future")
+        self._exception = exception
+        self._state = _FINISHED
+        self._schedule_callbacks()
+
+    def __await__(self):
+        if not self.done():
+            self._asyncio_future_blocking = True
+            yield self
+        if not self.done():
+            raise RuntimeError("await wasn't used with future")
+        return self.result()
+
+    __iter__ = __await__
+
+
+class Task(Future):
+    def __init__(self, coro, *, loop=None, name=None):
+        global _task_counter
+        super().__init__(loop=loop)
+        if not iscoroutine(coro):
+            raise TypeError(f"a coroutine was expected, got {coro!r}")
+        self._coro = coro
+        self._fut_waiter = None
+        self._must_cancel = False
+        self._num_cancels_requested = 0
+        _task_counter += 1
+        self._name = f'Task-{_task_counter}' if name is None else str(name)
+        self._loop.call_soon(self._step)
+        self._loop._tasks.append(self)
+
+    def get_name(self):
+        return self._name
+
+    def set_name(self, value):
+        self._name = str(value)
+
+    def get_coro(self):
+        return self._coro
+
+    def cancelling(self):
+        return self._num_cancels_requested
+
+    def uncancel(self):
+        if self._num_cancels_requested > 0:
+            self._num_cancels_requested -= 1
+        return self._num_cancels_requested
+
+    def cancel(self, msg=None):
+        if self.done():
+            return False
+        self._num_cancels_requested += 1
+        if self._fut_waiter is not None:
+            if self._fut_waiter.cancel(msg=msg):
+                return True
+        self._must_cancel = True
+        self._cancel_message = msg
+        return True
+
+    def _step(self, exc=None):
+        global _current_task
+        if self.done():
+            raise InvalidStateError(f'_step(): already done: {self!r}, {exc!r}')
+        if self._must_cancel:
+            if not isinstance(exc, CancelledError):
+                exc = self._make_cancelled_error()
+            self._must_cancel = False
+        self._fut_waiter = None
+        previous = _current_task
+        _current_task = self
+        try:
+            self._step_run(exc)
+        finally:
+            _current_task = previous
+
+    def _step_run(self, exc):
+        coro = self._coro
+        try:
+            if exc is None:
+                result = coro.send(None)
+            else:
+                result = coro.throw(exc)
+        except StopIteration as e:
+            if self._must_cancel:
+                self._must_cancel = False
+                Future.cancel(self, msg=self._cancel_message)
+            else:
+                Future.set_result(self, e.value)
+        except CancelledError as e:
+            self._cancel_message = e.args[0] if e.args else None
+            Future.cancel(self, msg=self._cancel_message)
+        except (KeyboardInterrupt, SystemExit) as e:
+            Future.set_exception(self, e)
+            raise
+        except BaseException as e:
+            Future.set_exception(self, e)
+        else:
+            blocking = getattr(result, '_asyncio_future_blocking', None)
+            if blocking is not None:
+                if blocking:
+                    if result is self:
+                        new_exc = RuntimeError(f'Task cannot await on itself: {self!r}')
+                        self._loop.call_soon(self._step, new_exc)
+                    else:
+                        result._asyncio_future_blocking = False
+                        result.add_done_callback(self._wakeup)
+                        self._fut_waiter = result
+                        if self._must_cancel:
+                            if self._fut_waiter.cancel(msg=self._cancel_message):
+                                self._must_cancel = False
+                else:
+                    new_exc = RuntimeError(
+                        f'yield was used instead of yield from in task {self!r} with {result!r}')
+                    self._loop.call_soon(self._step, new_exc)
+            elif result is None:
+                self._loop.call_soon(self._step)
+            else:
+                new_exc = RuntimeError(f'Task got bad yield: {result!r}')
+                self._loop.call_soon(self._step, new_exc)
+
+    def _wakeup(self, future):
+        try:
+            future.result()
+        except BaseException as exc:
+            self._step(exc)
+        else:
+            self._step()
+
+    def __repr__(self):
+        state = self._state.lower()
+        return f"<Task {state} name={self._name!r}>"
+
+
+def current_task(loop=None):
+    return _current_task
+
+
+def all_tasks(loop=None):
+    if loop is None:
+        loop = get_running_loop()
+    return {t for t in loop._tasks if not t.done()}
+
+
+async def _wrap_awaitable(awaitable):
+    return await awaitable
+
+
+def ensure_future(coro_or_future, *, loop=None):
+    if isfuture(coro_or_future):
+        return coro_or_future
+    if loop is None:
+        loop = get_event_loop()
+    if iscoroutine(coro_or_future):
+        return loop.create_task(coro_or_future)
+    if hasattr(coro_or_future, '__await__'):
+        return loop.create_task(_wrap_awaitable(coro_or_future))
+    raise TypeError('An asyncio.Future, a coroutine or an awaitable is required')
+
+
+def create_task(coro, *, name=None, context=None):
+    return get_running_loop().create_task(coro, name=name)
+
+
+class _Sleep0:
+    def __await__(self):
+        yield
+
+
+def _set_result_unless_cancelled(fut, result):
+    if fut.cancelled():
+        return
+    fut.set_result(result)
+
+
+async def sleep(delay, result=None):
+    if delay <= 0:
+        await _Sleep0()
+        return result
+    loop = get_running_loop()
+    future = loop.create_future()
+    handle = loop.call_later(delay, _set_result_unless_cancelled, future, result)
+    try:
+        return await future
+    finally:
+        handle.cancel()
+
+
+class _GatheringFuture(Future):
+    def __init__(self, children, *, loop):
+        super().__init__(loop=loop)
+        self._children = children
+        self._cancel_requested = False
+
+    def cancel(self, msg=None):
+        if self.done():
+            return False
+        ret = False
+        for child in self._children:
+            if child.cancel(msg=msg):
+                ret = True
+        if ret:
+            self._cancel_requested = True
+        return ret
+
+
+def gather(*coros_or_futures, return_exceptions=False):
+    if not coros_or_futures:
+        loop = get_event_loop()
+        outer = loop.create_future()
+        outer.set_result([])
+        return outer
+    loop = None
+    children = []
+    seen = []
+    state = [0, 0, None]  # futures, finished, outer
+
+    def _done_callback(fut):
+        state[1] += 1
+        outer = state[2]
+        if outer is None or outer.done():
+            return
+        if not return_exceptions:
+            if fut.cancelled():
+                outer.set_exception(fut._make_cancelled_error())
+                return
+            exc = fut.exception()
+            if exc is not None:
+                outer.set_exception(exc)
+                return
+        if state[1] == state[0]:
+            results = []
+            for child in children:
+                if child.cancelled():
+                    res = CancelledError('' if child._cancel_message is None
+                                         else child._cancel_message)
+                else:
+                    res = child.exception()
+                    if res is None:
+                        res = child.result()
+                results.append(res)
+            if outer._cancel_requested:
+                outer.set_exception(fut._make_cancelled_error())
+            else:
+                outer.set_result(results)
+
+    for arg in coros_or_futures:
+        fut = None
+        for a, f in seen:
+            if a is arg:
+                fut = f
+        if fut is None:
+            fut = ensure_future(arg, loop=loop)
+            if loop is None:
+                loop = fut._loop
+            state[0] += 1
+            seen.append((arg, fut))
+            fut.add_done_callback(_done_callback)
+        children.append(fut)
+    outer = _GatheringFuture(children, loop=loop)
+    state[2] = outer
+    return outer
+
+
+def _release_waiter(waiter, *args):
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+async def wait_for(fut, timeout):
+    fut = ensure_future(fut)
+    if timeout is None:
+        return await fut
+    loop = get_running_loop()
+    waiter = loop.create_future()
+    handle = loop.call_later(timeout, _release_waiter, waiter)
+
+    def cb(f):
+        _release_waiter(waiter)
+
+    fut.add_done_callback(cb)
+    try:
+        try:
+            await waiter
+        except CancelledError:
+            fut.remove_done_callback(cb)
+            fut.cancel()
+            raise
+        if fut.done():
+            return fut.result()
+        fut.remove_done_callback(cb)
+        fut.cancel()
+        try:
+            await fut
+        except CancelledError:
+            pass
+        raise TimeoutError()
+    finally:
+        handle.cancel()
+
+
+class Event:
+    def __init__(self):
+        self._waiters = []
+        self._value = False
+
+    def is_set(self):
+        return self._value
+
+    def set(self):
+        if not self._value:
+            self._value = True
+            for fut in self._waiters:
+                if not fut.done():
+                    fut.set_result(True)
+
+    def clear(self):
+        self._value = False
+
+    async def wait(self):
+        if self._value:
+            return True
+        fut = get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            await fut
+            return True
+        finally:
+            self._waiters.remove(fut)
+
+
+class Lock:
+    def __init__(self):
+        self._waiters = []
+        self._locked = False
+
+    def locked(self):
+        return self._locked
+
+    async def acquire(self):
+        if not self._locked and all(w.cancelled() for w in self._waiters):
+            self._locked = True
+            return True
+        fut = get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            try:
+                await fut
+            finally:
+                self._waiters.remove(fut)
+        except CancelledError:
+            if not self._locked:
+                self._wake_up_first()
+            raise
+        self._locked = True
+        return True
+
+    def release(self):
+        if self._locked:
+            self._locked = False
+            self._wake_up_first()
+        else:
+            raise RuntimeError('Lock is not acquired.')
+
+    def _wake_up_first(self):
+        if self._waiters:
+            fut = self._waiters[0]
+            if not fut.done():
+                fut.set_result(True)
+
+    async def __aenter__(self):
+        await self.acquire()
+        return None
+
+    async def __aexit__(self, exc_type, exc, tb):
+        self.release()
+
+
+class Queue:
+    def __init__(self, maxsize=0):
+        self._maxsize = maxsize
+        self._queue = []
+        self._getters = []
+        self._putters = []
+        self._unfinished_tasks = 0
+        self._finished = Event()
+        self._finished.set()
+
+    def _wakeup_next(self, waiters):
+        while waiters:
+            waiter = waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+                break
+
+    def qsize(self):
+        return len(self._queue)
+
+    @property
+    def maxsize(self):
+        return self._maxsize
+
+    def empty(self):
+        return not self._queue
+
+    def full(self):
+        if self._maxsize <= 0:
+            return False
+        return self.qsize() >= self._maxsize
+
+    async def put(self, item):
+        while self.full():
+            putter = get_running_loop().create_future()
+            self._putters.append(putter)
+            try:
+                await putter
+            except BaseException:
+                putter.cancel()
+                if putter in self._putters:
+                    self._putters.remove(putter)
+                if not self.full() and not putter.cancelled():
+                    self._wakeup_next(self._putters)
+                raise
+        return self.put_nowait(item)
+
+    def put_nowait(self, item):
+        if self.full():
+            raise QueueFull
+        self._queue.append(item)
+        self._unfinished_tasks += 1
+        self._finished.clear()
+        self._wakeup_next(self._getters)
+
+    async def get(self):
+        while self.empty():
+            getter = get_running_loop().create_future()
+            self._getters.append(getter)
+            try:
+                await getter
+            except BaseException:
+                getter.cancel()
+                if getter in self._getters:
+                    self._getters.remove(getter)
+                if not self.empty() and not getter.cancelled():
+                    self._wakeup_next(self._getters)
+                raise
+        return self.get_nowait()
+
+    def get_nowait(self):
+        if self.empty():
+            raise QueueEmpty
+        item = self._queue.pop(0)
+        self._wakeup_next(self._putters)
+        return item
+
+    def task_done(self):
+        if self._unfinished_tasks <= 0:
+            raise ValueError('task_done() called too many times')
+        self._unfinished_tasks -= 1
+        if self._unfinished_tasks == 0:
+            self._finished.set()
+
+    async def join(self):
+        if self._unfinished_tasks > 0:
+            await self._finished.wait()
+
+
+def _cancel_all_tasks(loop):
+    to_cancel = [t for t in loop._tasks if not t.done()]
+    if not to_cancel:
+        return
+    for task in to_cancel:
+        task.cancel()
+    loop.run_until_complete(gather(*to_cancel, return_exceptions=True))
+
+
+def run(main, *, debug=None):
+    if _running_loop is not None:
+        raise RuntimeError('asyncio.run() cannot be called from a running event loop')
+    if not iscoroutine(main):
+        raise ValueError(f'a coroutine was expected, got {main!r}')
+    loop = new_event_loop()
+    set_event_loop(loop)
+    try:
+        task = loop.create_task(main)
+        return loop.run_until_complete(task)
+    finally:
+        try:
+            _cancel_all_tasks(loop)
+        finally:
+            set_event_loop(None)
+            loop.close()
