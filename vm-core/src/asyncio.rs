@@ -1,6 +1,6 @@
 //! `asyncio`: a small stand-in for the standard module, written in Python (`asyncio.py` beside
-//! this file: an event loop on virtual time, futures, tasks, gather, sleep, wait_for, Queue,
-//! Event, Lock) and compiled by pyc-compiler when first imported. Python is the right language
+//! this file: an event loop on virtual time, futures, tasks, TaskGroup, gather, sleep,
+//! timeout, wait_for, wait, as_completed, shield, Queue, Event, Lock, Semaphore) and compiled by pyc-compiler when first imported. Python is the right language
 //! here: the scheduling order must follow asyncio's own code step by step.
 
 use std::rc::Rc;

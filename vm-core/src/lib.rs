@@ -71,7 +71,8 @@
 //!   `random`, native stand-ins for `collections`, `functools`, `heapq`, `dataclasses`,
 //!   `operator`, `string` and `copy`
 //!   ([`natives`]); an `asyncio` written in Python on virtual time ([`asyncio`]: run, sleep,
-//!   gather, tasks, wait_for, Queue, Event, Lock), so programs run instantly and their
+//!   gather, tasks, TaskGroup, timeout, wait_for, wait, as_completed, shield, Queue, Event,
+//!   Lock, Semaphore), so programs run instantly and their
 //!   interleavings match CPython's;
 //! - `import` of modules and packages (relative imports included) through their validated
 //!   caches ([`importer`]);

@@ -2784,6 +2784,8 @@ pub fn builtin_eq(a: &Value, b: &Value) -> Option<bool> {
             c.1 == 0.0 && float_of(other) == Some(c.0)
         }
         (Bytes(x), Bytes(y)) => x == y,
+        // Bound methods are equal when they bind the same object to the same function.
+        (BoundMethod(x), BoundMethod(y)) => x.receiver.is(&y.receiver) && x.func.is(&y.func),
         (Instance(_), _) | (_, Instance(_)) => return Option::None,
         (Tuple(_), Tuple(_)) | (List(_), List(_)) | (Dict(_), Dict(_)) | (Set(_), Set(_)) => {
             return Option::None
