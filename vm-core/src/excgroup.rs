@@ -1,6 +1,6 @@
 //! Exception groups (PEP 654): the BaseExceptionGroup and ExceptionGroup types (constructor
-//! rules, `message`, `exceptions`, `split`, `subgroup`, `derive`), and the two steps of
-//! `except*`: CHECK_EG_MATCH and CALL_INTRINSIC_2 PREP_RERAISE_STAR.
+//! rules, `message`, `exceptions`, `split`, `subgroup`, `derive`), the two steps of `except*`
+//! (CHECK_EG_MATCH and CALL_INTRINSIC_2 PREP_RERAISE_STAR), and PEP 678's `add_note`.
 
 use std::rc::Rc;
 
@@ -57,6 +57,9 @@ pub fn install(vm: &mut Vm) -> PyResult<()> {
             })),
         );
     }
+    base_exc
+        .dict
+        .set_str(&intern("add_note"), method("add_note", add_note));
     let beg = make_class(
         vm,
         intern("BaseExceptionGroup"),
@@ -87,10 +90,14 @@ pub fn is_group(vm: &Vm, v: &Value) -> bool {
     vm.isinstance(v, &vm.exc_type("BaseExceptionGroup"))
 }
 
-fn args_of(inst: &Instance) -> Vec<Value> {
-    match inst.exc.as_ref().map(|d| d.borrow().args.clone()) {
-        Some(Value::Tuple(t)) => t.to_vec(),
-        _ => Vec::new(),
+/// The (message, exceptions) of group `inst`.
+fn group_of(inst: &Instance) -> (Value, Vec<Value>) {
+    match inst.exc.as_ref().map(|d| d.borrow().group.clone()) {
+        Some(Value::Tuple(t)) if t.len() == 2 => match &t[1] {
+            Value::Tuple(excs) => (t[0].clone(), excs.to_vec()),
+            _ => (t[0].clone(), Vec::new()),
+        },
+        _ => (Value::None, Vec::new()),
     }
 }
 
@@ -173,20 +180,20 @@ fn eg_new(vm: &mut Vm, args: &[Value], kw: Kw) -> PyResult<Value> {
         cls
     };
     let inst = vm.new_exception(cls, pos.to_vec());
+    if let Some(d) = &inst.exc {
+        d.borrow_mut().group = Value::tuple(vec![pos[0].clone(), Value::tuple(excs)]);
+    }
     Ok(Value::Instance(inst))
 }
 
 fn eg_message(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
     let inst = this(vm, args)?;
-    Ok(args_of(&inst).first().cloned().unwrap_or(Value::None))
+    Ok(group_of(&inst).0)
 }
 
 /// The sub-exceptions of group `inst`.
-fn exceptions_of(vm: &mut Vm, inst: &Instance) -> PyResult<Vec<Value>> {
-    match args_of(inst).get(1) {
-        Some(v) => vm.to_vec(v),
-        None => Ok(Vec::new()),
-    }
+fn exceptions_of(_: &mut Vm, inst: &Instance) -> PyResult<Vec<Value>> {
+    Ok(group_of(inst).1)
 }
 
 fn eg_exceptions(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
@@ -196,8 +203,7 @@ fn eg_exceptions(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
 
 fn eg_str(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
     let inst = this(vm, args)?;
-    let msg = args_of(&inst).first().cloned().unwrap_or(Value::None);
-    let msg = vm.str_of(&msg)?;
+    let msg = vm.str_of(&group_of(&inst).0)?;
     let n = exceptions_of(vm, &inst)?.len();
     Ok(Value::string(format!(
         "{msg} ({n} sub-exception{})",
@@ -213,7 +219,7 @@ fn eg_derive(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
             args.len() - 1
         )));
     }
-    let msg = args_of(&inst).first().cloned().unwrap_or(Value::None);
+    let msg = group_of(&inst).0;
     let beg = Value::Type(vm.exc_type("BaseExceptionGroup"));
     vm.call(&beg, &[msg, args[1].clone()], &[])
 }
@@ -300,7 +306,33 @@ fn subset(vm: &mut Vm, orig: &Value, excs: Vec<Value>) -> PyResult<Value> {
     Ok(eg)
 }
 
+/// `BaseException.add_note(note)` (PEP 678): appends to the `__notes__` list.
+fn add_note(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    let (Some(Value::Instance(inst)), Some(note)) = (args.first(), args.get(1)) else {
+        return Err(vm.type_error("add_note() takes exactly one argument"));
+    };
+    if !matches!(note, Value::Str(_)) {
+        return Err(vm.type_error(format!("note must be a str, not '{}'", vm.type_name(note))));
+    }
+    let key = intern("__notes__");
+    match inst.dict.get_str(&key) {
+        Some(Value::List(l)) => l.items.borrow_mut().push(note.clone()),
+        Some(_) => return Err(vm.type_error("Cannot add note: __notes__ is not a list")),
+        None => inst.dict.set_str(&key, Value::list(vec![note.clone()])),
+    }
+    Ok(Value::None)
+}
+
 fn copy_metadata(from: &Instance, to: &Instance) {
+    let key = intern("__notes__");
+    if let Some(notes @ (Value::List(_) | Value::Tuple(_))) = from.dict.get_str(&key) {
+        let copy = match &notes {
+            Value::List(l) => l.items.borrow().clone(),
+            Value::Tuple(t) => t.to_vec(),
+            _ => Vec::new(),
+        };
+        to.dict.set_str(&key, Value::list(copy));
+    }
     if let (Some(a), Some(b)) = (&from.exc, &to.exc) {
         let a = a.borrow();
         let mut b = b.borrow_mut();

@@ -161,6 +161,8 @@ pub struct ExcData {
     pub suppress_context: bool,
     /// Whether `__context__` has been decided (it is set once, where the exception is raised).
     pub context_set: bool,
+    /// For exception groups: the tuple (message, exceptions) `__new__` stored; Null otherwise.
+    pub group: Value,
 }
 
 /// An instance of a class.

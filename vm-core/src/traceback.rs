@@ -236,11 +236,34 @@ impl Vm {
         let msg = self
             .str_of(&Value::Instance(exc.clone()))
             .unwrap_or_else(|_| "<exception str() failed>".into());
-        if msg.is_empty() {
+        let mut text = if msg.is_empty() {
             format!("{name}\n")
         } else {
             format!("{name}: {msg}\n")
+        };
+        // PEP 678 notes, one line each.
+        match exc.dict.get_str(&crate::pystr::intern("__notes__")) {
+            None => {}
+            Some(notes @ (Value::List(_) | Value::Tuple(_))) => {
+                for note in self.to_vec(&notes).unwrap_or_default() {
+                    let note = self
+                        .str_of(&note)
+                        .unwrap_or_else(|_| "<note str() failed>".into());
+                    for line in note.split('\n') {
+                        text.push_str(line);
+                        text.push('\n');
+                    }
+                }
+            }
+            Some(other) => {
+                let r = self
+                    .repr(&other)
+                    .unwrap_or_else(|_| "<__notes__ repr() failed>".into());
+                text.push_str(&r);
+                text.push('\n');
+            }
         }
+        text
     }
 }
 
