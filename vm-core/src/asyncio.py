@@ -40,7 +40,9 @@ _task_counter = 0
 
 
 def iscoroutine(obj):
-    return type(obj).__name__ == 'coroutine'
+    cls = type(obj)
+    return cls.__name__ == 'coroutine' or all(
+        hasattr(cls, name) for name in ('__await__', 'send', 'throw', 'close'))
 
 
 def isfuture(obj):
@@ -148,6 +150,7 @@ class BaseEventLoop(AbstractEventLoop):
         if _running_loop is not None:
             raise RuntimeError('This event loop is already running')
         _running_loop = self
+        old_finalizer = _set_asyncgen_finalizer(self._asyncgen_finalizer_hook)
         try:
             while True:
                 self._run_once()
@@ -156,6 +159,7 @@ class BaseEventLoop(AbstractEventLoop):
         finally:
             self._stopping = False
             _running_loop = None
+            _set_asyncgen_finalizer(old_finalizer)
 
     def run_until_complete(self, future):
         future = ensure_future(future, loop=self)
@@ -167,6 +171,9 @@ class BaseEventLoop(AbstractEventLoop):
         if not future.done():
             raise RuntimeError('Event loop stopped before Future completed.')
         return future.result()
+
+    def _asyncgen_finalizer_hook(self, agen):
+        self.call_soon(self.create_task, agen.aclose())
 
     async def shutdown_asyncgens(self):
         pass

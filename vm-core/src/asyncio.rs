@@ -24,6 +24,13 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
     let globals = crate::ops::new_dict();
     globals.set_str(&intern("__name__"), Value::str("asyncio"));
     globals.set_str(&intern("__builtins__"), Value::Dict(vm.builtins.clone()));
+    globals.set_str(
+        &intern("_set_asyncgen_finalizer"),
+        crate::builtins::builtin(
+            "_set_asyncgen_finalizer",
+            crate::coroutine::set_asyncgen_finalizer,
+        ),
+    );
     let mut frame = Frame::new(
         code,
         globals.clone(),

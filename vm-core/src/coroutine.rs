@@ -46,6 +46,31 @@ impl AsyncTypes {
     }
 }
 
+thread_local! {
+    /// The async generator finalizer hook (`sys.set_asyncgen_hooks(finalizer=...)`, set by the
+    /// asyncio loop while it runs): called with an async generator dropped while suspended
+    /// inside a `try`, instead of closing it synchronously. Null: none.
+    static ASYNCGEN_FINALIZER: std::cell::RefCell<Value> = const { std::cell::RefCell::new(Value::Null) };
+}
+
+/// The async generator finalizer hook, if one is set.
+pub fn asyncgen_finalizer() -> Option<Value> {
+    ASYNCGEN_FINALIZER.with(|f| match &*f.borrow() {
+        Value::Null | Value::None => None,
+        v => Some(v.clone()),
+    })
+}
+
+/// Sets the async generator finalizer hook (None clears it); returns the previous one.
+pub fn set_asyncgen_finalizer(_: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    let new = args.first().cloned().unwrap_or(Value::None);
+    let old = ASYNCGEN_FINALIZER.with(|f| std::mem::replace(&mut *f.borrow_mut(), new));
+    Ok(match old {
+        Value::Null => Value::None,
+        v => v,
+    })
+}
+
 /// The kind of generator calling `code` creates.
 pub fn gen_kind(code: &Code) -> GenKind {
     if code.flags & flags::COROUTINE != 0 {
@@ -103,6 +128,7 @@ pub fn install(vm: &mut Vm) {
                 ("__await__", same),
                 ("__iter__", same),
                 ("__next__", aw_next),
+                ("__repr__", aw_repr),
             ],
         );
     }
@@ -271,6 +297,15 @@ fn aw_throw(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
     let e = thrown(vm, "throw", args)?;
     let step = awaitable_step(vm, &aw, Value::None, Some(e))?;
     finish(vm, step)
+}
+
+fn aw_repr(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    let v = args.first().cloned().unwrap_or(Value::None);
+    Ok(Value::string(format!(
+        "<{} object at {:#x}>",
+        vm.type_name(&v),
+        v.id()
+    )))
 }
 
 fn aw_close(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {

@@ -171,7 +171,7 @@ impl Vm {
     #[cold]
     fn close_dropped_slow(&mut self) {
         crate::objects::ANY_PENDING_CLOSE.set(false);
-        while let Some((frame, name, qualname)) =
+        while let Some((frame, name, qualname, kind)) =
             crate::objects::PENDING_CLOSE.with(|p| p.borrow_mut().pop())
         {
             let gen = Rc::new(Generator {
@@ -180,9 +180,16 @@ impl Vm {
                 started: std::cell::Cell::new(true),
                 name,
                 qualname,
-                kind: crate::objects::GenKind::Generator,
+                kind,
                 exc_state: std::cell::RefCell::new(Value::Null),
             });
+            if kind == GenKind::AsyncGenerator {
+                if let Some(finalizer) = crate::coroutine::asyncgen_finalizer() {
+                    // The event loop closes it (asyncio schedules `aclose()` as a task).
+                    let _ = self.call(&finalizer, &[Value::Generator(gen)], &[]);
+                    continue;
+                }
+            }
             let _ = self.gen_close(&gen);
             // One close only: a generator that ignored it is not queued again.
             gen.frame.borrow_mut().take();

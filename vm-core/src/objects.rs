@@ -211,8 +211,8 @@ pub enum GenKind {
     AsyncGenerator,
 }
 
-/// A dropped generator awaiting its close: frame, `__name__`, `__qualname__`.
-pub type DroppedGenerator = (Box<Frame>, Rc<PyStr>, Rc<PyStr>);
+/// A dropped generator awaiting its close: frame, `__name__`, `__qualname__`, kind.
+pub type DroppedGenerator = (Box<Frame>, Rc<PyStr>, Rc<PyStr>, GenKind);
 
 thread_local! {
     /// Set when [`PENDING_CLOSE`] may be non-empty: a one-load check for the eval loop.
@@ -232,8 +232,12 @@ impl Drop for Generator {
             if suspended_in_try {
                 ANY_PENDING_CLOSE.set(true);
                 PENDING_CLOSE.with(|p| {
-                    p.borrow_mut()
-                        .push((frame, self.name.clone(), self.qualname.clone()))
+                    p.borrow_mut().push((
+                        frame,
+                        self.name.clone(),
+                        self.qualname.clone(),
+                        self.kind,
+                    ))
                 });
             }
         }
