@@ -281,14 +281,16 @@ fn caret_line(src: &str, pos: &pyc_loader::linetable::Position) -> Option<String
     }
     let indent = src.len() - src.trim_start().len();
     let trimmed_end = src.trim_end().len();
-    if col <= indent && end_col >= trimmed_end {
+    let segment = String::from_utf8_lossy(&bytes[col..end_col]).into_owned();
+    let anchor = binop_anchor(&segment).or_else(|| subscript_anchor(&segment));
+    // A whole-line span gets carets only when an anchor singles out part of it.
+    if col <= indent && end_col >= trimmed_end && anchor.is_none_or(|(a, b)| b <= a) {
         return None;
     }
     let width = |s: &[u8]| String::from_utf8_lossy(s).chars().count();
     let lead = width(&bytes[indent..col.max(indent)]);
     let span = width(&bytes[col..end_col]);
-    let segment = String::from_utf8_lossy(&bytes[col..end_col]).into_owned();
-    let marks = match binop_anchor(&segment).or_else(|| subscript_anchor(&segment)) {
+    let marks = match anchor {
         Some((start, end)) => segment
             .chars()
             .enumerate()
