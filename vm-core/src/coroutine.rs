@@ -27,6 +27,8 @@ pub struct AsyncTypes {
     pub asend: Rc<Type>,
     /// `async_generator_athrow` (`athrow()` and `aclose()`).
     pub athrow: Rc<Type>,
+    /// `anext_awaitable` (`anext(it, default)`).
+    pub anext: Rc<Type>,
     /// A value an async generator yields (CALL_INTRINSIC_1 ASYNC_GEN_WRAP), told apart from
     /// the values its `await`s pass through.
     pub wrapped: Rc<Type>,
@@ -41,6 +43,7 @@ impl AsyncTypes {
             async_generator: Type::builtin("async_generator", o, None),
             asend: Type::builtin("async_generator_asend", o, None),
             athrow: Type::builtin("async_generator_athrow", o, None),
+            anext: Type::builtin("anext_awaitable", o, None),
             wrapped: Type::builtin("async_generator_wrapped_value", o, None),
         }
     }
@@ -118,7 +121,15 @@ pub fn install(vm: &mut Vm) {
             ("aclose", agen_aclose),
         ],
     );
-    for t in [vm.aio.asend.clone(), vm.aio.athrow.clone()] {
+    for (name, f) in [("aiter", bi_aiter as NativeFn), ("anext", bi_anext)] {
+        vm.builtins
+            .set_str(&intern(name), crate::builtins::builtin(name, f));
+    }
+    for t in [
+        vm.aio.asend.clone(),
+        vm.aio.athrow.clone(),
+        vm.aio.anext.clone(),
+    ] {
         add(
             &t,
             &[
@@ -206,6 +217,9 @@ enum Mode {
     Asend = 0,
     Athrow = 1,
     Aclose = 2,
+    /// `anext(it, default)`: the awaitable of `it.__anext__()`, with StopAsyncIteration
+    /// turned into the default.
+    AnextDefault = 3,
 }
 
 const INIT: i64 = 0;
@@ -214,21 +228,26 @@ const CLOSED: i64 = 2;
 
 /// A new awaitable over `gen`: payload `[gen, value or exception, mode, state]`.
 fn awaitable(vm: &Vm, gen: &Rc<Generator>, value: Value, mode: Mode) -> Value {
-    let class = if mode == Mode::Asend {
-        vm.aio.asend.clone()
-    } else {
-        vm.aio.athrow.clone()
+    new_awaitable(
+        vm,
+        Value::Generator(gen.clone()),
+        value,
+        mode,
+        Value::Int(INIT),
+    )
+}
+
+fn new_awaitable(vm: &Vm, target: Value, value: Value, mode: Mode, state: Value) -> Value {
+    let class = match mode {
+        Mode::Asend => vm.aio.asend.clone(),
+        Mode::Athrow | Mode::Aclose => vm.aio.athrow.clone(),
+        Mode::AnextDefault => vm.aio.anext.clone(),
     };
     Value::Instance(Rc::new(Instance {
         class,
         dict: DictObj::new(DictMap::new()),
         exc: None,
-        payload: Value::list(vec![
-            Value::Generator(gen.clone()),
-            value,
-            Value::Int(mode as i64),
-            Value::Int(INIT),
-        ]),
+        payload: Value::list(vec![target, value, Value::Int(mode as i64), state]),
     }))
 }
 
@@ -258,7 +277,9 @@ fn agen_aclose(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
 pub fn native_awaitable(vm: &Vm, v: &Value) -> Option<Rc<Instance>> {
     match v {
         Value::Instance(i)
-            if Rc::ptr_eq(&i.class, &vm.aio.asend) || Rc::ptr_eq(&i.class, &vm.aio.athrow) =>
+            if Rc::ptr_eq(&i.class, &vm.aio.asend)
+                || Rc::ptr_eq(&i.class, &vm.aio.athrow)
+                || Rc::ptr_eq(&i.class, &vm.aio.anext) =>
         {
             Some(i.clone())
         }
@@ -336,6 +357,23 @@ pub fn wrap(vm: &Vm, v: Value) -> Value {
     }))
 }
 
+/// Throws `exc` into the awaitable iterator `it`.
+fn throw_to(vm: &mut Vm, it: &Value, exc: PyErr) -> PyResult<GenStep> {
+    if let Value::Generator(g) = it {
+        return vm.gen_resume(g, Value::None, Some(exc));
+    }
+    if let Some(aw) = native_awaitable(vm, it) {
+        return awaitable_step(vm, &aw, Value::None, Some(exc));
+    }
+    let throw = vm.n.throw.clone();
+    let m = vm.get_attr(it, &throw).map_err(|_| exc.clone())?;
+    match vm.call(&m, &[Value::Instance(exc.0)], &[]) {
+        Ok(x) => Ok(GenStep::Yield(x)),
+        Err(e) if vm.err_is(&e, "StopIteration") => Ok(GenStep::Return(stop_value(&e))),
+        Err(e) => Err(e),
+    }
+}
+
 /// One `send(value)` (or `throw`) of an async generator awaitable.
 pub fn awaitable_step(
     vm: &mut Vm,
@@ -346,9 +384,9 @@ pub fn awaitable_step(
     let Value::List(state) = &aw.payload else {
         return Err(vm.err("SystemError", "bad async generator awaitable"));
     };
-    let (gen, stored, mode, st) = {
+    let (target, stored, mode, st) = {
         let s = state.items.borrow();
-        let (Some(Value::Generator(g)), Some(stored), Some(Value::Int(mode)), Some(Value::Int(st))) =
+        let (Some(target), Some(stored), Some(Value::Int(mode)), Some(st)) =
             (s.first(), s.get(1), s.get(2), s.get(3))
         else {
             return Err(vm.err("SystemError", "bad async generator awaitable"));
@@ -356,9 +394,26 @@ pub fn awaitable_step(
         let mode = match mode {
             0 => Mode::Asend,
             1 => Mode::Athrow,
-            _ => Mode::Aclose,
+            2 => Mode::Aclose,
+            _ => Mode::AnextDefault,
         };
-        (g.clone(), stored.clone(), mode, *st)
+        (target.clone(), stored.clone(), mode, st.clone())
+    };
+    if mode == Mode::AnextDefault {
+        // `stored` is the awaitable of `__anext__()`, the state slot the default value: this
+        // awaitable has no state of its own.
+        let it = awaitable_iter_checked(vm, &stored, false)?;
+        let r = match throw {
+            None => send_to(vm, &it, value),
+            Some(e) => throw_to(vm, &it, e),
+        };
+        return match r {
+            Err(e) if vm.err_is(&e, "StopAsyncIteration") => Ok(GenStep::Return(st)),
+            other => other,
+        };
+    }
+    let (Value::Generator(gen), Value::Int(st)) = (target, st) else {
+        return Err(vm.err("SystemError", "bad async generator awaitable"));
     };
     let set_state = |v: i64| {
         if let Some(s) = state.items.borrow_mut().get_mut(3) {
@@ -540,15 +595,20 @@ pub fn get_awaitable(vm: &mut Vm, v: &Value, context: usize) -> PyResult<Value> 
     }
 }
 
-/// CPython's `_PyCoro_GetAwaitableIter`, plus the "being awaited already" check of await.
+/// CPython's `_PyCoro_GetAwaitableIter`, plus (when `await` asks) the "being awaited
+/// already" check.
 fn awaitable_iter(vm: &mut Vm, v: &Value) -> PyResult<Value> {
+    awaitable_iter_checked(vm, v, true)
+}
+
+fn awaitable_iter_checked(vm: &mut Vm, v: &Value, check_busy: bool) -> PyResult<Value> {
     if let Value::Generator(g) = v {
         if g.kind == GenKind::Coroutine {
-            let busy = g
-                .frame
-                .borrow()
-                .as_ref()
-                .is_some_and(|f| crate::generator::delegate(f).is_some());
+            let busy = check_busy
+                && g.frame
+                    .borrow()
+                    .as_ref()
+                    .is_some_and(|f| crate::generator::delegate(f).is_some());
             if busy {
                 return Err(vm.err("RuntimeError", "coroutine is being awaited already"));
             }
@@ -619,6 +679,56 @@ pub fn get_anext(vm: &mut Vm, it: &Value) -> PyResult<Value> {
             e
         }
     })
+}
+
+/// `aiter(obj)`.
+fn bi_aiter(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    crate::builtins::nargs(vm, "aiter", args, 1, 1)?;
+    let v = &args[0];
+    let name = intern("__aiter__");
+    if vm.type_of(v).lookup(&name).is_none() {
+        return Err(vm.type_error(format!(
+            "'{}' object is not an async iterable",
+            vm.type_name(v)
+        )));
+    }
+    let it = call_method(vm, v, &name)?;
+    if vm.type_of(&it).lookup(&intern("__anext__")).is_none() {
+        return Err(vm.type_error(format!(
+            "aiter() returned not an async iterator of type '{}'",
+            vm.type_name(&it)
+        )));
+    }
+    Ok(it)
+}
+
+/// `anext(it[, default])`.
+fn bi_anext(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    crate::builtins::nargs(vm, "anext", args, 1, 2)?;
+    let it = &args[0];
+    let name = intern("__anext__");
+    if vm.type_of(it).lookup(&name).is_none() {
+        return Err(vm.type_error(format!(
+            "'{}' object is not an async iterator",
+            vm.type_name(it)
+        )));
+    }
+    let awaitable = match it {
+        Value::Generator(g) if g.kind == GenKind::AsyncGenerator => {
+            self::awaitable(vm, g, Value::None, Mode::Asend)
+        }
+        _ => call_method(vm, it, &name)?,
+    };
+    match args.get(1) {
+        None => Ok(awaitable),
+        Some(default) => Ok(new_awaitable(
+            vm,
+            Value::None,
+            awaitable,
+            Mode::AnextDefault,
+            default.clone(),
+        )),
+    }
 }
 
 /// BEFORE_ASYNC_WITH: (bound `__aexit__`, result of `__aenter__()`).
