@@ -138,10 +138,10 @@ class BaseEventLoop(AbstractEventLoop):
             handle = heapq.heappop(self._scheduled)[2]
             if not handle._cancelled:
                 self._ready.append(handle)
-        ntodo = len(self._ready)
-        batch = self._ready[:ntodo]
-        del self._ready[:ntodo]
-        for handle in batch:
+        # One at a time, so a handle that raises leaves the rest of the batch queued.
+        ready = self._ready
+        for _ in range(len(ready)):
+            handle = ready.pop(0)
             if not handle._cancelled:
                 handle._run()
 
@@ -180,6 +180,11 @@ class BaseEventLoop(AbstractEventLoop):
 
 
 def _run_until_complete_cb(fut):
+    if not fut.cancelled():
+        exc = fut.exception()
+        if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+            # run_forever() already finished: no need to stop it.
+            return
     fut._loop.stop()
 
 

@@ -54,9 +54,8 @@
 //! - the opcodes CPython 3.12's compiler emits for ordinary programs, pattern matching
 //!   included (not yet: type parameters);
 //! - coroutines, `await` (with the `__await__` protocol), async generators
-//!   (`asend`/`athrow`/`aclose`), `async for`, `async with`, async comprehensions, `aiter()`,
-//!   `anext()`
-//!   ([`coroutine`]); `throw()`/`close()` reach the iterator a `yield from` or `await`
+//!   (`asend`/`athrow`/`aclose`), `async for`, `async with`, async comprehensions,
+//!   `aiter()`, `anext()` ([`coroutine`]); `throw()`/`close()` reach the iterator a `yield from` or `await`
 //!   delegates to, as in CPython;
 //! - exception groups and `except*` ([`excgroup`]), with CPython's boxed traceback layout;
 //! - int (i64 + big), float, complex, str, bytes, tuple, list, dict (+ views), set, frozenset,
