@@ -906,6 +906,19 @@ fn bi_next(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
             },
         };
     }
+    if let Value::Instance(_) = &args[0] {
+        // The iterator's own StopIteration propagates (with its value) when there is no default.
+        let n = vm.n.next.clone();
+        return match vm.call_special(&args[0], &n, &[]) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(vm.type_error(format!(
+                "'{}' object is not an iterator",
+                vm.type_name(&args[0])
+            ))),
+            Err(e) if vm.err_is(&e, "StopIteration") && args.len() > 1 => Ok(args[1].clone()),
+            Err(e) => Err(e),
+        };
+    }
     match vm.next(&args[0])? {
         Some(v) => Ok(v),
         None => match args.get(1) {

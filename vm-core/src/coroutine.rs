@@ -159,11 +159,13 @@ fn this_gen(vm: &Vm, args: &[Value], kind: GenKind) -> PyResult<Rc<Generator>> {
     }
 }
 
+/// The one argument of method `name` (after self), with CPython's `type.name()` message.
 fn one_arg<'a>(vm: &Vm, name: &str, args: &'a [Value]) -> PyResult<&'a Value> {
     match args {
         [_, v] => Ok(v),
         _ => Err(vm.type_error(format!(
-            "{name}() takes exactly one argument ({} given)",
+            "{}.{name}() takes exactly one argument ({} given)",
+            args.first().map_or("object".into(), |v| vm.type_name(v)),
             args.len().saturating_sub(1)
         ))),
     }
@@ -195,7 +197,20 @@ fn thrown(vm: &mut Vm, name: &str, args: &[Value]) -> PyResult<PyErr> {
                 _ => Err(vm.type_error("exceptions must derive from BaseException")),
             }
         }
-        _ => vm.make_exception(args[1].clone()),
+        (v, _) => {
+            let is_exc = match v {
+                Value::Type(t) => t.is_exception,
+                Value::Instance(i) => i.exc.is_some(),
+                _ => false,
+            };
+            if !is_exc {
+                return Err(vm.type_error(format!(
+                    "exceptions must be classes or instances deriving from BaseException, not {}",
+                    vm.type_name(v)
+                )));
+            }
+            vm.make_exception(v.clone())
+        }
     }
 }
 
@@ -683,7 +698,12 @@ pub fn get_anext(vm: &mut Vm, it: &Value) -> PyResult<Value> {
 
 /// `aiter(obj)`.
 fn bi_aiter(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
-    crate::builtins::nargs(vm, "aiter", args, 1, 1)?;
+    if args.len() != 1 {
+        return Err(vm.type_error(format!(
+            "aiter() takes exactly one argument ({} given)",
+            args.len()
+        )));
+    }
     let v = &args[0];
     let name = intern("__aiter__");
     if vm.type_of(v).lookup(&name).is_none() {

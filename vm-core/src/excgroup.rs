@@ -114,6 +114,12 @@ fn eg_new(vm: &mut Vm, args: &[Value], kw: Kw) -> PyResult<Value> {
         return Err(vm.type_error("BaseExceptionGroup.__new__(X): X is not a type object"));
     };
     let cls = cls.clone();
+    if !cls.is_subtype(&vm.exc_type("BaseExceptionGroup")) {
+        return Err(vm.type_error(format!(
+            "BaseExceptionGroup.__new__({0}): {0} is not a subtype of BaseExceptionGroup",
+            cls.name.as_str()
+        )));
+    }
     let pos = &args[1..args.len().saturating_sub(kw.len()).max(1)];
     if pos.len() != 2 {
         return Err(vm.type_error(format!(
@@ -347,7 +353,7 @@ fn copy_metadata(from: &Instance, to: &Instance) {
 fn eg_split(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
     this(vm, args)?;
     let Some(cond) = args.get(1) else {
-        return Err(vm.type_error("split() takes exactly one argument (0 given)"));
+        return Err(vm.type_error("split expected 1 argument, got 0"));
     };
     let m = matcher_of(vm, cond)?;
     let (a, b) = split(vm, &args[0], &m)?;
@@ -357,7 +363,7 @@ fn eg_split(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
 fn eg_subgroup(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
     this(vm, args)?;
     let Some(cond) = args.get(1) else {
-        return Err(vm.type_error("subgroup() takes exactly one argument (0 given)"));
+        return Err(vm.type_error("subgroup expected 1 argument, got 0"));
     };
     let m = matcher_of(vm, cond)?;
     Ok(split(vm, &args[0], &m)?.0)
