@@ -2140,6 +2140,12 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
         }
         (Value::Generator(g), "__name__") => Value::Str(g.name.clone()),
         (Value::Generator(g), "__qualname__") => Value::Str(g.qualname.clone()),
+        (Value::Generator(g), "gi_running" | "cr_running" | "ag_running") => {
+            return Ok(crate::coroutine::gen_attr(g, name));
+        }
+        (Value::Generator(g), "gi_yieldfrom" | "cr_await" | "ag_await" | "gi_suspended") => {
+            return Ok(crate::coroutine::gen_attr(g, name));
+        }
         (Value::Code(c), "co_name") => Value::Str(c.name.clone()),
         (Value::Code(c), "co_filename") => Value::Str(c.filename.clone()),
         (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "real" | "numerator") => vm.pos(v)?,

@@ -74,6 +74,33 @@ pub fn set_asyncgen_finalizer(_: &mut Vm, args: &[Value], _: Kw) -> PyResult<Val
     })
 }
 
+/// The state attributes of generators, coroutines and async generators (`gi_running`,
+/// `cr_await`, ...), None when `name` does not apply to `g`'s kind.
+pub fn gen_attr(g: &Generator, name: &str) -> Option<Value> {
+    let prefix = match g.kind {
+        GenKind::Generator => "gi_",
+        GenKind::Coroutine => "cr_",
+        GenKind::AsyncGenerator => "ag_",
+    };
+    let field = name.strip_prefix(prefix)?;
+    let delegate = || {
+        g.frame
+            .borrow()
+            .as_ref()
+            .and_then(|f| crate::generator::delegate(f))
+            .unwrap_or(Value::None)
+    };
+    Some(match (g.kind, field) {
+        (_, "running") => Value::Bool(g.running.get()),
+        (GenKind::Generator, "yieldfrom")
+        | (GenKind::Coroutine | GenKind::AsyncGenerator, "await") => delegate(),
+        (GenKind::Generator, "suspended") => {
+            Value::Bool(g.started.get() && !g.running.get() && g.frame.borrow().is_some())
+        }
+        _ => return None,
+    })
+}
+
 /// The kind of generator calling `code` creates.
 pub fn gen_kind(code: &Code) -> GenKind {
     if code.flags & flags::COROUTINE != 0 {
