@@ -82,14 +82,16 @@ class BaseEventLoop(AbstractEventLoop):
     def __init__(self):
         self._ready = []
         self._scheduled = []
-        self._time = 0.0
+        self._epoch = _clock_offset()
         self._seq = 0
         self._stopping = False
         self._closed = False
         self._tasks = []
 
     def time(self):
-        return self._time
+        # Virtual seconds since the loop was created: the loop's idle jumps plus any blocking
+        # time.sleep() calls (which make timers overdue, as they do under CPython).
+        return _clock_offset() - self._epoch
 
     def call_soon(self, callback, *args, context=None):
         handle = Handle(callback, args)
@@ -97,7 +99,7 @@ class BaseEventLoop(AbstractEventLoop):
         return handle
 
     def call_later(self, delay, callback, *args, context=None):
-        return self.call_at(self._time + delay, callback, *args)
+        return self.call_at(self.time() + delay, callback, *args)
 
     def call_at(self, when, callback, *args, context=None):
         handle = TimerHandle(when, callback, args)
@@ -132,9 +134,11 @@ class BaseEventLoop(AbstractEventLoop):
             if not self._scheduled:
                 raise RuntimeError('Event loop stopped before Future completed.')
             when = self._scheduled[0][0]
-            if when > self._time:
-                self._time = when
-        while self._scheduled and self._scheduled[0][0] <= self._time:
+            now = self.time()
+            if when > now:
+                _advance_clock(when - now)
+        now = self.time()
+        while self._scheduled and self._scheduled[0][0] <= now:
             handle = heapq.heappop(self._scheduled)[2]
             if not handle._cancelled:
                 self._ready.append(handle)

@@ -1,7 +1,10 @@
 //! `asyncio`: a small stand-in for the standard module, written in Python (`asyncio.py` beside
-//! this file: an event loop on virtual time, futures, tasks, TaskGroup, gather, sleep,
-//! timeout, wait_for, wait, as_completed, shield, Queue, Event, Lock, Semaphore) and compiled by pyc-compiler when first imported. Python is the right language
-//! here: the scheduling order must follow asyncio's own code step by step.
+//! this file: an event loop, futures, tasks, TaskGroup, gather, sleep, timeout, wait_for, wait,
+//! as_completed, shield, Queue, Event, Lock, Semaphore) and compiled by pyc-compiler when first
+//! imported. Python is the right language here: the scheduling order must follow asyncio's own
+//! code step by step. The loop runs on virtual time (it jumps over idle waits, so programs run
+//! instantly and deterministically); its jumps also advance the `time` module's clocks
+//! ([`clock_offset`]).
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -15,6 +18,45 @@ use crate::vm::{PyResult, Vm};
 
 const SOURCE: &str = include_str!("asyncio.py");
 
+thread_local! {
+    static CLOCK_OFFSET: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// Seconds of virtual time added to the `time` module's clocks: the event loop jumps over
+/// its idle waits and `time.sleep` does not block, yet a program that measures elapsed time
+/// around them sees what it would under CPython.
+pub fn clock_offset() -> f64 {
+    CLOCK_OFFSET.with(std::cell::Cell::get)
+}
+
+fn advance_clock(vm: &mut Vm, args: &[Value], _: &[Rc<crate::pystr::PyStr>]) -> PyResult<Value> {
+    let secs = match args.first() {
+        Some(Value::Float(f)) => *f,
+        Some(Value::Int(i)) => *i as f64,
+        Some(Value::Bool(b)) => f64::from(u8::from(*b)),
+        Some(other) => {
+            return Err(vm.type_error(format!(
+                "'{}' object cannot be interpreted as an integer or float",
+                vm.type_name(other)
+            )))
+        }
+        None => return Err(vm.type_error("sleep() takes exactly one argument (0 given)")),
+    };
+    if secs.is_nan() {
+        return Err(vm.value_error("Invalid value NaN (not a number)"));
+    }
+    if secs < 0.0 {
+        return Err(vm.value_error("sleep length must be non-negative"));
+    }
+    CLOCK_OFFSET.with(|c| c.set(c.get() + secs));
+    Ok(Value::None)
+}
+
+/// `time.sleep(secs)`: advances the clocks by `secs` at once.
+pub fn time_sleep(vm: &mut Vm, args: &[Value], kw: &[Rc<crate::pystr::PyStr>]) -> PyResult<Value> {
+    advance_clock(vm, args, kw)
+}
+
 /// Compiles and runs the module.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
     let options = pyc_compiler::Options::default();
@@ -24,6 +66,14 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
     let globals = crate::ops::new_dict();
     globals.set_str(&intern("__name__"), Value::str("asyncio"));
     globals.set_str(&intern("__builtins__"), Value::Dict(vm.builtins.clone()));
+    globals.set_str(
+        &intern("_clock_offset"),
+        crate::builtins::builtin("_clock_offset", |_, _, _| Ok(Value::Float(clock_offset()))),
+    );
+    globals.set_str(
+        &intern("_advance_clock"),
+        crate::builtins::builtin("_advance_clock", advance_clock),
+    );
     globals.set_str(
         &intern("_set_asyncgen_finalizer"),
         crate::builtins::builtin(

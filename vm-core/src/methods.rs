@@ -1464,17 +1464,22 @@ fn time_time(_: &mut Vm, _: Args, _: Kw) -> PyResult<Value> {
     let d = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    Ok(Value::Float(d.as_secs_f64()))
+    Ok(Value::Float(
+        d.as_secs_f64() + crate::asyncio::clock_offset(),
+    ))
 }
 
 fn time_perf_counter(_: &mut Vm, _: Args, _: Kw) -> PyResult<Value> {
     thread_local! {
         static START: std::time::Instant = std::time::Instant::now();
     }
-    Ok(Value::Float(START.with(|s| s.elapsed().as_secs_f64())))
+    Ok(Value::Float(
+        START.with(|s| s.elapsed().as_secs_f64()) + crate::asyncio::clock_offset(),
+    ))
 }
 
-/// The `time` module (clocks only).
+/// The `time` module: clocks, and a `sleep` that advances them without blocking (see
+/// [`crate::asyncio::clock_offset`]).
 pub fn time_module() -> Value {
     Module::native(
         "time",
@@ -1482,6 +1487,7 @@ pub fn time_module() -> Value {
             ("time", time_time as NativeFn),
             ("perf_counter", time_perf_counter),
             ("monotonic", time_perf_counter),
+            ("sleep", crate::asyncio::time_sleep),
         ]
         .map(|(name, f)| (name, builtin(name, f))),
     )
