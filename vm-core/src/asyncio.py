@@ -62,7 +62,15 @@ class Handle:
         return self._cancelled
 
     def _run(self):
-        self._callback(*self._args)
+        try:
+            self._callback(*self._args)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            # asyncio logs a failing callback and carries on.
+            import sys
+            print(f'Exception in callback {self._callback!r}', file=sys.stderr)
+            print(f'{type(exc).__name__}: {exc}', file=sys.stderr)
 
 
 class TimerHandle(Handle):
@@ -454,6 +462,12 @@ def ensure_future(coro_or_future, *, loop=None):
     if hasattr(coro_or_future, '__await__'):
         return loop.create_task(_wrap_awaitable(coro_or_future))
     raise TypeError('An asyncio.Future, a coroutine or an awaitable is required')
+
+
+async def to_thread(func, /, *args, **kwargs):
+    """Runs `func` at once (there are no threads here) and returns its result."""
+    await _Sleep0()
+    return func(*args, **kwargs)
 
 
 def create_task(coro, *, name=None, context=None):

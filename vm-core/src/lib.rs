@@ -71,7 +71,7 @@
 //!   `random`, native stand-ins for `collections`, `functools`, `heapq`, `dataclasses`,
 //!   `operator`, `string` and `copy`
 //!   ([`natives`]); an `asyncio` written in Python on virtual time ([`asyncio`]: run, sleep,
-//!   gather, tasks, TaskGroup, timeout, wait_for, wait, as_completed, shield, Queue, Event,
+//!   gather, tasks, TaskGroup, timeout, wait_for, wait, as_completed, shield, to_thread, Queue, Event,
 //!   Lock, Semaphore), so programs run instantly and their
 //!   interleavings match CPython's; the `time` clocks include the virtual time (and
 //!   `time.sleep` advances it without blocking);
