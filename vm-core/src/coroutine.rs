@@ -53,7 +53,8 @@ thread_local! {
     /// The async generator finalizer hook (`sys.set_asyncgen_hooks(finalizer=...)`, set by the
     /// asyncio loop while it runs): called with an async generator dropped while suspended
     /// inside a `try`, instead of closing it synchronously. Null: none.
-    static ASYNCGEN_FINALIZER: std::cell::RefCell<Value> = const { std::cell::RefCell::new(Value::Null) };
+    static ASYNCGEN_FINALIZER: std::cell::RefCell<Value> =
+        const { std::cell::RefCell::new(Value::Null) };
 }
 
 /// The async generator finalizer hook, if one is set.

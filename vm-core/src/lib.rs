@@ -55,8 +55,8 @@
 //!   included (not yet: type parameters);
 //! - coroutines, `await` (with the `__await__` protocol), async generators
 //!   (`asend`/`athrow`/`aclose`), `async for`, `async with`, async comprehensions,
-//!   `aiter()`, `anext()` ([`coroutine`]); `throw()`/`close()` reach the iterator a `yield from` or `await`
-//!   delegates to, as in CPython;
+//!   `aiter()`, `anext()` ([`coroutine`]); `throw()`/`close()` reach the iterator a
+//!   `yield from` or `await` delegates to, as in CPython;
 //! - exception groups and `except*` ([`excgroup`]), with CPython's boxed traceback layout;
 //! - int (i64 + big), float, complex, str, bytes, tuple, list, dict (+ views), set, frozenset,
 //!   range, slice; functions, closures, bound methods, generators (send/throw/close,
@@ -70,18 +70,18 @@
 //!   `locals()`, `__import__`), `sys`, `math`, `time` clocks, `itertools`, a seeded-identical
 //!   `random`, native stand-ins for `collections`, `functools`, `heapq`, `dataclasses`,
 //!   `operator`, `string` and `copy`
-//!   ([`natives`]); an `asyncio` written in Python on virtual time ([`asyncio`]: run, sleep,
-//!   gather, tasks, TaskGroup, timeout, wait_for, wait, as_completed, shield, to_thread, Queue, Event,
-//!   Lock, Semaphore), so programs run instantly and their
+//!   ([`natives`]); an `asyncio` written in Python on virtual time ([`asyncio`]: run,
+//!   sleep, gather, tasks, TaskGroup, timeout, wait_for, wait, as_completed, shield,
+//!   to_thread, Queue, Event, Lock, Semaphore), so programs run instantly and their
 //!   interleavings match CPython's; the `time` clocks include the virtual time (and
 //!   `time.sleep` advances it without blocking);
 //! - `import` of modules and packages (relative imports included) through their validated
 //!   caches ([`importer`]);
 //! - `compile()`, `exec()` and `eval()` through pyc-compiler ([`compiling`]).
 //!
-//! Not yet: the "never awaited" RuntimeWarning and async generator finalization hooks (no
-//! cycle collector), `types.coroutine`, `__prepare__`, `__slots__` semantics, bytearray, the real Python
-//! standard library.
+//! Not yet: the "coroutine ... was never awaited" RuntimeWarning, asyncio's firstiter hook
+//! (`shutdown_asyncgens`), `types.coroutine`, `__prepare__`, `__slots__` semantics,
+//! bytearray, the real Python standard library.
 
 pub mod asyncio;
 pub mod builtins;
