@@ -1,10 +1,10 @@
 //! `asyncio`: a small stand-in for the standard module, written in Python (`asyncio.py` beside
 //! this file: an event loop, futures, tasks, TaskGroup, gather, sleep, timeout, wait_for, wait,
-//! as_completed, shield, Queue, Event, Lock, Semaphore) and compiled by pyc-compiler when first
-//! imported. Python is the right language here: the scheduling order must follow asyncio's own
-//! code step by step. The loop runs on virtual time (it jumps over idle waits, so programs run
-//! instantly and deterministically); its jumps also advance the `time` module's clocks
-//! ([`clock_offset`]).
+//! as_completed, shield, to_thread, Queue, Event, Lock, Condition, Semaphore) and compiled by
+//! pyc-compiler when first imported. Python is the right language here: the scheduling order
+//! must follow asyncio's own code step by step. The loop runs on virtual time (it jumps over
+//! idle waits, so programs run instantly and deterministically); its jumps also advance the
+//! `time` module's clocks ([`clock_offset`]).
 
 use std::rc::Rc;
 use std::sync::Arc;

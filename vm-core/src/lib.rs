@@ -72,7 +72,7 @@
 //!   `operator`, `string` and `copy`
 //!   ([`natives`]); an `asyncio` written in Python on virtual time ([`asyncio`]: run,
 //!   sleep, gather, tasks, TaskGroup, timeout, wait_for, wait, as_completed, shield,
-//!   to_thread, Queue, Event, Lock, Semaphore), so programs run instantly and their
+//!   to_thread, Queue, Event, Lock, Condition, Semaphore), so programs run instantly and their
 //!   interleavings match CPython's; the `time` clocks include the virtual time (and
 //!   `time.sleep` advances it without blocking);
 //! - `import` of modules and packages (relative imports included) through their validated
