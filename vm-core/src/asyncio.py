@@ -33,6 +33,10 @@ class QueueFull(Exception):
     pass
 
 
+# Virtual seconds each callback takes, and how late the loop wakes up for a timer.
+_CALLBACK_TIME = 1e-9
+_WAKEUP_LATENCY = 1e-4
+
 _running_loop = None
 _event_loop = None
 _current_task = None
@@ -136,17 +140,19 @@ class BaseEventLoop(AbstractEventLoop):
         self._stopping = True
 
     def _run_once(self):
+        end = self.time()
         if not self._ready and not self._stopping:
             while self._scheduled and self._scheduled[0][2]._cancelled:
                 heapq.heappop(self._scheduled)
             if not self._scheduled:
                 raise RuntimeError('Event loop stopped before Future completed.')
             when = self._scheduled[0][0]
-            now = self.time()
-            if when > now:
-                _advance_clock(when - now)
-        now = self.time()
-        while self._scheduled and self._scheduled[0][0] <= now:
+            if when > end:
+                _advance_clock(when - end)
+            # CPython wakes up a little after the first deadline: timers due by then fire in
+            # the same iteration.
+            end = self.time() + _WAKEUP_LATENCY
+        while self._scheduled and self._scheduled[0][0] <= end:
             handle = heapq.heappop(self._scheduled)[2]
             if not handle._cancelled:
                 self._ready.append(handle)
@@ -156,6 +162,9 @@ class BaseEventLoop(AbstractEventLoop):
             handle = ready.pop(0)
             if not handle._cancelled:
                 handle._run()
+                # Running a callback takes time: what it schedules lands strictly later
+                # than what was scheduled before it, as under CPython's real clock.
+                _advance_clock(_CALLBACK_TIME)
 
     def run_forever(self):
         global _running_loop

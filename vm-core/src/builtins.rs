@@ -232,6 +232,9 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
     for t in &vm.t.exceptions {
         set(t.name.as_str(), Value::Type(t.clone()));
     }
+    for alias in ["EnvironmentError", "IOError"] {
+        set(alias, Value::Type(vm.exc_type("OSError")));
+    }
     set("None", Value::None);
     set("Ellipsis", Value::Ellipsis);
     set("NotImplemented", Value::NotImplemented);
