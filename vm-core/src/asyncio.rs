@@ -52,6 +52,23 @@ fn advance_clock(vm: &mut Vm, args: &[Value], _: &[Rc<crate::pystr::PyStr>]) -> 
     Ok(Value::None)
 }
 
+/// `asyncio.iscoroutinefunction(f)`: whether `f` (or the function a method binds) is an
+/// `async def`.
+fn is_coroutine_function(
+    _: &mut Vm,
+    args: &[Value],
+    _: &[Rc<crate::pystr::PyStr>],
+) -> PyResult<Value> {
+    let mut f = args.first().cloned().unwrap_or(Value::None);
+    if let Value::BoundMethod(m) = &f {
+        f = m.func.clone();
+    }
+    Ok(Value::Bool(matches!(
+        &f,
+        Value::Function(func) if func.code.flags & crate::code::flags::COROUTINE != 0
+    )))
+}
+
 /// `time.sleep(secs)`: advances the clocks by `secs` at once.
 pub fn time_sleep(vm: &mut Vm, args: &[Value], kw: &[Rc<crate::pystr::PyStr>]) -> PyResult<Value> {
     advance_clock(vm, args, kw)
@@ -69,6 +86,10 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
     globals.set_str(
         &intern("_clock_offset"),
         crate::builtins::builtin("_clock_offset", |_, _, _| Ok(Value::Float(clock_offset()))),
+    );
+    globals.set_str(
+        &intern("iscoroutinefunction"),
+        crate::builtins::builtin("iscoroutinefunction", is_coroutine_function),
     );
     globals.set_str(
         &intern("_advance_clock"),
