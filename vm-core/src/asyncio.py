@@ -343,7 +343,11 @@ class Task(Future):
         _task_counter += 1
         self._name = f'Task-{_task_counter}' if name is None else str(name)
         self._loop.call_soon(self._step)
-        self._loop._tasks.append(self)
+        tasks = self._loop._tasks
+        if len(tasks) >= 1024 and len(tasks) & (len(tasks) - 1) == 0:
+            # Forget finished tasks now and then (all_tasks() only reports pending ones).
+            tasks[:] = [t for t in tasks if not t.done()]
+        tasks.append(self)
 
     def get_name(self):
         return self._name
