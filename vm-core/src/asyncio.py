@@ -537,7 +537,7 @@ def gather(*coros_or_futures, return_exceptions=False):
         return outer
     loop = None
     children = []
-    seen = []
+    seen = {}  # id(awaitable) -> its future (the awaitables stay alive in the arguments)
     state = [0, 0, None]  # futures, finished, outer
 
     def _done_callback(fut):
@@ -570,16 +570,13 @@ def gather(*coros_or_futures, return_exceptions=False):
                 outer.set_result(results)
 
     for arg in coros_or_futures:
-        fut = None
-        for a, f in seen:
-            if a is arg:
-                fut = f
+        fut = seen.get(id(arg))
         if fut is None:
             fut = ensure_future(arg, loop=loop)
             if loop is None:
                 loop = fut._loop
             state[0] += 1
-            seen.append((arg, fut))
+            seen[id(arg)] = fut
             fut.add_done_callback(_done_callback)
         children.append(fut)
     outer = _GatheringFuture(children, loop=loop)
@@ -739,8 +736,10 @@ async def wait(fs, *, timeout=None, return_when=ALL_COMPLETED):
 
 def _unique(items):
     out = []
+    seen = set()
     for item in items:
-        if not any(item is seen for seen in out):
+        if id(item) not in seen:
+            seen.add(id(item))
             out.append(item)
     return out
 
