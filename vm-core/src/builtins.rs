@@ -303,6 +303,9 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         );
     }
     crate::methods::install(vm);
+    crate::coroutine::install(vm);
+    // Creating two classes from built-in bases cannot fail.
+    let _ = crate::excgroup::install(vm);
     crate::files::install(&vm.t.file);
     let type_dict = vm.t.type_.dict.clone();
     type_dict.set_str(
@@ -388,6 +391,7 @@ pub fn native_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Option<Value>> {
         "operator" => crate::natives::operator_module(vm)?,
         "string" => crate::natives::string_module(vm)?,
         "copy" => crate::natives::copy_module(),
+        "asyncio" => crate::asyncio::module(vm)?,
         "os" => crate::os::module(vm)?,
         "posixpath" => crate::os::path_module(vm)?,
         "importlib" => crate::importlib::module(),
@@ -889,6 +893,19 @@ fn bi_next(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
                 Some(d) => Ok(d.clone()),
                 None => Err(vm.stop_iteration(v)),
             },
+        };
+    }
+    if let Value::Instance(_) = &args[0] {
+        // The iterator's own StopIteration propagates (with its value) when there is no default.
+        let n = vm.n.next.clone();
+        return match vm.call_special(&args[0], &n, &[]) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(vm.type_error(format!(
+                "'{}' object is not an iterator",
+                vm.type_name(&args[0])
+            ))),
+            Err(e) if vm.err_is(&e, "StopIteration") && args.len() > 1 => Ok(args[1].clone()),
+            Err(e) => Err(e),
         };
     }
     match vm.next(&args[0])? {
@@ -2136,6 +2153,12 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
         }
         (Value::Generator(g), "__name__") => Value::Str(g.name.clone()),
         (Value::Generator(g), "__qualname__") => Value::Str(g.qualname.clone()),
+        (Value::Generator(g), "gi_running" | "cr_running" | "ag_running") => {
+            return Ok(crate::coroutine::gen_attr(g, name));
+        }
+        (Value::Generator(g), "gi_yieldfrom" | "cr_await" | "ag_await" | "gi_suspended") => {
+            return Ok(crate::coroutine::gen_attr(g, name));
+        }
         (Value::Code(c), "co_name") => Value::Str(c.name.clone()),
         (Value::Code(c), "co_filename") => Value::Str(c.filename.clone()),
         (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "real" | "numerator") => vm.pos(v)?,

@@ -138,6 +138,7 @@ impl Vm {
             started: std::cell::Cell::new(false),
             name: code.name.clone(),
             qualname: code.qualname.clone(),
+            kind: crate::coroutine::gen_kind(&code),
             exc_state: std::cell::RefCell::new(Value::Null),
         })))
     }

@@ -77,6 +77,9 @@ ops! {
     LoadFromDictOrDeref = "LOAD_FROM_DICT_OR_DEREF", PushExcInfo = "PUSH_EXC_INFO",
     CheckExcMatch = "CHECK_EXC_MATCH", WithExceptStart = "WITH_EXCEPT_START",
     BeforeWith = "BEFORE_WITH", CleanupThrow = "CLEANUP_THROW", FormatValue = "FORMAT_VALUE",
+    GetAwaitable = "GET_AWAITABLE", GetAiter = "GET_AITER", GetAnext = "GET_ANEXT",
+    EndAsyncFor = "END_ASYNC_FOR", BeforeAsyncWith = "BEFORE_ASYNC_WITH",
+    CheckEgMatch = "CHECK_EG_MATCH",
     GetLen = "GET_LEN", MatchMapping = "MATCH_MAPPING", MatchSequence = "MATCH_SEQUENCE",
     MatchKeys = "MATCH_KEYS", MatchClass = "MATCH_CLASS",
 }

@@ -1022,12 +1022,20 @@ impl Vm {
                     let r = match arg {
                         3 => {
                             // INTRINSIC_STOPITERATION_ERROR
-                            match &v {
-                                Value::Instance(i)
-                                    if self.isinstance(&v, &self.exc_type("StopIteration")) =>
-                                {
-                                    let e =
-                                        self.err("RuntimeError", "generator raised StopIteration");
+                            let kind = crate::coroutine::gen_kind(&code);
+                            let noun = crate::generator::gen_noun(kind);
+                            let msg = if self.isinstance(&v, &self.exc_type("StopIteration")) {
+                                Some(format!("{noun} raised StopIteration"))
+                            } else if kind == crate::objects::GenKind::AsyncGenerator
+                                && self.isinstance(&v, &self.exc_type("StopAsyncIteration"))
+                            {
+                                Some(format!("{noun} raised StopAsyncIteration"))
+                            } else {
+                                None
+                            };
+                            match (&v, msg) {
+                                (Value::Instance(i), Some(msg)) => {
+                                    let e = self.err("RuntimeError", msg);
                                     if let Some(d) = &e.0.exc {
                                         let mut d = d.borrow_mut();
                                         d.cause = Value::Instance(i.clone());
@@ -1042,6 +1050,8 @@ impl Vm {
                         }
                         5 => self.pos(&v)?,
                         6 => Value::tuple(self.to_vec(&v)?),
+                        // INTRINSIC_ASYNC_GEN_WRAP
+                        4 => crate::coroutine::wrap(self, v),
                         2 => {
                             crate::importer::import_star(self, &v, frame.locals.as_ref())?;
                             Value::None
@@ -1051,7 +1061,14 @@ impl Vm {
                     frame.push(r);
                 }
                 Op::CallIntrinsic2 => {
-                    return Err(self.unsupported(&code, frame.pc - 1, "CALL_INTRINSIC_2"));
+                    let b = frame.pop();
+                    let a = frame.pop();
+                    let r = match arg {
+                        // INTRINSIC_PREP_RERAISE_STAR
+                        1 => crate::excgroup::prep_reraise_star(self, &a, &b)?,
+                        _ => return Err(self.unsupported(&code, frame.pc - 1, "CALL_INTRINSIC_2")),
+                    };
+                    frame.push(r);
                 }
                 Op::ReturnGenerator => return Ok(Exit::NewGenerator),
                 Op::YieldValue => {
@@ -1061,33 +1078,55 @@ impl Vm {
                 Op::Send => {
                     let v = frame.pop();
                     let recv = frame.peek(1).clone();
-                    let step = match &recv {
-                        Value::Generator(g) => self.gen_resume(g, v, None)?,
-                        _ => {
-                            let r = if matches!(v, Value::None) {
-                                self.next(&recv)?
-                            } else {
-                                let send = self.n.send.clone();
-                                let m = self.get_attr(&recv, &send)?;
-                                match self.call(&m, &[v], &[]) {
-                                    Ok(x) => Some(x),
-                                    Err(e) if self.err_is(&e, "StopIteration") => None,
-                                    Err(e) => return Err(e),
-                                }
-                            };
-                            match r {
-                                Some(x) => crate::generator::GenStep::Yield(x),
-                                None => crate::generator::GenStep::Return(Value::None),
-                            }
-                        }
-                    };
-                    match step {
+                    match crate::coroutine::send_to(self, &recv, v)? {
                         crate::generator::GenStep::Yield(x) => frame.push(x),
                         crate::generator::GenStep::Return(r) => {
                             frame.push(r);
                             frame.pc = arg;
                         }
                     }
+                }
+                Op::GetAwaitable => {
+                    let v = frame.pop();
+                    let it = crate::coroutine::get_awaitable(self, &v, arg)?;
+                    frame.push(it);
+                }
+                Op::GetAiter => {
+                    let v = frame.pop();
+                    let it = crate::coroutine::get_aiter(self, &v)?;
+                    frame.push(it);
+                }
+                Op::GetAnext => {
+                    let it = frame.peek(1).clone();
+                    let aw = crate::coroutine::get_anext(self, &it)?;
+                    frame.push(aw);
+                }
+                Op::EndAsyncFor => {
+                    let exc = frame.pop();
+                    frame.pop();
+                    if !self.isinstance(&exc, &self.exc_type("StopAsyncIteration")) {
+                        let Value::Instance(inst) = exc else {
+                            return Err(self.err("SystemError", "END_ASYNC_FOR of a non-exception"));
+                        };
+                        frame.reraising = true;
+                        return Err(PyErr(inst));
+                    }
+                }
+                Op::BeforeAsyncWith => {
+                    let mgr = frame.pop();
+                    let (exit, res) = crate::coroutine::before_async_with(self, &mgr)?;
+                    frame.push(exit);
+                    frame.push(res);
+                }
+                Op::CheckEgMatch => {
+                    let typ = frame.pop();
+                    let exc = frame.pop();
+                    let (rest, matched) = crate::excgroup::check_eg_match(self, &exc, &typ)?;
+                    if !matches!(matched, Value::None) {
+                        self.exc_info = matched.clone();
+                    }
+                    frame.push(rest);
+                    frame.push(matched);
                 }
                 Op::EndSend => {
                     let v = frame.pop();

@@ -2,8 +2,10 @@
 
 use std::rc::Rc;
 
+use crate::code::Op;
 use crate::eval::Exit;
-use crate::objects::Generator;
+use crate::frame::Frame;
+use crate::objects::{GenKind, Generator};
 use crate::value::Value;
 use crate::vm::{PyErr, PyResult, Vm};
 
@@ -16,7 +18,8 @@ pub enum GenStep {
 }
 
 impl Vm {
-    /// Resumes `gen` by sending `value`, or by raising `throw` at its suspension point.
+    /// Resumes `gen` by sending `value`, or by raising `throw` at its suspension point (into
+    /// the iterator it delegates to first, when suspended in `yield from` or `await`).
     pub fn gen_resume(
         &mut self,
         gen: &Rc<Generator>,
@@ -24,17 +27,41 @@ impl Vm {
         throw: Option<PyErr>,
     ) -> PyResult<GenStep> {
         if gen.running.get() {
-            return Err(self.value_error("generator already executing"));
+            return Err(self.value_error(format!("{} already executing", gen_noun(gen.kind))));
         }
         let Some(mut frame) = gen.frame.borrow_mut().take() else {
             return match throw {
                 Some(e) => Err(e),
+                None if gen.kind == GenKind::Coroutine => {
+                    Err(self.err("RuntimeError", "cannot reuse already awaited coroutine"))
+                }
                 None => Ok(GenStep::Return(Value::None)),
             };
         };
         if !gen.started.get() && throw.is_none() && !matches!(value, Value::None) {
             *gen.frame.borrow_mut() = Some(frame);
-            return Err(self.type_error("can't send non-None value to a just-started generator"));
+            return Err(self.type_error(format!(
+                "can't send non-None value to a just-started {}",
+                gen_noun(gen.kind)
+            )));
+        }
+        let mut throw = throw;
+        if let Some(exc) = throw.take() {
+            match delegate(&frame) {
+                Some(yf) => {
+                    gen.running.set(true);
+                    let r = self.throw_into_delegate(&yf, exc);
+                    gen.running.set(false);
+                    match r {
+                        Ok(v) => {
+                            *gen.frame.borrow_mut() = Some(frame);
+                            return Ok(GenStep::Yield(v));
+                        }
+                        Err(e) => throw = Some(e),
+                    }
+                }
+                None => throw = Some(exc),
+            }
         }
         gen.started.set(true);
         if throw.is_none() {
@@ -62,6 +89,57 @@ impl Vm {
                 Err(self.err("SystemError", "RETURN_GENERATOR inside a running generator"))
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// Throws `exc` into `yf`, the iterator a suspended generator delegates to: the value it
+    /// yielded; the error to raise in the delegating frame otherwise (GeneratorExit
+    /// closes the delegate and is then raised in the frame).
+    fn throw_into_delegate(&mut self, yf: &Value, exc: PyErr) -> PyResult<Value> {
+        if self.err_is(&exc, "GeneratorExit") {
+            self.close_iter(yf)?;
+            return Err(exc);
+        }
+        match yf {
+            Value::Generator(g) => {
+                let g = g.clone();
+                match self.gen_resume(&g, Value::None, Some(exc))? {
+                    GenStep::Yield(v) => Ok(v),
+                    GenStep::Return(v) => Err(self.stop_iteration(v)),
+                }
+            }
+            _ => match crate::coroutine::native_awaitable(self, yf) {
+                Some(aw) => {
+                    match crate::coroutine::awaitable_step(self, &aw, Value::None, Some(exc))? {
+                        GenStep::Yield(v) => Ok(v),
+                        GenStep::Return(v) => Err(self.stop_iteration(v)),
+                    }
+                }
+                None => {
+                    let throw = self.n.throw.clone();
+                    let Ok(meth) = self.get_attr(yf, &throw) else {
+                        return Err(exc);
+                    };
+                    self.call(&meth, &[Value::Instance(exc.0)], &[])
+                }
+            },
+        }
+    }
+
+    /// Closes an iterator a generator delegates to (`close()` if it has one).
+    fn close_iter(&mut self, yf: &Value) -> PyResult<()> {
+        match yf {
+            Value::Generator(g) => {
+                let g = g.clone();
+                self.gen_close(&g)
+            }
+            _ => {
+                let close = self.n.close.clone();
+                if let Ok(meth) = self.get_attr(yf, &close) {
+                    self.call(&meth, &[], &[])?;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -93,7 +171,7 @@ impl Vm {
     #[cold]
     fn close_dropped_slow(&mut self) {
         crate::objects::ANY_PENDING_CLOSE.set(false);
-        while let Some((frame, name, qualname)) =
+        while let Some((frame, name, qualname, kind)) =
             crate::objects::PENDING_CLOSE.with(|p| p.borrow_mut().pop())
         {
             let gen = Rc::new(Generator {
@@ -102,9 +180,19 @@ impl Vm {
                 started: std::cell::Cell::new(true),
                 name,
                 qualname,
+                kind,
                 exc_state: std::cell::RefCell::new(Value::Null),
             });
+            if kind == GenKind::AsyncGenerator {
+                if let Some(finalizer) = crate::coroutine::asyncgen_finalizer() {
+                    // The event loop closes it (asyncio schedules `aclose()` as a task).
+                    let _ = self.call(&finalizer, &[Value::Generator(gen)], &[]);
+                    continue;
+                }
+            }
             let _ = self.gen_close(&gen);
+            // One close only: a generator that ignored it is not queued again.
+            gen.frame.borrow_mut().take();
         }
     }
 
@@ -116,14 +204,35 @@ impl Vm {
         }
         let exit = PyErr(self.new_exception(self.exc_type("GeneratorExit"), vec![]));
         match self.gen_resume(gen, Value::None, Some(exit)) {
-            Ok(GenStep::Yield(_)) => {
-                Err(self.err("RuntimeError", "generator ignored GeneratorExit"))
-            }
+            Ok(GenStep::Yield(_)) => Err(self.err(
+                "RuntimeError",
+                format!("{} ignored GeneratorExit", gen_noun(gen.kind)),
+            )),
             Ok(GenStep::Return(_)) => Ok(()),
             Err(e) if self.err_is(&e, "GeneratorExit") || self.err_is(&e, "StopIteration") => {
                 Ok(())
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+/// "generator", "coroutine" or "async generator", for messages.
+pub fn gen_noun(kind: GenKind) -> &'static str {
+    match kind {
+        GenKind::Generator => "generator",
+        GenKind::Coroutine => "coroutine",
+        GenKind::AsyncGenerator => "async generator",
+    }
+}
+
+/// The iterator a suspended frame delegates to in `yield from` / `await` (CPython's
+/// `_PyGen_yf`): the top of its stack when the next instruction is a RESUME after a delegation.
+pub fn delegate(frame: &Frame) -> Option<Value> {
+    let next = frame.code.instrs.get(frame.pc)?;
+    if next.op == Op::Resume && next.arg >= 2 && frame.slots.len() > frame.base {
+        Some(frame.peek(1).clone())
+    } else {
+        None
     }
 }

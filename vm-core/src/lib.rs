@@ -62,7 +62,12 @@
 //!
 //! Implemented:
 //! - the opcodes CPython 3.12's compiler emits for ordinary programs, pattern matching
-//!   included (not yet: async/await, `except*`, type parameters);
+//!   included (not yet: type parameters);
+//! - coroutines, `await` (with the `__await__` protocol), async generators
+//!   (`asend`/`athrow`/`aclose`), `async for`, `async with`, async comprehensions,
+//!   `aiter()`, `anext()` ([`coroutine`]); `throw()`/`close()` reach the iterator a
+//!   `yield from` or `await` delegates to, as in CPython;
+//! - exception groups and `except*` ([`excgroup`]), with CPython's boxed traceback layout;
 //! - int (i64 + big), float, complex, str, bytes, tuple, list, dict (+ views), set, frozenset,
 //!   range, slice; functions, closures, bound methods, generators (send/throw/close,
 //!   `yield from`, finalization);
@@ -84,18 +89,25 @@
 //!   ([`importlib`]), circular imports with CPython's messages, module specs and attributes
 //!   ([`module_spec`]), ImportError / ModuleNotFoundError with `name` and `path`; code from
 //!   validated caches only unless `pyc run --compile` ([`module_code`]); `-m`, `-O` ([`run`]);
+//! - an `asyncio` written in Python ([`asyncio`]: run, sleep, gather, tasks, TaskGroup,
+//!   timeout, wait_for, wait, as_completed, shield, to_thread, Queue, Event, Lock, Condition,
+//!   Semaphore) whose interleavings match CPython's;
 //! - `compile()`, `exec()` and `eval()` through pyc-compiler ([`compiling`]).
 //!
-//! Not yet: coroutines, `__prepare__`, `__slots__` semantics, bytearray, the real Python
-//! standard library.
+//! Not yet: the "coroutine ... was never awaited" RuntimeWarning, asyncio's firstiter hook
+//! (`shutdown_asyncgens`), `types.coroutine`, `__prepare__`, `__slots__` semantics,
+//! bytearray, the real Python standard library.
 
+pub mod asyncio;
 pub mod builtins;
 pub mod call;
 pub mod code;
 pub mod compiling;
+pub mod coroutine;
 pub mod dict;
 pub mod eval;
 pub mod exc_attrs;
+pub mod excgroup;
 pub mod files;
 pub mod format;
 pub mod frame;

@@ -161,6 +161,8 @@ pub struct ExcData {
     pub suppress_context: bool,
     /// Whether `__context__` has been decided (it is set once, where the exception is raised).
     pub context_set: bool,
+    /// For exception groups: the tuple (message, exceptions) `__new__` stored; Null otherwise.
+    pub group: Value,
 }
 
 /// An instance of a class.
@@ -190,14 +192,27 @@ pub struct Generator {
     pub name: Rc<PyStr>,
     /// `__qualname__`.
     pub qualname: Rc<PyStr>,
+    /// Generator, coroutine or async generator.
+    pub kind: GenKind,
     /// The exception the generator was handling when it last yielded (Null: none), restored
     /// when it resumes, so handlers in the generator and in its caller do not see each
     /// other's exceptions.
     pub exc_state: RefCell<Value>,
 }
 
-/// A dropped generator awaiting its close: frame, `__name__`, `__qualname__`.
-pub type DroppedGenerator = (Box<Frame>, Rc<PyStr>, Rc<PyStr>);
+/// What kind of frame-backed iterator a [`Generator`] is (from its code's flags).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GenKind {
+    /// A generator (`def` with `yield`).
+    Generator,
+    /// A coroutine (`async def`).
+    Coroutine,
+    /// An async generator (`async def` with `yield`).
+    AsyncGenerator,
+}
+
+/// A dropped generator awaiting its close: frame, `__name__`, `__qualname__`, kind.
+pub type DroppedGenerator = (Box<Frame>, Rc<PyStr>, Rc<PyStr>, GenKind);
 
 thread_local! {
     /// Set when [`PENDING_CLOSE`] may be non-empty: a one-load check for the eval loop.
@@ -217,8 +232,12 @@ impl Drop for Generator {
             if suspended_in_try {
                 ANY_PENDING_CLOSE.set(true);
                 PENDING_CLOSE.with(|p| {
-                    p.borrow_mut()
-                        .push((frame, self.name.clone(), self.qualname.clone()))
+                    p.borrow_mut().push((
+                        frame,
+                        self.name.clone(),
+                        self.qualname.clone(),
+                        self.kind,
+                    ))
                 });
             }
         }

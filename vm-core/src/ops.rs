@@ -10,7 +10,9 @@ use num_traits::{Signed, ToPrimitive};
 
 use crate::dict::{key_eq, DictMap, DictObj};
 use crate::int::{self, as_int, IntRef};
-use crate::objects::{BuiltinFunction, DictPart, Instance, Iter, IterState, SetObj, Wrapper};
+use crate::objects::{
+    BuiltinFunction, DictPart, GenKind, Instance, Iter, IterState, SetObj, Wrapper,
+};
 use crate::pystr::PyStr;
 use crate::types::Type;
 use crate::value::Value;
@@ -291,7 +293,11 @@ impl Vm {
             Value::Instance(i) => i.class.clone(),
             Value::Cell(_) => t.cell.clone(),
             Value::Code(_) => t.code.clone(),
-            Value::Generator(_) => t.generator.clone(),
+            Value::Generator(g) => match g.kind {
+                GenKind::Generator => t.generator.clone(),
+                GenKind::Coroutine => self.aio.coroutine.clone(),
+                GenKind::AsyncGenerator => self.aio.async_generator.clone(),
+            },
             Value::Iter(it) => match &*it.state.borrow() {
                 IterState::Enumerate { .. } => t.enumerate.clone(),
                 IterState::Zip { .. } => t.zip.clone(),
@@ -1320,7 +1326,8 @@ impl Vm {
             Value::Cell(_) => format!("<cell at {:#x}>", v.id()),
             Value::Code(c) => format!("<code object {} at {:#x}>", c.name.as_str(), v.id()),
             Value::Generator(g) => format!(
-                "<generator object {} at {:#x}>",
+                "<{} object {} at {:#x}>",
+                self.type_name(v),
                 g.qualname.as_str(),
                 v.id()
             ),
@@ -1626,6 +1633,7 @@ impl Vm {
                 pos: 0,
                 len: s.map.borrow().len(),
             },
+            Value::Generator(g) if g.kind != GenKind::Generator => return Err(self.not_iterable(v)),
             Value::Iter(_) | Value::Generator(_) => return Ok(v.clone()),
             Value::Wrapper(w) if matches!(&**w, Wrapper::File(_)) => return Ok(v.clone()),
             Value::Wrapper(w) if matches!(&**w, Wrapper::DictView { .. }) => match &**w {
@@ -2831,6 +2839,8 @@ pub fn builtin_eq(a: &Value, b: &Value) -> Option<bool> {
             c.1 == 0.0 && float_of(other) == Some(c.0)
         }
         (Bytes(x), Bytes(y)) => x == y,
+        // Bound methods are equal when they bind the same object to the same function.
+        (BoundMethod(x), BoundMethod(y)) => x.receiver.is(&y.receiver) && x.func.is(&y.func),
         (Instance(_), _) | (_, Instance(_)) => return Option::None,
         (Tuple(_), Tuple(_)) | (List(_), List(_)) | (Dict(_), Dict(_)) | (Set(_), Set(_)) => {
             return Option::None

@@ -15,16 +15,55 @@ fn source_line(filename: &str, line: i32) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Where a nested exception-group member is printed: CPython's `_ExceptionPrintContext`.
+#[derive(Default)]
+struct Ctx {
+    /// Exception-group nesting depth (0: not inside a group).
+    depth: usize,
+    /// Whether the last member still needs its closing `+---` line.
+    need_close: bool,
+}
+
+/// Exception-group members printed per group before "and N more exceptions".
+const MAX_GROUP_WIDTH: usize = 15;
+/// Exception-group nesting printed before "... (max_group_depth is N)".
+const MAX_GROUP_DEPTH: usize = 10;
+
+impl Ctx {
+    fn indent(&self) -> String {
+        " ".repeat(2 * self.depth)
+    }
+
+    /// Appends `text`, each line prefixed by the indent and, inside a group, the margin.
+    fn emit(&self, out: &mut String, text: &str, margin: char) {
+        let mut prefix = self.indent();
+        if self.depth > 0 {
+            prefix.push(margin);
+            prefix.push(' ');
+        }
+        for line in text.split_inclusive('\n') {
+            out.push_str(&prefix);
+            out.push_str(line);
+        }
+    }
+}
+
 impl Vm {
     /// The text CPython prints on stderr for the uncaught exception `exc`.
     pub fn format_exception(&mut self, exc: &Rc<Instance>) -> String {
         let mut out = String::new();
         let mut seen = Vec::new();
-        self.format_chain(exc, &mut out, &mut seen);
+        self.format_chain(exc, &mut out, &mut seen, &mut Ctx::default());
         out
     }
 
-    fn format_chain(&mut self, exc: &Rc<Instance>, out: &mut String, seen: &mut Vec<usize>) {
+    fn format_chain(
+        &mut self,
+        exc: &Rc<Instance>,
+        out: &mut String,
+        seen: &mut Vec<usize>,
+        ctx: &mut Ctx,
+    ) {
         seen.push(Rc::as_ptr(exc) as usize);
         if let Some(data) = &exc.exc {
             let (cause, context, suppress) = {
@@ -33,30 +72,111 @@ impl Vm {
             };
             if let Value::Instance(c) = &cause {
                 if !seen.contains(&(Rc::as_ptr(c) as usize)) {
-                    self.format_chain(c, out, seen);
-                    out.push_str("\nThe above exception was the direct cause of the following exception:\n\n");
+                    self.format_chain(c, out, seen, ctx);
+                    ctx.emit(
+                        out,
+                        "\nThe above exception was the direct cause of the following exception:\n\n",
+                        '|',
+                    );
                 }
             } else if let (Value::Instance(c), false) = (&context, suppress) {
                 if !seen.contains(&(Rc::as_ptr(c) as usize)) {
-                    self.format_chain(c, out, seen);
-                    out.push_str(
+                    self.format_chain(c, out, seen, ctx);
+                    ctx.emit(
+                        out,
                         "\nDuring handling of the above exception, another exception occurred:\n\n",
+                        '|',
                     );
                 }
             }
         }
-        self.format_one(exc, out);
+        let members = crate::excgroup::sub_exceptions(self, exc);
+        let stack = self.format_stack(exc);
+        let only = self.format_exception_only(exc);
+        if !crate::excgroup::is_group(self, &Value::Instance(exc.clone())) {
+            if !stack.is_empty() {
+                ctx.emit(out, "Traceback (most recent call last):\n", '|');
+                ctx.emit(out, &stack, '|');
+            }
+            ctx.emit(out, &only, '|');
+            return;
+        }
+        if ctx.depth > MAX_GROUP_DEPTH {
+            ctx.emit(
+                out,
+                &format!("... (max_group_depth is {MAX_GROUP_DEPTH})\n"),
+                '|',
+            );
+            return;
+        }
+        let toplevel = ctx.depth == 0;
+        if toplevel {
+            ctx.depth += 1;
+        }
+        if !stack.is_empty() {
+            ctx.emit(
+                out,
+                "Exception Group Traceback (most recent call last):\n",
+                if toplevel { '+' } else { '|' },
+            );
+            ctx.emit(out, &stack, '|');
+        }
+        ctx.emit(out, &only, '|');
+        let n = members.len().min(MAX_GROUP_WIDTH + 1);
+        ctx.need_close = false;
+        for (i, member) in members.iter().take(n).enumerate() {
+            let last = i == n - 1;
+            if last {
+                ctx.need_close = true;
+            }
+            let truncated = i >= MAX_GROUP_WIDTH;
+            let title = if truncated {
+                "...".to_owned()
+            } else {
+                (i + 1).to_string()
+            };
+            out.push_str(&format!(
+                "{}{}+---------------- {title} ----------------\n",
+                ctx.indent(),
+                if i == 0 { "+-" } else { "  " }
+            ));
+            ctx.depth += 1;
+            if truncated {
+                let remaining = members.len() - MAX_GROUP_WIDTH;
+                ctx.emit(
+                    out,
+                    &format!(
+                        "and {remaining} more exception{}\n",
+                        if remaining > 1 { "s" } else { "" }
+                    ),
+                    '|',
+                );
+            } else {
+                self.format_chain(member, out, seen, ctx);
+            }
+            if last && ctx.need_close {
+                out.push_str(&format!(
+                    "{}+------------------------------------\n",
+                    ctx.indent()
+                ));
+                ctx.need_close = false;
+            }
+            ctx.depth -= 1;
+        }
+        if toplevel {
+            ctx.depth = 0;
+        }
     }
 
-    fn format_one(&mut self, exc: &Rc<Instance>, out: &mut String) {
+    /// The traceback entries of `exc`, outermost first (without the header line).
+    fn format_stack(&mut self, exc: &Rc<Instance>) -> String {
+        let mut text = String::new();
+        let out = &mut text;
         let entries = exc
             .exc
             .as_ref()
             .map(|d| d.borrow().traceback.clone())
             .unwrap_or_default();
-        if !entries.is_empty() {
-            out.push_str("Traceback (most recent call last):\n");
-        }
         // CPython prints a run of identical entries three times, then a count of the rest.
         let mut last: Option<(usize, i32)> = None;
         let mut repeats = 0usize;
@@ -101,9 +221,13 @@ impl Vm {
             }
         }
         flush_repeats(out, repeats);
+        text
+    }
+
+    /// The `Type: message` line of `exc`.
+    fn format_exception_only(&mut self, exc: &Rc<Instance>) -> String {
         if let Some(text) = crate::compiling::syntax_error_text(exc) {
-            out.push_str(&text);
-            return;
+            return text;
         }
         let t = &exc.class;
         let module = t.module_name();
@@ -115,11 +239,34 @@ impl Vm {
         let msg = self
             .str_of(&Value::Instance(exc.clone()))
             .unwrap_or_else(|_| "<exception str() failed>".into());
-        if msg.is_empty() {
-            out.push_str(&format!("{name}\n"));
+        let mut text = if msg.is_empty() {
+            format!("{name}\n")
         } else {
-            out.push_str(&format!("{name}: {msg}\n"));
+            format!("{name}: {msg}\n")
+        };
+        // PEP 678 notes, one line each.
+        match exc.dict.get_str(&crate::pystr::intern("__notes__")) {
+            None => {}
+            Some(notes @ (Value::List(_) | Value::Tuple(_))) => {
+                for note in self.to_vec(&notes).unwrap_or_default() {
+                    let note = self
+                        .str_of(&note)
+                        .unwrap_or_else(|_| "<note str() failed>".into());
+                    for line in note.split('\n') {
+                        text.push_str(line);
+                        text.push('\n');
+                    }
+                }
+            }
+            Some(other) => {
+                let r = self
+                    .repr(&other)
+                    .unwrap_or_else(|_| "<__notes__ repr() failed>".into());
+                text.push_str(&r);
+                text.push('\n');
+            }
         }
+        text
     }
 }
 
@@ -137,14 +284,16 @@ fn caret_line(src: &str, pos: &pyc_loader::linetable::Position) -> Option<String
     }
     let indent = src.len() - src.trim_start().len();
     let trimmed_end = src.trim_end().len();
-    if col <= indent && end_col >= trimmed_end {
+    let segment = String::from_utf8_lossy(&bytes[col..end_col]).into_owned();
+    let anchor = binop_anchor(&segment).or_else(|| subscript_anchor(&segment));
+    // A whole-line span gets carets only when an anchor singles out part of it.
+    if col <= indent && end_col >= trimmed_end && anchor.is_none_or(|(a, b)| b <= a) {
         return None;
     }
     let width = |s: &[u8]| String::from_utf8_lossy(s).chars().count();
     let lead = width(&bytes[indent..col.max(indent)]);
     let span = width(&bytes[col..end_col]);
-    let segment = String::from_utf8_lossy(&bytes[col..end_col]).into_owned();
-    let marks = match binop_anchor(&segment).or_else(|| subscript_anchor(&segment)) {
+    let marks = match anchor {
         Some((start, end)) => segment
             .chars()
             .enumerate()

@@ -53,6 +53,8 @@ pub struct Vm {
     pub t: Types,
     /// Interned names.
     pub n: Names,
+    /// The types of coroutines, async generators and their awaitables.
+    pub aio: crate::coroutine::AsyncTypes,
     /// The builtins namespace.
     pub builtins: Rc<DictObj>,
     /// `sys`.
@@ -88,8 +90,10 @@ impl Vm {
     pub fn new(stack_size: usize, argv: Vec<String>) -> Vm {
         let t = crate::builtins::make_types();
         let here = &t as *const Types as usize;
+        let aio = crate::coroutine::AsyncTypes::new(&t.object);
         let mut vm = Vm {
             t,
+            aio,
             n: Names::new(),
             builtins: DictObj::new(DictMap::new()),
             sys: Rc::new(Module {
