@@ -76,11 +76,15 @@
 //!   `__init__`, `__call__`, methods), subclasses of the built-in value types (an instance
 //!   wraps the built-in value and protocols fall through to it), the special-method protocol;
 //! - exceptions with chaining and CPython's traceback format;
+//! - the built-in exception hierarchy, with OSError's errno/strerror/filename (and the
+//!   subclass an errno picks) and UnicodeDecodeError's attributes ([`exc_attrs`]);
 //! - builtins (including `open()` for UTF-8 text and bytes, `input()`, `globals()`,
-//!   `locals()`, `__import__`), `sys`, `math`, `time` clocks, `itertools`, a seeded-identical
-//!   `random`, native stand-ins for `collections`, `functools`, `heapq`, `dataclasses`,
-//!   `operator`, `string` and `copy`
-//!   ([`natives`]);
+//!   `locals()`, `__import__`), `sys` ([`sys`]: struct sequences such as `version_info`),
+//!   `math` ([`math`], with CPython's error rules), `time` ([`time`]: clocks, `sleep`),
+//!   `itertools`, `os` and `os.path` ([`os`]), a seeded-identical `random`, native stand-ins
+//!   for `collections`, `functools`, `heapq`, `dataclasses`, `operator`, `string` and `copy`
+//!   ([`natives`]); the parts of these simplest in Python are written in Python
+//!   (`src/py/*.py`, compiled by pyc-compiler when the module is first imported);
 //! - the import system ([`importer`]), mirroring importlib: `sys.path` (script directory,
 //!   `--path`, `PYTHONPATH`), `sys.modules`, built-in modules before the path finder
 //!   ([`path_finder`]: regular, namespace and sourceless packages and modules), submodules,
