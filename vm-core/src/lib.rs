@@ -1,5 +1,5 @@
 //! A virtual machine for CPython 3.12 bytecode (issue 5): it runs the code objects that
-//! pyc-loader reads and behaves as CPython 3.12 does. `pyc run` ([`run::run_pyc`]) is the entry.
+//! pyc-loader reads and behaves as CPython 3.12 does. `pyc run` ([`run::run`]) is the entry.
 //!
 //! # Design (the decisions, and why)
 //!

@@ -4,7 +4,7 @@
 //! ints too large for a float are still computed. The elementary functions are the C
 //! library's, as in CPython: those Rust's std computes itself or takes from its own
 //! builtins (cbrt, erf, erfc, the inverse hyperbolics) are looked up in the C library at
-//! run time ([`c_library`]), with the `libm` crate as the fallback. `gamma` and `lgamma` are
+//! run time, with the `libm` crate as the fallback. `gamma` and `lgamma` are
 //! CPython's own algorithms, not the C library's: ours (the `libm` crate's) can differ from
 //! CPython's in the last bit.
 
