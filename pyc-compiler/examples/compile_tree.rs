@@ -9,9 +9,13 @@ use std::time::Instant;
 
 use pyc_compiler::{compile_source, Options};
 
-/// The `pyc` binary's allocator, so the figure is the one users get.
+/// The `pyc` binary's allocator (a copy of its `src/alloc.rs`), so the figure is the one
+/// users get.
+#[path = "../../src/alloc.rs"]
+mod alloc;
+
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: alloc::MiMalloc = alloc::MiMalloc;
 
 fn main() {
     let mut files = Vec::new();
