@@ -190,6 +190,9 @@ impl Cfg {
         };
         // (block, index in it, offset of the target) of each jump.
         let mut targets: Vec<(u32, u32, u32)> = Vec::new();
+        // Whether the instruction just placed ends its block: only then, or at a label, can a
+        // new block start.
+        let mut after_terminator = false;
         for (i, instr) in seq.instrs.iter().enumerate() {
             if label_at_offset[i] != 0 {
                 builder.use_label(i, label_at_offset[i]);
@@ -215,7 +218,10 @@ impl Cfg {
             if matches!(instr.op, Opcode::SWAP | Opcode::COPY) && arg == 0 {
                 return Err(internal(format!("{:?} 0", instr.op)));
             }
-            builder.maybe_start_new_block();
+            if after_terminator {
+                builder.maybe_start_new_block();
+            }
+            after_terminator = is_terminator(instr.op);
             let block = builder.current;
             let instrs = &mut builder.cfg.blocks[block].instrs;
             instrs.push(Instr::new(instr.op, arg, instr.loc));

@@ -479,6 +479,14 @@ fn optimize_basic_block(
 
 /// Removes the `NOP`s of a block that carry no line of their own.
 pub(crate) fn remove_redundant_nops(cfg: &mut Cfg, b: BlockId) -> usize {
+    // Without a NOP the block stays as it is.
+    let Some(first_nop) = cfg.blocks[b]
+        .instrs
+        .iter()
+        .position(|i| i.op == Opcode::NOP)
+    else {
+        return 0;
+    };
     // The first instruction of the next non-empty block, for a NOP ending this one.
     let mut next = cfg.blocks[b].next;
     while let Some(n) = next.filter(|&n| cfg.blocks[n].instrs.is_empty()) {
@@ -486,9 +494,13 @@ pub(crate) fn remove_redundant_nops(cfg: &mut Cfg, b: BlockId) -> usize {
     }
     let next_lineno = next.map(|n| cfg.blocks[n].instrs[0].loc.lineno);
     let instrs = &mut cfg.blocks[b].instrs;
-    let mut dest = 0;
-    let mut prev_lineno = -1;
-    for src in 0..instrs.len() {
+    // The instructions before the first NOP stay in place.
+    let mut dest = first_nop;
+    let mut prev_lineno = match first_nop {
+        0 => -1,
+        i => instrs[i - 1].loc.lineno,
+    };
+    for src in first_nop..instrs.len() {
         let lineno = instrs[src].loc.lineno;
         if instrs[src].op == Opcode::NOP {
             if lineno < 0 || prev_lineno == lineno {
