@@ -227,8 +227,13 @@ impl Block {
                     },
                 ));
                 let symbols = &self.symbols;
-                self.index
-                    .insert_unique(hash, i as u32, |&j| name_hash(&symbols[j as usize].0));
+                let rehash = |&j: &u32| name_hash(&symbols[j as usize].0);
+                if self.index.capacity() == 0 {
+                    // Room for a typical scope's names at once: growing from the smallest
+                    // table rehashes every name at each step.
+                    self.index.reserve(14, rehash);
+                }
+                self.index.insert_unique(hash, i as u32, rehash);
                 i
             }
         };
