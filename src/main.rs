@@ -1,5 +1,6 @@
 //! The `pyc` command line: parses arguments, calls the crates, prints.
 
+mod alloc;
 mod check_cmd;
 mod compile_cmd;
 mod dis_cmd;
@@ -12,7 +13,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: alloc::MiMalloc = alloc::MiMalloc;
 
 /// Ahead-of-time toolchain for CPython bytecode caches.
 #[derive(Parser)]

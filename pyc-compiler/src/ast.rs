@@ -8,8 +8,9 @@
 
 use pyc_loader::marshal::{Int, Str};
 
-/// An identifier (a name, attribute, keyword, module or alias).
-pub type Identifier = Box<str>;
+/// An identifier (a name, attribute, keyword, module or alias). Shared: the symbol table's
+/// symbols, parameters and name sets hold the tree's strings rather than copies.
+pub type Identifier = std::sync::Arc<str>;
 
 /// Where a node starts and ends, as CPython's `lineno`, `col_offset`, `end_lineno`,
 /// `end_col_offset` attributes.

@@ -606,6 +606,9 @@ impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for IndexSet<K, V> 
     }
 }
 
+/// The entries an [`IndexSet`]'s table has room for when its first entry arrives.
+const INITIAL_ENTRIES: usize = 14;
+
 fn hash_of<Q: std::hash::Hash + ?Sized>(value: &Q) -> u64 {
     use std::hash::BuildHasher;
     rustc_hash::FxBuildHasher.hash_one(value)
@@ -625,8 +628,13 @@ impl<K: std::hash::Hash + Eq, V> IndexSet<K, V> {
         self.keys.push(key);
         self.values.push(value);
         let keys = &self.keys;
-        self.table
-            .insert_unique(hash, next, |&i| hash_of(&keys[i as usize]));
+        let rehash = |&i: &u32| hash_of(&keys[i as usize]);
+        if self.table.capacity() == 0 {
+            // Room for a typical unit's entries at once: growing from the smallest table
+            // rehashes every key at each step.
+            self.table.reserve(INITIAL_ENTRIES, rehash);
+        }
+        self.table.insert_unique(hash, next, rehash);
         next
     }
 

@@ -17,9 +17,10 @@ pub(crate) struct LineTable {
 }
 
 impl LineTable {
-    pub fn new(firstlineno: i32) -> LineTable {
+    /// A table for about `ninstrs` instructions (room reserved for as many short entries).
+    pub fn new(firstlineno: i32, ninstrs: usize) -> LineTable {
         LineTable {
-            bytes: Vec::new(),
+            bytes: Vec::with_capacity(2 * ninstrs),
             lineno: firstlineno,
         }
     }

@@ -132,7 +132,7 @@ fn encode(cfg: &Cfg, ops: &OpMap, firstlineno: i32) -> Result<Encoded, CompileEr
         .ok_or_else(|| missing(Opcode::CACHE))?;
     let ninstrs: usize = cfg.blocks.iter().map(|b| b.instrs.len()).sum();
     let mut code = Vec::with_capacity(ninstrs * 4);
-    let mut lines = LineTable::new(firstlineno);
+    let mut lines = LineTable::new(firstlineno, ninstrs);
     let mut sizes = Vec::with_capacity(ninstrs);
     let mut run: Option<(crate::ir::Location, u32)> = None;
     let mut cursor = Some(cfg.entry);

@@ -25,7 +25,7 @@ struct InlineState {
     /// Names saved on the stack before the comprehension, restored after it.
     pushed_locals: Vec<String>,
     /// Outer symbols replaced while compiling the comprehension.
-    temp_symbols: Vec<(Box<str>, Option<Symbol>)>,
+    temp_symbols: Vec<(crate::ast::Identifier, Option<Symbol>)>,
     /// Names made fast locals for the comprehension.
     fast_hidden: Vec<String>,
     cleanup: Option<(Label, Label)>,

@@ -434,7 +434,7 @@ impl<'a> Compiler<'a> {
         at: Location,
         cls: &Expr,
         patterns: &[Pattern],
-        kwd_attrs: &[Box<str>],
+        kwd_attrs: &[crate::ast::Identifier],
         kwd_patterns: &[Pattern],
         pc: &mut PatternContext,
     ) -> CResult {

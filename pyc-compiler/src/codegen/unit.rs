@@ -65,7 +65,7 @@ pub(crate) struct Unit<'a> {
     /// How many inlined comprehensions are being compiled in this unit.
     pub in_inlined_comp: u32,
     /// Symbols temporarily replaced while an inlined comprehension is compiled.
-    pub overrides: HashMap<Box<str>, Symbol>,
+    pub overrides: HashMap<crate::ast::Identifier, Symbol>,
     /// Names of inlined comprehensions compiled as fast locals of a non-function scope;
     /// `true` while the comprehension is being compiled.
     pub fasthidden: HashMap<Str, bool>,

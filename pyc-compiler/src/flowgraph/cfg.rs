@@ -167,11 +167,11 @@ impl Cfg {
     pub fn from_sequence(seq: &InstrSequence) -> Result<Cfg, CompileError> {
         let n = seq.instrs.len();
         // One label per offset is used, the last bound there, numbered as CPython's code
-        // generation does (from 1); an offset's block is found through it.
-        let mut label_at_offset = vec![None; n];
+        // generation does (from 1; 0: none); an offset's block is found through it.
+        let mut label_at_offset = vec![0u32; n];
         for (label, target) in seq.label_targets.iter().enumerate() {
             if let Some(&target) = target.as_ref().filter(|&&t| t < n) {
-                label_at_offset[target] = Some(label as u32 + 1);
+                label_at_offset[target] = label as u32 + 1;
             }
         }
         let mut builder = Builder {
@@ -186,12 +186,16 @@ impl Cfg {
             },
             current: 0,
             pending_label: None,
-            block_at_offset: vec![None; n],
+            block_at_offset: vec![NO_BLOCK; n],
         };
-        let mut targets = Vec::with_capacity(n);
+        // (block, index in it, offset of the target) of each jump.
+        let mut targets: Vec<(u32, u32, u32)> = Vec::new();
+        // Whether the instruction just placed ends its block: only then, or at a label, can a
+        // new block start.
+        let mut after_terminator = false;
         for (i, instr) in seq.instrs.iter().enumerate() {
-            if let Some(label) = label_at_offset[i] {
-                builder.use_label(i, label);
+            if label_at_offset[i] != 0 {
+                builder.use_label(i, label_at_offset[i]);
             }
             // A jump's argument is the label id its target's block carries.
             let (target, arg) = match (has_target(instr.op), instr.arg) {
@@ -203,7 +207,7 @@ impl Cfg {
                         .flatten()
                         .filter(|&offset| offset < n)
                         .ok_or_else(|| internal(format!("{:?} to an unbound label", instr.op)))?;
-                    (Some(offset), label_at_offset[offset].unwrap_or(0))
+                    (Some(offset), label_at_offset[offset])
                 }
                 (false, Arg::Int(arg)) => (None, arg),
                 _ => return Err(internal(format!("bad argument for {:?}", instr.op))),
@@ -214,24 +218,31 @@ impl Cfg {
             if matches!(instr.op, Opcode::SWAP | Opcode::COPY) && arg == 0 {
                 return Err(internal(format!("{:?} 0", instr.op)));
             }
-            builder.maybe_start_new_block();
+            if after_terminator {
+                builder.maybe_start_new_block();
+            }
+            after_terminator = is_terminator(instr.op);
             let block = builder.current;
-            builder.cfg.blocks[block]
-                .instrs
-                .push(Instr::new(instr.op, arg, instr.loc));
+            let instrs = &mut builder.cfg.blocks[block].instrs;
+            instrs.push(Instr::new(instr.op, arg, instr.loc));
             if let Some(offset) = target {
-                targets.push((block, builder.cfg.blocks[block].instrs.len() - 1, offset));
+                targets.push((block as u32, instrs.len() as u32 - 1, offset as u32));
             }
         }
         let mut cfg = builder.cfg;
         for (block, index, offset) in targets {
-            let target = builder.block_at_offset[offset]
-                .ok_or_else(|| internal("jump target without block".to_string()))?;
-            cfg.blocks[block].instrs[index].target = Some(target);
+            let target = builder.block_at_offset[offset as usize];
+            if target == NO_BLOCK {
+                return Err(internal("jump target without block".to_string()));
+            }
+            cfg.blocks[block as usize].instrs[index as usize].target = Some(target as BlockId);
         }
         Ok(cfg)
     }
 }
+
+/// No block starts at this offset (in [`Builder::block_at_offset`]).
+const NO_BLOCK: u32 = u32::MAX;
 
 /// The state of graph construction (CPython's `cfg_builder`).
 struct Builder {
@@ -239,7 +250,8 @@ struct Builder {
     current: BlockId,
     /// The offset and id of a label waiting for the next instruction.
     pending_label: Option<(usize, u32)>,
-    block_at_offset: Vec<Option<BlockId>>,
+    /// The block starting at each offset of the sequence, or [`NO_BLOCK`].
+    block_at_offset: Vec<u32>,
 }
 
 impl Builder {
@@ -258,7 +270,7 @@ impl Builder {
                 return true;
             }
             block.label = Some(label);
-            self.block_at_offset[offset] = Some(self.current);
+            self.block_at_offset[offset] = self.current as u32;
             self.pending_label = None;
         }
         false
@@ -273,7 +285,7 @@ impl Builder {
             self.cfg.blocks.push(block);
             let b = self.cfg.blocks.len() - 1;
             if let Some((offset, _)) = label {
-                self.block_at_offset[offset] = Some(b);
+                self.block_at_offset[offset] = b as u32;
             }
             self.cfg.blocks[self.current].next = Some(b);
             self.current = b;

@@ -75,6 +75,10 @@ fn check_cfg(cfg: &Cfg) -> Result<(), CompileError> {
 
 /// Unlinks empty blocks and retargets jumps to the next non-empty block.
 pub(crate) fn eliminate_empty_basic_blocks(cfg: &mut Cfg) {
+    // Without an empty block (linked or not) there is nothing to unlink or retarget.
+    if cfg.blocks.iter().all(|block| !block.instrs.is_empty()) {
+        return;
+    }
     let mut b = Some(cfg.entry);
     while let Some(id) = b {
         let mut next = cfg.blocks[id].next;
@@ -90,24 +94,27 @@ pub(crate) fn eliminate_empty_basic_blocks(cfg: &mut Cfg) {
             None => break,
         }
     }
-    let mut next_label = cfg.next_free_label();
+    // Computed when a first jump is retargeted.
+    let mut next_label = None;
     let mut cursor = Some(cfg.entry);
     while let Some(id) = cursor {
         cursor = cfg.blocks[id].next;
         for i in 0..cfg.blocks[id].instrs.len() {
-            let instr = cfg.blocks[id].instrs[i];
+            let instr = &cfg.blocks[id].instrs[i];
             if !has_target(instr.op) {
                 continue;
             }
-            if let Some(mut target) = instr.target {
+            if let Some(old) = instr.target {
+                let mut target = old;
                 while cfg.blocks[target].instrs.is_empty() {
                     match cfg.blocks[target].next {
                         Some(next) => target = next,
                         None => break,
                     }
                 }
-                if instr.target != Some(target) {
-                    let label = cfg.ensure_label(target, &mut next_label);
+                if old != target {
+                    let next_label = next_label.get_or_insert_with(|| cfg.next_free_label());
+                    let label = cfg.ensure_label(target, next_label);
                     let instr = &mut cfg.blocks[id].instrs[i];
                     instr.target = Some(target);
                     instr.arg = label;
@@ -479,6 +486,14 @@ fn optimize_basic_block(
 
 /// Removes the `NOP`s of a block that carry no line of their own.
 pub(crate) fn remove_redundant_nops(cfg: &mut Cfg, b: BlockId) -> usize {
+    // Without a NOP the block stays as it is.
+    let Some(first_nop) = cfg.blocks[b]
+        .instrs
+        .iter()
+        .position(|i| i.op == Opcode::NOP)
+    else {
+        return 0;
+    };
     // The first instruction of the next non-empty block, for a NOP ending this one.
     let mut next = cfg.blocks[b].next;
     while let Some(n) = next.filter(|&n| cfg.blocks[n].instrs.is_empty()) {
@@ -486,9 +501,13 @@ pub(crate) fn remove_redundant_nops(cfg: &mut Cfg, b: BlockId) -> usize {
     }
     let next_lineno = next.map(|n| cfg.blocks[n].instrs[0].loc.lineno);
     let instrs = &mut cfg.blocks[b].instrs;
-    let mut dest = 0;
-    let mut prev_lineno = -1;
-    for src in 0..instrs.len() {
+    // The instructions before the first NOP stay in place.
+    let mut dest = first_nop;
+    let mut prev_lineno = match first_nop {
+        0 => -1,
+        i => instrs[i - 1].loc.lineno,
+    };
+    for src in first_nop..instrs.len() {
         let lineno = instrs[src].loc.lineno;
         if instrs[src].op == Opcode::NOP {
             if lineno < 0 || prev_lineno == lineno {

@@ -174,7 +174,7 @@ impl Analyzer<'_> {
             .blk(id)
             .symbols
             .iter()
-            .map(|(n, s)| (Arc::from(&**n), s.flags))
+            .map(|(n, s)| (n.clone(), s.flags))
             .collect();
         let mut scopes = Vec::with_capacity(raw.len());
         {
@@ -308,11 +308,11 @@ impl Analyzer<'_> {
             }
             let scope = sym.scope.unwrap_or(Scope::Local);
             if scope == Scope::Cell || sym.flags & def::COMP_CELL != 0 {
-                inlined_cells.insert(Arc::from(&*name));
+                inlined_cells.insert(name.clone());
             }
             match self.blk(id).symbol(&name).copied() {
                 None => {
-                    self.blk_mut(id).symbol_mut(&name).flags = sym.flags;
+                    self.blk_mut(id).symbol_mut_named(&name).flags = sym.flags;
                     scopes.push(scope);
                 }
                 Some(existing) => {
@@ -387,7 +387,7 @@ impl Analyzer<'_> {
             if bound.is_some_and(|b| !b.contains(&**name)) {
                 continue; // a global
             }
-            *block.symbol_mut(name) = Symbol {
+            *block.symbol_mut_named(name) = Symbol {
                 flags: 0,
                 scope: Some(Scope::Free),
             };

@@ -130,7 +130,8 @@ pub struct Block {
     pub loc: Loc,
     /// Symbols in first-seen order.
     pub symbols: Vec<(Identifier, Symbol)>,
-    index: HashMap<Identifier, usize>,
+    /// Indices into `symbols`, hashed by name.
+    index: hashbrown::HashTable<u32>,
     /// Parameters (mangled) in CPython's order: positional-only, positional, keyword-only,
     /// `*args`, `**kwargs`; `.0` for a comprehension; `.defaults`, `.kwdefaults` for the
     /// type-parameter block of a generic function. Other locals are not here: code generation
@@ -169,7 +170,7 @@ impl Block {
             name,
             loc,
             symbols: Vec::new(),
-            index: HashMap::default(),
+            index: hashbrown::HashTable::new(),
             varnames: Vec::new(),
             children: Vec::new(),
             parent,
@@ -189,25 +190,51 @@ impl Block {
         }
     }
 
+    /// The index in `symbols` of the symbol named `name`, and the name's hash.
+    fn find(&self, name: &str) -> (Option<usize>, u64) {
+        let hash = name_hash(name);
+        let found = self
+            .index
+            .find(hash, |&i| &*self.symbols[i as usize].0 == name);
+        (found.map(|&i| i as usize), hash)
+    }
+
     /// The symbol named `name`, if the block has one.
     pub fn symbol(&self, name: &str) -> Option<&Symbol> {
-        self.index.get(name).map(|&i| &self.symbols[i].1)
+        self.find(name).0.map(|i| &self.symbols[i].1)
     }
 
     /// The symbol named `name`, created with no flags if new.
     pub fn symbol_mut(&mut self, name: &str) -> &mut Symbol {
-        let i = match self.index.get(name) {
-            Some(&i) => i,
-            None => {
+        self.symbol_mut_with(name, || name.into())
+    }
+
+    /// As [`Block::symbol_mut`], sharing `name` if the symbol is new.
+    pub fn symbol_mut_named(&mut self, name: &Identifier) -> &mut Symbol {
+        self.symbol_mut_with(name, || name.clone())
+    }
+
+    fn symbol_mut_with(&mut self, name: &str, make: impl FnOnce() -> Identifier) -> &mut Symbol {
+        let i = match self.find(name) {
+            (Some(i), _) => i,
+            (None, hash) => {
+                let i = self.symbols.len();
                 self.symbols.push((
-                    name.into(),
+                    make(),
                     Symbol {
                         flags: 0,
                         scope: None,
                     },
                 ));
-                self.index.insert(name.into(), self.symbols.len() - 1);
-                self.symbols.len() - 1
+                let symbols = &self.symbols;
+                let rehash = |&j: &u32| name_hash(&symbols[j as usize].0);
+                if self.index.capacity() == 0 {
+                    // Room for a typical scope's names at once: growing from the smallest
+                    // table rehashes every name at each step.
+                    self.index.reserve(14, rehash);
+                }
+                self.index.insert_unique(hash, i as u32, rehash);
+                i
             }
         };
         &mut self.symbols[i].1
@@ -254,6 +281,11 @@ impl Block {
         names.sort_unstable();
         names
     }
+}
+
+fn name_hash(name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(name)
 }
 
 /// The symbol table of one compilation unit.

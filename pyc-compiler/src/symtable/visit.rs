@@ -212,6 +212,17 @@ impl Collector {
         self.add_def_in(cur, name, flag, loc)
     }
 
+    /// As [`Collector::add_def`], sharing the tree's string for a new symbol.
+    fn add_def_named(
+        &mut self,
+        name: &Identifier,
+        flag: u32,
+        loc: Loc,
+    ) -> Result<(), CompileError> {
+        let cur = self.cur();
+        self.add_def_shared(cur, name, Some(name), flag, loc)
+    }
+
     /// Records `flag` for `name` in scope `target` (`symtable_add_def_helper`).
     fn add_def_in(
         &mut self,
@@ -220,9 +231,30 @@ impl Collector {
         flag: u32,
         loc: Loc,
     ) -> Result<(), CompileError> {
+        self.add_def_shared(target, name, None, flag, loc)
+    }
+
+    /// [`Collector::add_def_in`]; `shared` is `name` as the tree holds it, if it does.
+    fn add_def_shared(
+        &mut self,
+        target: BlockId,
+        name: &str,
+        shared: Option<&Identifier>,
+        flag: u32,
+        loc: Loc,
+    ) -> Result<(), CompileError> {
         let mangled = mangle(self.private.as_deref(), name);
+        // The tree's string, unless mangling made a new one.
+        let shared = shared.filter(|_| matches!(mangled, std::borrow::Cow::Borrowed(_)));
         let entry = &mut self.entries[target.0 as usize];
-        let old = entry.block.flags(&mangled);
+        let comp_iter_target = entry.comp_iter_target;
+        // One lookup: a symbol created here on an error is never seen (the error ends the
+        // compilation).
+        let symbol = match shared {
+            Some(shared) => entry.block.symbol_mut_named(shared),
+            None => entry.block.symbol_mut(&mangled),
+        };
+        let old = symbol.flags;
         if flag & old & def::PARAM != 0 {
             return Err(error_at(
                 format!("duplicate argument '{name}' in function definition"),
@@ -233,7 +265,7 @@ impl Collector {
             return Err(error_at(format!("duplicate type parameter '{name}'"), loc));
         }
         let mut val = old | flag;
-        if entry.comp_iter_target {
+        if comp_iter_target {
             if val & (def::GLOBAL | def::NONLOCAL) != 0 {
                 return Err(error_at(
                     format!(
@@ -244,9 +276,13 @@ impl Collector {
             }
             val |= def::COMP_ITER;
         }
-        entry.block.symbol_mut(&mangled).flags = val;
+        symbol.flags = val;
         if flag & def::PARAM != 0 {
-            entry.block.varnames.push(mangled.into());
+            let name = match shared {
+                Some(shared) => shared.clone(),
+                None => mangled.into(),
+            };
+            entry.block.varnames.push(name);
         } else if flag & def::GLOBAL != 0 {
             self.entries[0].block.symbol_mut(&mangled).flags |= flag;
         }
@@ -406,7 +442,7 @@ impl Collector {
     }
 
     fn function_def(&mut self, s: &Stmt, f: &FunctionDef) -> Result<(), CompileError> {
-        self.add_def(&f.name, def::LOCAL, s.loc)?;
+        self.add_def_named(&f.name, def::LOCAL, s.loc)?;
         self.exprs(&f.args.defaults)?;
         for d in f.args.kw_defaults.iter().flatten() {
             self.expr(d)?;
@@ -442,7 +478,7 @@ impl Collector {
     }
 
     fn class_def(&mut self, s: &Stmt, c: &ClassDef) -> Result<(), CompileError> {
-        self.add_def(&c.name, def::LOCAL, s.loc)?;
+        self.add_def_named(&c.name, def::LOCAL, s.loc)?;
         self.exprs(&c.decorator_list)?;
         let generic = !c.type_params.is_empty();
         if generic {
@@ -690,14 +726,14 @@ impl Collector {
     /// Parameters, in the current (function) scope.
     fn arguments(&mut self, a: &Arguments) -> Result<(), CompileError> {
         for arg in a.posonlyargs.iter().chain(&a.args).chain(&a.kwonlyargs) {
-            self.add_def(&arg.arg, def::PARAM, arg.loc)?;
+            self.add_def_named(&arg.arg, def::PARAM, arg.loc)?;
         }
         if let Some(arg) = &a.vararg {
-            self.add_def(&arg.arg, def::PARAM, arg.loc)?;
+            self.add_def_named(&arg.arg, def::PARAM, arg.loc)?;
             self.cur_block().varargs = true;
         }
         if let Some(arg) = &a.kwarg {
-            self.add_def(&arg.arg, def::PARAM, arg.loc)?;
+            self.add_def_named(&arg.arg, def::PARAM, arg.loc)?;
             self.cur_block().varkeywords = true;
         }
         Ok(())
@@ -835,7 +871,7 @@ impl Collector {
                 } else {
                     def::LOCAL
                 };
-                self.add_def(id, flag, e.loc)?;
+                self.add_def_named(id, flag, e.loc)?;
                 if *ctx == ExprContext::Load
                     && self.cur_entry().kind.is_function_like()
                     && &**id == "super"

@@ -134,6 +134,9 @@ impl Str {
 
     /// The text with lone surrogates replaced by U+FFFD, for messages.
     pub fn to_string_lossy(&self) -> String {
+        if let Some(text) = self.as_str() {
+            return text.to_owned();
+        }
         self.chars()
             .map(|cp| char::from_u32(cp).unwrap_or('\u{FFFD}'))
             .collect()

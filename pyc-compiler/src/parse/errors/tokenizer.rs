@@ -184,7 +184,10 @@ impl Errors<'_> {
         loop {
             let start = self.lines.line_start(line).to_usize();
             let text = &self.src[start..];
-            let width = text.len() - text.trim_start_matches([' ', '\t', '\x0c']).len();
+            let width = text
+                .bytes()
+                .take_while(|b| matches!(b, b' ' | b'\t' | b'\x0c'))
+                .count();
             if text[width..].starts_with("\\\n") {
                 line += 1;
                 continue;
@@ -399,17 +402,18 @@ pub(super) fn fstring_message(e: &InterpolatedStringErrorType) -> String {
 /// feed resets both (as CPython's tokenizer does).
 fn indent_columns(indent: &str) -> (u32, u32) {
     let (mut col, mut alt) = (0, 0);
-    for c in indent.chars() {
+    // Indentation is ASCII: bytes are characters.
+    for c in indent.bytes() {
         match c {
-            ' ' => {
+            b' ' => {
                 col += 1;
                 alt += 1;
             }
-            '\t' => {
+            b'\t' => {
                 col = (col / 8 + 1) * 8;
                 alt += 1;
             }
-            '\x0c' => (col, alt) = (0, 0),
+            b'\x0c' => (col, alt) = (0, 0),
             _ => break,
         }
     }
