@@ -166,7 +166,8 @@ pub fn make_types() -> Types {
         float: Type::builtin("float", o, Some(float_new)),
         complex: Type::builtin("complex", o, Some(complex_new)),
         str_: Type::builtin("str", o, Some(str_new)),
-        bytes: Type::builtin("bytes", o, Some(bytes_new)),
+        bytes: Type::builtin("bytes", o, Some(crate::bytesobj::bytes_new)),
+        bytearray: Type::builtin("bytearray", o, Some(crate::bytesobj::bytearray_new)),
         tuple: Type::builtin("tuple", o, Some(tuple_new)),
         list: Type::builtin("list", o, Some(list_new)),
         dict: Type::builtin("dict", o, Some(dict_new)),
@@ -198,6 +199,7 @@ pub fn make_types() -> Types {
         dict_keys: Type::builtin("dict_keys", o, None),
         dict_values: Type::builtin("dict_values", o, None),
         dict_items: Type::builtin("dict_items", o, None),
+        member_descriptor: Type::builtin("member_descriptor", o, None),
         object,
         exceptions,
     }
@@ -225,6 +227,7 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
                 | "dict_keys"
                 | "dict_values"
                 | "dict_items"
+                | "member_descriptor"
         ) {
             set(name, Value::Type(t));
         }
@@ -300,6 +303,8 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         );
     }
     crate::methods::install(vm);
+    crate::bytesobj::install(vm);
+    crate::slots::install(vm);
     crate::files::install(&vm.t.file);
     let type_dict = vm.t.type_.dict.clone();
     type_dict.set_str(
@@ -1370,6 +1375,7 @@ pub fn make_class(
     let mro = c3_mro(&bases).ok_or_else(|| {
         vm.type_error("Cannot create a consistent method resolution order (MRO) for bases")
     })?;
+    let slots = crate::slots::SlotLayout::from_namespace(vm, name.as_str(), &bases, ns)?;
     let dict = DictObj::new(DictMap::new());
     let mut qualname = name.clone();
     for (k, v) in ns.map.borrow().iter() {
@@ -1403,7 +1409,10 @@ pub fn make_class(
         cache: RefCell::default(),
         meta,
         plain: std::cell::Cell::new((0, false)),
+        nslots: slots.base + slots.names.len(),
+        dictless: slots.dictless,
     });
+    slots.install(&t);
     let cls = Value::Type(t.clone());
     let items: Vec<(Value, Value)> = t
         .dict
@@ -1700,26 +1709,6 @@ fn str_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
             _ => Value::string(vm.str_of(v)?),
         }),
         _ => Err(vm.type_error("decoding str is not supported")),
-    }
-}
-
-fn bytes_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
-    match args.first() {
-        None => Ok(Value::Bytes(Rc::new(Vec::new()))),
-        Some(Value::Str(s)) => Ok(Value::Bytes(Rc::new(s.as_str().as_bytes().to_vec()))),
-        Some(Value::Int(n)) => Ok(Value::Bytes(Rc::new(vec![0; (*n).max(0) as usize]))),
-        Some(v) => {
-            let items = vm.to_vec(v)?;
-            let mut out = Vec::with_capacity(items.len());
-            for i in items {
-                let b = vm.index_of(&i)?;
-                if !(0..256).contains(&b) {
-                    return Err(vm.value_error("bytes must be in range(0, 256)"));
-                }
-                out.push(b as u8);
-            }
-            Ok(Value::Bytes(Rc::new(out)))
-        }
     }
 }
 
@@ -2032,7 +2021,8 @@ fn object_setattr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Valu
     let name = attr_name(vm, &args[1])?;
     match &args[0] {
         Value::Instance(i) => {
-            i.dict.set_str(&name, args[2].clone());
+            let (i, obj) = (i.clone(), args[0].clone());
+            vm.generic_set_attr(&i, &obj, &name, args[2].clone())?;
             Ok(Value::None)
         }
         other => {
@@ -2052,7 +2042,10 @@ fn object_getattribute(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult
 fn object_delattr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "__delattr__", args, 2, 2)?;
     let name = attr_name(vm, &args[1])?;
-    vm.del_attr(&args[0], &name)?;
+    match &args[0] {
+        Value::Instance(i) => vm.generic_del_attr(&i.clone(), &args[0], &name)?,
+        other => vm.del_attr(other, &name)?,
+    }
     Ok(Value::None)
 }
 
@@ -2143,6 +2136,10 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
             (Wrapper::File(st), "mode") => Value::string(st.borrow().mode.clone()),
             (Wrapper::File(st), "closed") => Value::Bool(st.borrow().closed),
             (Wrapper::Property { fget, .. }, "fget") => fget.clone(),
+            (Wrapper::Member { name, .. }, "__name__") => Value::Str(name.clone()),
+            (Wrapper::Member { owner, .. }, "__objclass__") => {
+                owner.upgrade().map_or(Value::None, Value::Type)
+            }
             (
                 Wrapper::Property {
                     fget,

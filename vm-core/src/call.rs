@@ -417,6 +417,7 @@ impl Vm {
             dict: crate::dict::DictObj::new(DictMap::new()),
             exc: None,
             payload,
+            slots: std::cell::RefCell::new(vec![Value::Null; t.nslots]),
         })))
     }
 }

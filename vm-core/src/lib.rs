@@ -74,6 +74,7 @@
 //! standard library.
 
 pub mod builtins;
+pub mod bytesobj;
 pub mod call;
 pub mod code;
 pub mod compiling;
@@ -93,6 +94,7 @@ pub mod ops;
 pub mod pystr;
 pub mod random;
 pub mod run;
+pub mod slots;
 pub mod traceback;
 pub mod types;
 pub mod value;

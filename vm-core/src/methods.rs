@@ -136,7 +136,6 @@ pub fn install(vm: &mut Vm) {
             int_from_bytes,
         )))),
     );
-    add(&t.bytes, "hex", bytes_hex);
     t.str_.dict.set_str(
         &intern("maketrans"),
         Value::Wrapper(Rc::new(crate::objects::Wrapper::StaticMethod(builtin(
@@ -144,16 +143,8 @@ pub fn install(vm: &mut Vm) {
             str_maketrans,
         )))),
     );
-    t.bytes.dict.set_str(
-        &intern("fromhex"),
-        Value::Wrapper(Rc::new(crate::objects::Wrapper::ClassMethod(builtin(
-            "fromhex",
-            bytes_fromhex,
-        )))),
-    );
     add(&t.float, "is_integer", float_is_integer);
     add(&t.complex, "conjugate", complex_conjugate);
-    add(&t.bytes, "decode", bytes_decode);
     add(&t.generator, "send", gen_send);
     add(&t.generator, "throw", gen_throw);
     add(&t.generator, "close", gen_close);
@@ -810,16 +801,6 @@ fn str_encode(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     Ok(Value::Bytes(Rc::new(s.as_str().as_bytes().to_vec())))
 }
 
-fn bytes_decode(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    match args.first() {
-        Some(Value::Bytes(b)) => match std::str::from_utf8(b) {
-            Ok(s) => Ok(Value::str(s)),
-            Err(_) => Err(vm.err("UnicodeDecodeError", "'utf-8' codec can't decode bytes")),
-        },
-        _ => Err(vm.type_error("decode() requires a bytes object")),
-    }
-}
-
 fn this_list<'a>(vm: &Vm, args: &'a [Value]) -> PyResult<&'a Rc<crate::objects::ListObj>> {
     match args.first() {
         Some(Value::List(l)) => Ok(l),
@@ -1279,34 +1260,6 @@ fn int_from_bytes(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
         num_bigint::BigInt::from_bytes_le(num_bigint::Sign::Plus, &bytes)
     };
     Ok(Value::from_bigint(v))
-}
-
-fn bytes_hex(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    match args.first() {
-        Some(Value::Bytes(b)) => Ok(Value::string(
-            b.iter().map(|x| format!("{x:02x}")).collect(),
-        )),
-        _ => Err(vm.type_error("hex() requires a bytes object")),
-    }
-}
-
-fn bytes_fromhex(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    let Some(Value::Str(s)) = args.get(1) else {
-        return Err(vm.type_error("fromhex() argument must be str"));
-    };
-    let digits: Vec<char> = s.as_str().chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() % 2 != 0 {
-        return Err(vm.value_error("non-hexadecimal number found in fromhex() arg"));
-    }
-    let mut out = Vec::with_capacity(digits.len() / 2);
-    for pair in digits.chunks(2) {
-        let text: String = pair.iter().collect();
-        match u8::from_str_radix(&text, 16) {
-            Ok(b) => out.push(b),
-            Err(_) => return Err(vm.value_error("non-hexadecimal number found in fromhex() arg")),
-        }
-    }
-    Ok(Value::Bytes(Rc::new(out)))
 }
 
 fn float_is_integer(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {

@@ -514,6 +514,7 @@ fn nt_new(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
         dict: crate::ops::new_dict(),
         exc: None,
         payload: Value::tuple(values),
+        slots: Default::default(),
     })))
 }
 
@@ -567,6 +568,7 @@ fn nt_replace(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
         dict: crate::ops::new_dict(),
         exc: None,
         payload: Value::tuple(values),
+        slots: Default::default(),
     })))
 }
 
@@ -1448,11 +1450,20 @@ fn copy_value(vm: &mut Vm, v: &Value, deep: bool) -> PyResult<Value> {
                 let x = rec(vm, &x)?;
                 vm.dict_set(&dict, k, x)?;
             }
+            let old_slots = i.slots.borrow().clone();
+            let mut slots = Vec::with_capacity(old_slots.len());
+            for x in &old_slots {
+                slots.push(match x {
+                    Value::Null => Value::Null,
+                    x => rec(vm, x)?,
+                });
+            }
             Value::Instance(Rc::new(crate::objects::Instance {
                 class: i.class.clone(),
                 dict,
                 exc: None,
                 payload,
+                slots: std::cell::RefCell::new(slots),
             }))
         }
         other => other.clone(),

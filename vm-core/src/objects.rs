@@ -175,6 +175,9 @@ pub struct Instance {
     /// The built-in value an instance of a subclass of a built-in type wraps (a list for
     /// `class Stack(list)`); Null otherwise.
     pub payload: Value,
+    /// The values of the `__slots__` of its class (Null: unset), indexed by
+    /// [`Wrapper::Member`]'s `index`.
+    pub slots: RefCell<Vec<Value>>,
 }
 
 /// A generator: its suspended frame.
@@ -448,6 +451,16 @@ pub enum Wrapper {
         dict: Rc<DictObj>,
         /// Which part it shows.
         part: DictPart,
+    },
+    /// A `__slots__` entry on its class (`member_descriptor`): a data descriptor reading and
+    /// writing slot `index` of an instance.
+    Member {
+        /// The slot's (mangled) name.
+        name: Rc<PyStr>,
+        /// Its index in [`Instance::slots`].
+        index: usize,
+        /// The class that defines it (weak: the class holds the descriptor).
+        owner: std::rc::Weak<Type>,
     },
     /// super(type, obj): lookups start after `this` in the MRO of `obj`'s type.
     Super {

@@ -115,6 +115,7 @@ pub fn hash_builtin(v: &Value) -> Option<i64> {
             fix_hash(hash as i64)
         }
         Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::Slice(_) => return None,
+        Value::ByteArray(_) => return None,
         Value::Instance(_) => return None,
         other => fix_hash((other.id() >> 4) as i64),
     })
@@ -267,6 +268,7 @@ impl Vm {
             Value::Complex(_) => t.complex.clone(),
             Value::Str(_) => t.str_.clone(),
             Value::Bytes(_) => t.bytes.clone(),
+            Value::ByteArray(_) => t.bytearray.clone(),
             Value::Tuple(_) => t.tuple.clone(),
             Value::List(_) => t.list.clone(),
             Value::Dict(_) => t.dict.clone(),
@@ -302,6 +304,7 @@ impl Vm {
                 Wrapper::ClassMethod(_) => t.classmethod.clone(),
                 Wrapper::Super { .. } => t.super_.clone(),
                 Wrapper::File(_) => t.file.clone(),
+                Wrapper::Member { .. } => t.member_descriptor.clone(),
                 Wrapper::DictView { part, .. } => match part {
                     DictPart::Keys => t.dict_keys.clone(),
                     DictPart::Values => t.dict_values.clone(),
@@ -396,6 +399,7 @@ impl Vm {
             Value::BigInt(_) => true,
             Value::Str(s) => !s.as_str().is_empty(),
             Value::Bytes(b) => !b.is_empty(),
+            Value::ByteArray(b) => !b.borrow().is_empty(),
             Value::Tuple(t) => !t.is_empty(),
             Value::List(l) => !l.items.borrow().is_empty(),
             Value::Dict(d) => !d.map.borrow().is_empty(),
@@ -723,6 +727,10 @@ impl Vm {
     /// BINARY_OP `nb` (0..=25).
     pub fn binary_op(&mut self, a: &Value, b: &Value, nb: u32) -> PyResult<Value> {
         let base = (nb % 13) as usize;
+        if let (Value::ByteArray(arr), 13 | 18) = (a, nb) {
+            crate::bytesobj::in_place(self, arr, b, base)?;
+            return Ok(a.clone());
+        }
         if let Some(r) = self.builtin_binary(a, b, base)? {
             return Ok(r);
         }
@@ -793,6 +801,13 @@ impl Vm {
             return Err(self.type_error(format!(
                 "can't multiply sequence by non-int of type '{}'",
                 self.type_name(other)
+            )));
+        }
+        if base == 0 && matches!(a, Value::Bytes(_) | Value::ByteArray(_)) {
+            return Err(self.type_error(format!(
+                "can't concat {} to {}",
+                self.type_name(b),
+                self.type_name(a)
             )));
         }
         if base == 0 && matches!(a, Value::Str(_)) {
@@ -1002,10 +1017,28 @@ impl Vm {
                 v.extend(y.iter().cloned());
                 Some(Value::tuple(v))
             }
-            (Value::Bytes(x), Value::Bytes(y), 0) => {
-                let mut v = (**x).clone();
-                v.extend_from_slice(y);
-                Some(Value::Bytes(Rc::new(v)))
+            (Value::Bytes(_) | Value::ByteArray(_), y, 0)
+                if crate::bytesobj::bytes_of(y).is_some() =>
+            {
+                let mut v = crate::bytesobj::bytes_of(a).unwrap_or_default();
+                v.extend(crate::bytesobj::bytes_of(y).unwrap_or_default());
+                Some(match a {
+                    Value::ByteArray(_) => crate::bytesobj::bytearray(v),
+                    _ => Value::Bytes(Rc::new(v)),
+                })
+            }
+            (Value::Bytes(_) | Value::ByteArray(_), n, 5)
+            | (n, Value::Bytes(_) | Value::ByteArray(_), 5)
+                if as_int(n).is_some() =>
+            {
+                let seq = if as_int(a).is_some() { b } else { a };
+                let data = crate::bytesobj::bytes_of(seq).unwrap_or_default();
+                let k = self.repeat_count(n, data.len())?;
+                let v = data.repeat(k);
+                Some(match seq {
+                    Value::ByteArray(_) => crate::bytesobj::bytearray(v),
+                    _ => Value::Bytes(Rc::new(v)),
+                })
             }
             (Value::List(l), n, 5) | (n, Value::List(l), 5) if as_int(n).is_some() => {
                 let len = l.items.borrow().len();
@@ -1187,6 +1220,7 @@ impl Vm {
             Value::Complex(c) => pyc_loader::repr::complex_repr(c.0, c.1),
             Value::Str(s) => str_repr(s.as_str()),
             Value::Bytes(b) => pyc_loader::repr::bytes_repr(b),
+            Value::ByteArray(b) => crate::bytesobj::bytearray_repr(&b.borrow()),
             Value::Tuple(items) => {
                 let items = items.clone();
                 if !self.repr_enter(v) {
@@ -1322,6 +1356,13 @@ impl Vm {
             Value::Iter(_) => format!("<{} object at {:#x}>", self.type_name(v), v.id()),
             Value::Module(m) => format!("<module '{}'>", m.name.as_str()),
             Value::Wrapper(w) => match &**w {
+                Wrapper::Member { name, owner, .. } => format!(
+                    "<member '{}' of '{}' objects>",
+                    name.as_str(),
+                    owner
+                        .upgrade()
+                        .map_or(String::new(), |o| o.name.as_str().to_owned())
+                ),
                 Wrapper::DictView { .. } => {
                     let items = self.to_vec(v)?;
                     format!(
@@ -1451,6 +1492,7 @@ impl Vm {
         Ok(match v {
             Value::Str(s) => s.char_len(),
             Value::Bytes(b) => b.len(),
+            Value::ByteArray(b) => b.borrow().len(),
             Value::Tuple(t) => t.len(),
             Value::List(l) => l.items.borrow().len(),
             Value::Dict(d) => d.map.borrow().len(),
@@ -1546,13 +1588,23 @@ impl Vm {
                     i += 1;
                 }
             }
-            Value::Bytes(b) => match x {
-                Value::Bytes(sub) => {
-                    Ok(sub.is_empty() || b.windows(sub.len()).any(|w| w == &sub[..]))
+            Value::Bytes(_) | Value::ByteArray(_) => {
+                let b = crate::bytesobj::bytes_of(container).unwrap_or_default();
+                match crate::bytesobj::bytes_of(x) {
+                    Some(sub) => Ok(sub.is_empty() || b.windows(sub.len()).any(|w| w == &sub[..])),
+                    None if as_int(x).is_some() => {
+                        let c = self.index_of(x)?;
+                        match u8::try_from(c) {
+                            Ok(c) => Ok(b.contains(&c)),
+                            Err(_) => Err(self.value_error("byte must be in range(0, 256)")),
+                        }
+                    }
+                    None => Err(self.type_error(format!(
+                        "a bytes-like object is required, not '{}'",
+                        self.type_name(x)
+                    ))),
                 }
-                _ => Ok(as_int(x)
-                    .is_some_and(|i| matches!(i, IntRef::Small(v) if b.contains(&(v as u8))))),
-            },
+            }
             _ => {
                 let n = self.n.contains.clone();
                 if let Some(r) = self.call_special(container, &n, std::slice::from_ref(x))? {
@@ -1588,7 +1640,7 @@ impl Vm {
                 s: s.clone(),
                 pos: 0,
             },
-            Value::Bytes(_) => IterState::Seq {
+            Value::Bytes(_) | Value::ByteArray(_) => IterState::Seq {
                 seq: v.clone(),
                 index: 0,
             },
@@ -1689,6 +1741,9 @@ impl Vm {
                     Value::List(l) => l.items.borrow().get(*index).cloned(),
                     Value::Tuple(t) => t.get(*index).cloned(),
                     Value::Bytes(b) => b.get(*index).map(|&x| Value::Int(i64::from(x))),
+                    Value::ByteArray(b) => {
+                        b.borrow().get(*index).map(|&x| Value::Int(i64::from(x)))
+                    }
                     Value::Instance(_) => {
                         let (seq, i) = (seq.clone(), *index);
                         *index += 1;
@@ -2025,7 +2080,7 @@ impl Vm {
     }
 
     /// Normalizes an index against a length.
-    fn seq_index(&mut self, idx: &Value, len: usize, what: &str) -> PyResult<usize> {
+    pub(crate) fn seq_index(&mut self, idx: &Value, len: usize, what: &str) -> PyResult<usize> {
         let i = match idx {
             Value::Int(i) => *i,
             Value::Bool(b) => i64::from(*b),
@@ -2095,7 +2150,11 @@ impl Vm {
         Ok((start, stop, step))
     }
 
-    fn slice_positions(&mut self, s: &crate::objects::Slice, len: usize) -> PyResult<Vec<usize>> {
+    pub(crate) fn slice_positions(
+        &mut self,
+        s: &crate::objects::Slice,
+        len: usize,
+    ) -> PyResult<Vec<usize>> {
         let (start, stop, step) = self.slice_indices(s, len)?;
         let mut out = Vec::new();
         let mut i = start;
@@ -2184,6 +2243,19 @@ impl Vm {
                 let i = self.seq_index(k, b.len(), "index")?;
                 Ok(Value::Int(i64::from(b[i])))
             }
+            (Value::ByteArray(b), Value::Slice(sl)) => {
+                let len = b.borrow().len();
+                let pos = self.slice_positions(sl, len)?;
+                let data = b.borrow();
+                Ok(crate::bytesobj::bytearray(
+                    pos.iter().map(|&i| data[i]).collect(),
+                ))
+            }
+            (Value::ByteArray(b), k) => {
+                let len = b.borrow().len();
+                let i = self.seq_index(k, len, "bytearray")?;
+                Ok(Value::Int(i64::from(b.borrow()[i])))
+            }
             (Value::Range(r), Value::Slice(sl)) => {
                 let (start, stop, step) = self.slice_indices(sl, r.len() as usize)?;
                 let n = crate::objects::Range { start, stop, step }.len();
@@ -2266,6 +2338,7 @@ impl Vm {
                 Ok(())
             }
             (Value::Dict(d), k) => self.dict_set(d, k.clone(), value),
+            (Value::ByteArray(b), k) => crate::bytesobj::set_item(self, b, k, value),
             (Value::Instance(_), _) => {
                 let n = self.n.setitem.clone();
                 match self.call_special(obj, &n, &[key.clone(), value])? {
@@ -2305,6 +2378,7 @@ impl Vm {
                 l.items.borrow_mut().remove(i);
                 Ok(())
             }
+            (Value::ByteArray(b), k) => crate::bytesobj::del_item(self, b, k),
             (Value::Dict(d), k) => {
                 let h = self.hash(k)?;
                 let removed = d.map.borrow_mut().remove(k, h);
@@ -2376,6 +2450,9 @@ impl Vm {
                         receiver: Value::Type(cls),
                     }))
                 }
+                Wrapper::Member { name, index, owner } if !on_class => {
+                    return crate::slots::member_get(self, obj, name, *index, owner);
+                }
                 Wrapper::Property { fget, .. } if !on_class => {
                     if matches!(fget, Value::None) {
                         return Err(self.err("AttributeError", "property has no getter"));
@@ -2405,7 +2482,7 @@ impl Vm {
 
     fn is_data_descriptor(&self, v: &Value) -> bool {
         match v {
-            Value::Wrapper(w) => matches!(&**w, Wrapper::Property { .. }),
+            Value::Wrapper(w) => matches!(&**w, Wrapper::Property { .. } | Wrapper::Member { .. }),
             Value::Instance(i) => {
                 i.class.lookup(&self.n.set.clone()).is_some()
                     || i.class.lookup(&self.n.delete.clone()).is_some()
@@ -2491,7 +2568,7 @@ impl Vm {
     fn instance_special_attr(&mut self, inst: &Rc<Instance>, name: &Rc<PyStr>) -> Option<Value> {
         Some(match name.as_str() {
             "__class__" => Value::Type(inst.class.clone()),
-            "__dict__" => Value::Dict(inst.dict.clone()),
+            "__dict__" if !inst.class.dictless => Value::Dict(inst.dict.clone()),
             _ => {
                 let exc = inst.exc.as_ref()?.borrow();
                 match name.as_str() {
@@ -2569,35 +2646,6 @@ impl Vm {
     pub fn set_attr(&mut self, obj: &Value, name: &Rc<PyStr>, value: Value) -> PyResult<()> {
         match obj {
             Value::Instance(inst) => {
-                if let Some(d) = inst.class.lookup(name) {
-                    match &d {
-                        Value::Wrapper(w) => {
-                            if let Wrapper::Property { fset, .. } = &**w {
-                                if matches!(fset, Value::None) {
-                                    return Err(self.err(
-                                        "AttributeError",
-                                        format!(
-                                            "property '{}' of '{}' object has no setter",
-                                            name.as_str(),
-                                            inst.class.name.as_str()
-                                        ),
-                                    ));
-                                }
-                                let fset = fset.clone();
-                                self.call(&fset, &[obj.clone(), value], &[])?;
-                                return Ok(());
-                            }
-                        }
-                        Value::Instance(di) => {
-                            let n = self.n.set.clone();
-                            if let Some(set) = di.class.lookup(&n) {
-                                self.call_descriptor(&set, &d, &[d.clone(), obj.clone(), value])?;
-                                return Ok(());
-                            }
-                        }
-                        _ => {}
-                    }
-                }
                 let sa = self.n.setattr.clone();
                 if let Some(f) = inst.class.lookup(&sa) {
                     if matches!(f, Value::Function(_)) {
@@ -2605,35 +2653,7 @@ impl Vm {
                         return Ok(());
                     }
                 }
-                if let Some(exc) = &inst.exc {
-                    let mut exc = exc.borrow_mut();
-                    match name.as_str() {
-                        "__cause__" => {
-                            exc.cause = value;
-                            exc.suppress_context = true;
-                            return Ok(());
-                        }
-                        "__context__" => {
-                            exc.context = value;
-                            return Ok(());
-                        }
-                        "__suppress_context__" => {
-                            exc.suppress_context = matches!(value, Value::Bool(true));
-                            return Ok(());
-                        }
-                        "args" => {
-                            drop(exc);
-                            let args = self.to_vec(&value)?;
-                            if let Some(e) = inst.exc.as_ref() {
-                                e.borrow_mut().args = Value::tuple(args);
-                            }
-                            return Ok(());
-                        }
-                        _ => {}
-                    }
-                }
-                inst.dict.set_str(name, value);
-                Ok(())
+                self.generic_set_attr(inst, obj, name, value)
             }
             Value::Type(t) if !t.builtin => {
                 crate::types::bump_epoch();
@@ -2676,18 +2696,97 @@ impl Vm {
         }
     }
 
+    /// `object.__setattr__(obj, name, value)`: data descriptors, then the instance dict.
+    pub fn generic_set_attr(
+        &mut self,
+        inst: &Rc<Instance>,
+        obj: &Value,
+        name: &Rc<PyStr>,
+        value: Value,
+    ) -> PyResult<()> {
+        if let Some(d) = inst.class.lookup(name) {
+            match &d {
+                Value::Wrapper(w) => {
+                    if let Wrapper::Member { name, index, owner } = &**w {
+                        return crate::slots::member_set(
+                            self,
+                            obj,
+                            name,
+                            *index,
+                            owner,
+                            Some(value),
+                        );
+                    }
+                    if let Wrapper::Property { fset, .. } = &**w {
+                        if matches!(fset, Value::None) {
+                            return Err(self.err(
+                                "AttributeError",
+                                format!(
+                                    "property '{}' of '{}' object has no setter",
+                                    name.as_str(),
+                                    inst.class.name.as_str()
+                                ),
+                            ));
+                        }
+                        let fset = fset.clone();
+                        self.call(&fset, &[obj.clone(), value], &[])?;
+                        return Ok(());
+                    }
+                }
+                Value::Instance(di) => {
+                    let n = self.n.set.clone();
+                    if let Some(set) = di.class.lookup(&n) {
+                        self.call_descriptor(&set, &d, &[d.clone(), obj.clone(), value])?;
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(exc) = &inst.exc {
+            let mut exc = exc.borrow_mut();
+            match name.as_str() {
+                "__cause__" => {
+                    exc.cause = value;
+                    exc.suppress_context = true;
+                    return Ok(());
+                }
+                "__context__" => {
+                    exc.context = value;
+                    return Ok(());
+                }
+                "__suppress_context__" => {
+                    exc.suppress_context = matches!(value, Value::Bool(true));
+                    return Ok(());
+                }
+                "args" => {
+                    drop(exc);
+                    let args = self.to_vec(&value)?;
+                    if let Some(e) = inst.exc.as_ref() {
+                        e.borrow_mut().args = Value::tuple(args);
+                    }
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+        if inst.class.dictless {
+            return Err(self.attr_error(obj, name));
+        }
+        inst.dict.set_str(name, value);
+        Ok(())
+    }
+
     /// `del obj.name`.
     pub fn del_attr(&mut self, obj: &Value, name: &Rc<PyStr>) -> PyResult<()> {
         let dict = match obj {
             Value::Instance(inst) => {
-                if let Some(Value::Wrapper(w)) = inst.class.lookup(name) {
-                    if let Wrapper::Property { fdel, .. } = &*w {
-                        let fdel = fdel.clone();
-                        self.call(&fdel, std::slice::from_ref(obj), &[])?;
-                        return Ok(());
-                    }
+                let da = crate::pystr::intern("__delattr__");
+                if let Some(f @ Value::Function(_)) = inst.class.lookup(&da) {
+                    self.call(&f, &[obj.clone(), Value::Str(name.clone())], &[])?;
+                    return Ok(());
                 }
-                inst.dict.clone()
+                return self.generic_del_attr(inst, obj, name);
             }
             Value::Type(t) if !t.builtin => {
                 crate::types::bump_epoch();
@@ -2698,6 +2797,59 @@ impl Vm {
             _ => return Err(self.attr_error(obj, name)),
         };
         let removed = dict
+            .map
+            .borrow_mut()
+            .remove(&Value::Str(name.clone()), name.hash());
+        match removed {
+            Some(_) => Ok(()),
+            None => Err(self.attr_error(obj, name)),
+        }
+    }
+
+    /// `object.__delattr__(obj, name)`: data descriptors (`__delete__`), then the dict.
+    pub fn generic_del_attr(
+        &mut self,
+        inst: &Rc<Instance>,
+        obj: &Value,
+        name: &Rc<PyStr>,
+    ) -> PyResult<()> {
+        match inst.class.lookup(name) {
+            Some(Value::Wrapper(w)) => match &*w {
+                Wrapper::Property { fdel, .. } => {
+                    if matches!(fdel, Value::None) {
+                        return Err(self.err(
+                            "AttributeError",
+                            format!(
+                                "property '{}' of '{}' object has no deleter",
+                                name.as_str(),
+                                inst.class.name.as_str()
+                            ),
+                        ));
+                    }
+                    let fdel = fdel.clone();
+                    self.call(&fdel, std::slice::from_ref(obj), &[])?;
+                    return Ok(());
+                }
+                Wrapper::Member { name, index, owner } => {
+                    return crate::slots::member_set(self, obj, name, *index, owner, None);
+                }
+                _ => {}
+            },
+            Some(d @ Value::Instance(_)) => {
+                if let Value::Instance(di) = &d {
+                    if let Some(del) = di.class.lookup(&self.n.delete.clone()) {
+                        self.call_descriptor(&del, &d, &[d.clone(), obj.clone()])?;
+                        return Ok(());
+                    }
+                    if di.class.lookup(&self.n.set.clone()).is_some() {
+                        return Err(self.err("AttributeError", "__delete__"));
+                    }
+                }
+            }
+            _ => {}
+        }
+        let removed = inst
+            .dict
             .map
             .borrow_mut()
             .remove(&Value::Str(name.clone()), name.hash());
@@ -2775,7 +2927,9 @@ pub fn builtin_eq(a: &Value, b: &Value) -> Option<bool> {
         (Complex(c), other) | (other, Complex(c)) if float_of(other).is_some() => {
             c.1 == 0.0 && float_of(other) == Some(c.0)
         }
-        (Bytes(x), Bytes(y)) => x == y,
+        (Bytes(_) | ByteArray(_), Bytes(_) | ByteArray(_)) => {
+            return byte_pair(a, b, |x, y| x == y)
+        }
         (Instance(_), _) | (_, Instance(_)) => return Option::None,
         (Tuple(_), Tuple(_)) | (List(_), List(_)) | (Dict(_), Dict(_)) | (Set(_), Set(_)) => {
             return Option::None
@@ -2802,7 +2956,9 @@ pub fn builtin_order(a: &Value, b: &Value) -> Option<Option<Ordering>> {
         _ => match (as_int(a), as_int(b)) {
             (Some(x), Some(y)) => Some(int::cmp(&x, &y)),
             _ => match (a, b) {
-                (Bytes(x), Bytes(y)) => Some(x.cmp(y)),
+                (Bytes(_) | ByteArray(_), Bytes(_) | ByteArray(_)) => {
+                    return byte_pair(a, b, |x, y| Some(x.cmp(y)))
+                }
                 _ => return Option::None,
             },
         },
@@ -2831,6 +2987,16 @@ fn float_int_cmp(f: f64, i: &IntRef) -> Option<Ordering> {
             }
         }
     }
+}
+
+/// `f` applied to the bytes of two bytes/bytearray values (None for other values).
+fn byte_pair<R>(a: &Value, b: &Value, f: impl FnOnce(&[u8], &[u8]) -> R) -> Option<R> {
+    let view = |v: &Value| match v {
+        Value::Bytes(x) => Some(x.to_vec()),
+        Value::ByteArray(x) => Some(x.borrow().clone()),
+        _ => Option::None,
+    };
+    Some(f(&view(a)?, &view(b)?))
 }
 
 /// CPython's repr of a str.

@@ -36,6 +36,11 @@ pub struct Type {
     pub meta: Option<Rc<Type>>,
     /// (epoch, whether instance attributes are plain): see [`Type::plain_attributes`].
     pub plain: Cell<(u64, bool)>,
+    /// How many `__slots__` values instances carry (those of the bases included).
+    pub nslots: usize,
+    /// Whether instances have no `__dict__` (every class in the MRO defines `__slots__`
+    /// without `"__dict__"`).
+    pub dictless: bool,
 }
 
 /// A hasher for pointer-sized keys that are already well distributed.
@@ -100,6 +105,8 @@ impl Type {
             cache: RefCell::default(),
             meta: None,
             plain: Cell::new((0, false)),
+            nslots: 0,
+            dictless: false,
         })
     }
 
@@ -144,7 +151,10 @@ impl Type {
             _ => false,
         };
         let descriptor = |v: &Value| match v {
-            Value::Wrapper(w) => matches!(&**w, crate::objects::Wrapper::Property { .. }),
+            Value::Wrapper(w) => matches!(
+                &**w,
+                crate::objects::Wrapper::Property { .. } | crate::objects::Wrapper::Member { .. }
+            ),
             Value::Instance(i) => {
                 i.class.lookup(&crate::pystr::intern("__set__")).is_some()
                     || i.class
@@ -161,6 +171,7 @@ impl Type {
                 .all(|(k, v)| !special(k) && !descriptor(v))
         };
         let plain = self.builtin_base().is_none()
+            && !self.dictless
             && !self.is_exception
             && clean(self)
             && self.mro.iter().all(|t| clean(t));
@@ -256,6 +267,7 @@ builtin_types! {
     complex = "complex",
     str_ = "str",
     bytes = "bytes",
+    bytearray = "bytearray",
     tuple = "tuple",
     list = "list",
     dict = "dict",
@@ -287,6 +299,7 @@ builtin_types! {
     dict_keys = "dict_keys",
     dict_values = "dict_values",
     dict_items = "dict_items",
+    member_descriptor = "member_descriptor",
 }
 
 /// The exception hierarchy: (name, base) in an order where each base comes first.
@@ -325,6 +338,8 @@ pub const EXCEPTIONS: &[(&str, &str)] = &[
     ("TypeError", "Exception"),
     ("ValueError", "Exception"),
     ("UnicodeError", "ValueError"),
+    ("UnicodeDecodeError", "UnicodeError"),
+    ("UnicodeEncodeError", "UnicodeError"),
     ("Warning", "Exception"),
     ("UserWarning", "Warning"),
     ("DeprecationWarning", "Warning"),
