@@ -236,6 +236,7 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         set(t.name.as_str(), Value::Type(t.clone()));
     }
     set("None", Value::None);
+    set("__name__", Value::str("builtins"));
     set("Ellipsis", Value::Ellipsis);
     set("NotImplemented", Value::NotImplemented);
     set("__debug__", Value::Bool(true));
@@ -315,6 +316,13 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         )))),
     );
     type_dict.set_str(&intern("__call__"), builtin("__call__", type_call));
+    type_dict.set_str(
+        &intern("__prepare__"),
+        Value::Wrapper(Rc::new(Wrapper::ClassMethod(builtin(
+            "__prepare__",
+            type_prepare,
+        )))),
+    );
     type_dict.set_str(&intern("__init__"), builtin("__init__", type_init));
     vm.t.dict.dict.set_str(
         &intern("fromkeys"),
@@ -1239,58 +1247,181 @@ fn bi_build_class(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResul
     let Value::Str(name) = &pos[1] else {
         return Err(vm.type_error("__build_class__: name is not a string"));
     };
-    let mut bases = Vec::new();
-    for b in &pos[2..] {
-        match b {
-            Value::Type(t) => bases.push(t.clone()),
-            other => {
-                return Err(
-                    vm.type_error(format!("bases must be types, not {}", vm.type_name(other)))
-                )
-            }
-        }
-    }
-    let explicit = match kw.iter().find(|(k, _)| *k == "metaclass") {
-        Some((_, Value::Type(t))) => Some(t.clone()),
-        Some(_) => return Err(vm.type_error("metaclasses that are not classes are not supported")),
-        None => None,
+    let orig_bases = &pos[2..];
+    let (bases, substituted) = resolve_bases(vm, orig_bases)?;
+    // An explicit metaclass that is not a class (a function) is called as it is.
+    let (explicit, meta_fn) = match kw.iter().find(|(k, _)| *k == "metaclass") {
+        Some((_, Value::Type(t))) => (Some(t.clone()), None),
+        Some((_, f)) => (None, Some((*f).clone())),
+        None => (None, None),
     };
-    let meta = derive_metaclass(vm, explicit, &bases)?;
+    let meta = match meta_fn {
+        Some(_) => None,
+        None => derive_metaclass(vm, explicit, &bases)?,
+    };
     let class_kw: Vec<(Rc<PyStr>, Value)> = kw
         .iter()
         .filter(|(k, _)| *k != "metaclass")
         .map(|(k, v)| (intern(k), (*v).clone()))
         .collect();
-    let ns = DictObj::new(DictMap::new());
+    let kw_names: Vec<Rc<PyStr>> = class_kw.iter().map(|(k, _)| k.clone()).collect();
+    let bases_tuple = Value::tuple(bases.iter().cloned().map(Value::Type).collect());
+    let ns_value = match meta_fn.clone().or_else(|| meta.clone().map(Value::Type)) {
+        Some(m) => prepare(vm, &m, name, &bases_tuple, &class_kw)?,
+        None => Value::Dict(DictObj::new(DictMap::new())),
+    };
+    // A dict (or a dict subclass that keeps dict's item methods) is the frame's locals
+    // directly; any other mapping is reached through its item methods.
+    let (locals, mapping) = match &ns_value {
+        Value::Dict(d) => (d.clone(), Value::Null),
+        v => match vm.payload_for(
+            v,
+            &["__getitem__", "__setitem__", "__delitem__", "__missing__"],
+        ) {
+            Some(Value::Dict(d)) => (d, Value::Null),
+            _ => (DictObj::new(DictMap::new()), v.clone()),
+        },
+    };
     let mut frame = Frame::new(
         func.code.clone(),
         func.globals.clone(),
         func.builtins.clone(),
-        Some(ns.clone()),
+        Some(locals),
         Vec::new(),
     );
+    frame.mapping = mapping;
     frame.closure = func.closure.clone();
     let cell = vm.run_frame(&mut frame)?;
-    let cls = match meta {
-        None => make_class(vm, name.clone(), bases, &ns, &class_kw, None)?,
-        Some(meta) => {
-            let mut args = vec![
-                Value::Str(name.clone()),
-                Value::tuple(bases.into_iter().map(Value::Type).collect()),
-                Value::Dict(ns.clone()),
-            ];
-            args.extend(class_kw.iter().map(|(_, v)| v.clone()));
-            let names: Vec<Rc<PyStr>> = class_kw.iter().map(|(k, _)| k.clone()).collect();
-            match vm.call_type(&meta, &args, &names)? {
-                Value::Type(t) => t,
-                other => return Ok(other),
-            }
+    if substituted {
+        let key = Value::Str(intern("__orig_bases__"));
+        vm.set_item(&ns_value, &key, Value::tuple(orig_bases.to_vec()))?;
+    }
+    let mut args = vec![Value::Str(name.clone()), bases_tuple, ns_value.clone()];
+    args.extend(class_kw.iter().map(|(_, v)| v.clone()));
+    let cls = match (meta_fn, meta) {
+        (Some(f), _) => return vm.call(&f, &args, &kw_names),
+        (None, None) => {
+            let ns = namespace_dict(vm, &ns_value)?;
+            make_class(vm, name.clone(), bases, &ns, &class_kw, None)?
         }
+        (None, Some(meta)) => match vm.call_type(&meta, &args, &kw_names)? {
+            Value::Type(t) => t,
+            other => return Ok(other),
+        },
     };
     if let Value::Cell(c) = cell {
         *c.value.borrow_mut() = Value::Type(cls.clone());
     }
     Ok(Value::Type(cls))
+}
+
+/// PEP 560: replaces each base that is not a class by what its `__mro_entries__` returns;
+/// also says whether any was replaced (the class then records `__orig_bases__`).
+fn resolve_bases(vm: &mut Vm, orig: &[Value]) -> PyResult<(Vec<Rc<Type>>, bool)> {
+    let mut bases = Vec::new();
+    let mut substituted = false;
+    for b in orig {
+        if let Value::Type(t) = b {
+            bases.push(t.clone());
+            continue;
+        }
+        let entries = match vm.get_attr(b, &intern("__mro_entries__")) {
+            Ok(f) => {
+                let r = vm.call(&f, &[Value::tuple(orig.to_vec())], &[])?;
+                let Value::Tuple(items) = r else {
+                    return Err(vm.type_error("__mro_entries__ must return a tuple"));
+                };
+                items
+            }
+            Err(e) if vm.err_is(&e, "AttributeError") => {
+                return Err(vm.type_error(format!("bases must be types, not {}", vm.type_name(b))))
+            }
+            Err(e) => return Err(e),
+        };
+        substituted = true;
+        for e in entries.iter() {
+            match e {
+                Value::Type(t) => {
+                    if !bases.iter().any(|x| Rc::ptr_eq(x, t)) {
+                        bases.push(t.clone());
+                    }
+                }
+                other => {
+                    return Err(
+                        vm.type_error(format!("bases must be types, not {}", vm.type_name(other)))
+                    )
+                }
+            }
+        }
+    }
+    Ok((bases, substituted))
+}
+
+/// The class namespace `meta.__prepare__(name, bases, **kw)` returns (a new dict when the
+/// metaclass has none).
+fn prepare(
+    vm: &mut Vm,
+    meta: &Value,
+    name: &Rc<PyStr>,
+    bases: &Value,
+    kw: &[(Rc<PyStr>, Value)],
+) -> PyResult<Value> {
+    let f = match vm.get_attr(meta, &intern("__prepare__")) {
+        Ok(f) => f,
+        Err(e) if vm.err_is(&e, "AttributeError") => {
+            return Ok(Value::Dict(DictObj::new(DictMap::new())))
+        }
+        Err(e) => return Err(e),
+    };
+    let mut args = vec![Value::Str(name.clone()), bases.clone()];
+    args.extend(kw.iter().map(|(_, v)| v.clone()));
+    let names: Vec<Rc<PyStr>> = kw.iter().map(|(k, _)| k.clone()).collect();
+    let ns = vm.call(&f, &args, &names)?;
+    let is_mapping = match &ns {
+        Value::Dict(_) => true,
+        Value::Instance(i) => {
+            i.class.lookup(&vm.n.getitem.clone()).is_some() || matches!(i.payload, Value::Dict(_))
+        }
+        _ => false,
+    };
+    if !is_mapping {
+        let who = match meta {
+            Value::Type(t) => t.name.as_str().to_owned(),
+            _ => "<metaclass>".to_owned(),
+        };
+        return Err(vm.type_error(format!(
+            "{who}.__prepare__() must return a mapping, not {}",
+            vm.type_name(&ns)
+        )));
+    }
+    Ok(ns)
+}
+
+/// `type.__prepare__(name, bases, **kw)`: a new empty namespace.
+fn type_prepare(_: &mut Vm, _: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    Ok(Value::Dict(DictObj::new(DictMap::new())))
+}
+
+/// The dict holding a class namespace: the dict itself, the dict a dict subclass instance
+/// wraps, or a copy of another mapping's items.
+pub fn namespace_dict(vm: &mut Vm, ns: &Value) -> PyResult<Rc<DictObj>> {
+    match ns {
+        Value::Dict(d) => return Ok(d.clone()),
+        Value::Instance(i) => {
+            if let Value::Dict(d) = &i.payload {
+                return Ok(d.clone());
+            }
+        }
+        _ => {}
+    }
+    let keys_fn = vm.get_attr(ns, &intern("keys"))?;
+    let keys = vm.call(&keys_fn, &[], &[])?;
+    let d = DictObj::new(DictMap::new());
+    for k in vm.to_vec(&keys)? {
+        let v = vm.get_item(ns, &k)?;
+        vm.dict_set(&d, k, v)?;
+    }
+    Ok(d)
 }
 
 /// The metaclass of a new class: the most derived of the explicit one and those of the bases
@@ -1460,7 +1591,8 @@ fn object_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
 fn type_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     match args {
         [v] => Ok(Value::Type(vm.type_of(v))),
-        [Value::Str(name), bases, Value::Dict(ns)] => {
+        [Value::Str(name), bases, ns] => {
+            let ns = &namespace_dict(vm, ns)?;
             let bases = vm
                 .to_vec(bases)?
                 .into_iter()
@@ -1485,9 +1617,10 @@ fn type_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
 /// `type.__new__(mcs, name, bases, ns, **kw)`: creates a class whose metaclass is `mcs`.
 fn type_new_meta(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value> {
     let (pos, kw) = split_kw(args, kwnames);
-    let [Value::Type(mcs), Value::Str(name), bases, Value::Dict(ns)] = pos else {
+    let [Value::Type(mcs), Value::Str(name), bases, ns] = pos else {
         return Err(vm.type_error("type.__new__(X, name, bases, dict): bad arguments"));
     };
+    let ns = &namespace_dict(vm, ns)?;
     let bases: Vec<Rc<Type>> = vm
         .to_vec(bases)?
         .into_iter()

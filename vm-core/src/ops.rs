@@ -2293,6 +2293,18 @@ impl Vm {
         }
     }
 
+    /// `mapping[name]` for a namespace mapping (None when the key is missing).
+    pub fn mapping_lookup(&mut self, mapping: &Value, name: &Rc<PyStr>) -> PyResult<Option<Value>> {
+        if let Value::Dict(d) = mapping {
+            return Ok(d.get_str(name));
+        }
+        match self.get_item(mapping, &Value::Str(name.clone())) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if self.err_is(&e, "KeyError") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     fn not_subscriptable(&self, v: &Value) -> PyErr {
         self.type_error(format!(
             "'{}' object is not subscriptable",
@@ -2893,6 +2905,20 @@ impl Vm {
                     }
                 }
                 return self.bind_descriptor(v, &o, owner);
+            }
+        }
+        // A built-in base's special methods (`super().__setitem__` in a dict subclass) run
+        // the protocol on the built-in value the instance wraps.
+        if let Value::Instance(i) = obj {
+            let base = self.type_of(&i.payload);
+            let payload = i.payload.clone();
+            if !matches!(payload, Value::Null)
+                && name.as_str().starts_with("__")
+                && mro[start..].iter().any(|t| Rc::ptr_eq(t, &base))
+            {
+                if let Some(v) = crate::builtins::value_attr(self, &payload, name.as_str())? {
+                    return Ok(v);
+                }
             }
         }
         if let Some(m) = crate::builtins::object_method(name.as_str()) {
