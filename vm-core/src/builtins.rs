@@ -200,6 +200,14 @@ pub fn make_types() -> Types {
         dict_values: Type::builtin("dict_values", o, None),
         dict_items: Type::builtin("dict_items", o, None),
         member_descriptor: Type::builtin("member_descriptor", o, None),
+        typevar: Type::builtin("TypeVar", o, Some(crate::typeparams::typevar_new)),
+        paramspec: Type::builtin("ParamSpec", o, None),
+        typevartuple: Type::builtin("TypeVarTuple", o, None),
+        type_alias: Type::builtin("TypeAliasType", o, None),
+        generic: Type::builtin("Generic", o, None),
+        generic_alias: Type::builtin("GenericAlias", o, None),
+        typing_alias: Type::builtin("_GenericAlias", o, None),
+        union_type: Type::builtin("UnionType", o, None),
         object,
         exceptions,
     }
@@ -228,6 +236,14 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
                 | "dict_values"
                 | "dict_items"
                 | "member_descriptor"
+                | "TypeVar"
+                | "ParamSpec"
+                | "TypeVarTuple"
+                | "TypeAliasType"
+                | "Generic"
+                | "GenericAlias"
+                | "_GenericAlias"
+                | "UnionType"
         ) {
             set(name, Value::Type(t));
         }
@@ -306,6 +322,7 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
     crate::methods::install(vm);
     crate::bytesobj::install(vm);
     crate::slots::install(vm);
+    crate::typeparams::install(vm);
     crate::files::install(&vm.t.file);
     let type_dict = vm.t.type_.dict.clone();
     type_dict.set_str(
@@ -628,6 +645,10 @@ fn bi_ascii(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
 }
 
 fn class_check(vm: &mut Vm, t: &Rc<Type>, spec: &Value, name: &str) -> PyResult<bool> {
+    crate::typeparams::check_not_alias(vm, spec, name)?;
+    if let Some(args) = crate::typeparams::union_args(vm, spec) {
+        return class_check(vm, t, &args, name);
+    }
     match spec {
         Value::Type(c) => Ok(t.is_subtype(c)),
         Value::Tuple(items) => {
@@ -1474,6 +1495,7 @@ pub fn make_class(
         &vm.t.dict,
         &vm.t.set,
         &vm.t.frozenset,
+        &vm.t.generic,
     ];
     let mut layout: Option<Rc<Type>> = None;
     for b in &bases {
@@ -1490,6 +1512,7 @@ pub fn make_class(
                 )));
             }
             if Rc::ptr_eq(&base, &vm.t.object)
+                || Rc::ptr_eq(&base, &vm.t.generic)
                 || Rc::ptr_eq(&base, &vm.t.type_)
                 || base.is_exception
             {
@@ -1503,8 +1526,12 @@ pub fn make_class(
             }
         }
     }
-    let mro = c3_mro(&bases).ok_or_else(|| {
-        vm.type_error("Cannot create a consistent method resolution order (MRO) for bases")
+    let mro = c3_mro(&bases).map_err(|left| {
+        let names: Vec<&str> = left.iter().map(|t| t.name.as_str()).collect();
+        vm.type_error(format!(
+            "Cannot create a consistent method resolution\norder (MRO) for bases {}",
+            names.join(", ")
+        ))
     })?;
     let slots = crate::slots::SlotLayout::from_namespace(vm, name.as_str(), &bases, ns)?;
     let dict = DictObj::new(DictMap::new());
@@ -2103,6 +2130,7 @@ pub fn type_attr(vm: &mut Vm, t: &Rc<Type>, name: &str) -> Option<Value> {
         }
         "__dict__" => Value::Dict(t.dict.clone()),
         "__doc__" => Value::None,
+        "__type_params__" => Value::tuple(vec![]),
         other if object_method(other).is_some() => object_method(other)?,
         _ => {
             let _ = vm;
@@ -2227,6 +2255,7 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
             .get_str(&intern("__doc__"))
             .unwrap_or_else(|| f.doc.clone()),
         (Value::Function(f), "__dict__") => Value::Dict(f.dict.clone()),
+        (Value::Function(f), "__type_params__") => crate::typeparams::function_type_params(f),
         (Value::Function(f), "__defaults__") => {
             if f.defaults.is_empty() {
                 Value::None
@@ -2235,7 +2264,20 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
             }
         }
         (Value::Function(f), "__code__") => Value::Code(f.code.clone()),
-        (Value::Function(f), "__annotations__") => f.annotations.clone(),
+        (Value::Function(f), "__annotations__") => match &f.annotations {
+            // 3.12 code objects give annotations as a flat tuple of name/value pairs.
+            Value::Tuple(pairs) => {
+                let d = crate::ops::new_dict();
+                for kv in pairs.chunks(2) {
+                    if let [k, v] = kv {
+                        vm.dict_set(&d, k.clone(), v.clone())?;
+                    }
+                }
+                Value::Dict(d)
+            }
+            Value::None | Value::Null => Value::Dict(crate::ops::new_dict()),
+            other => other.clone(),
+        },
         (Value::Function(f), other) => match f.dict.get_str(&intern(other)) {
             Some(v) => v,
             None => return Ok(None),

@@ -859,6 +859,7 @@ impl Vm {
                         dict: crate::ops::new_dict(),
                         module,
                         doc,
+                        type_params: Default::default(),
                     })));
                 }
                 Op::MakeCell => {
@@ -1066,12 +1067,23 @@ impl Vm {
                             }
                             Value::None
                         }
+                        7..=11 => {
+                            let module = frame.globals.get_str(&self.n.name.clone());
+                            let module = module.unwrap_or(Value::None);
+                            crate::typeparams::intrinsic1(self, arg as u32, v, module)?
+                        }
                         _ => return Err(self.unsupported(&code, frame.pc - 1, "CALL_INTRINSIC_1")),
                     };
                     frame.push(r);
                 }
                 Op::CallIntrinsic2 => {
-                    return Err(self.unsupported(&code, frame.pc - 1, "CALL_INTRINSIC_2"));
+                    let b = frame.pop();
+                    let a = frame.pop();
+                    let r = match arg {
+                        2..=4 => crate::typeparams::intrinsic2(self, arg as u32, a, b)?,
+                        _ => return Err(self.unsupported(&code, frame.pc - 1, "CALL_INTRINSIC_2")),
+                    };
+                    frame.push(r);
                 }
                 Op::ReturnGenerator => return Ok(Exit::NewGenerator),
                 Op::YieldValue => {

@@ -96,6 +96,7 @@ pub mod random;
 pub mod run;
 pub mod slots;
 pub mod traceback;
+pub mod typeparams;
 pub mod types;
 pub mod value;
 pub mod vm;

@@ -114,6 +114,8 @@ pub struct Function {
     pub module: Value,
     /// `__doc__`.
     pub doc: Value,
+    /// `__type_params__` (Null: none), set by SET_FUNCTION_TYPE_PARAMS.
+    pub type_params: RefCell<Value>,
 }
 
 /// The signature of a function implemented in Rust: positional arguments then the values of the

@@ -493,7 +493,10 @@ impl Vm {
     /// Whether dict/set lookups of `key` need Python-level `__eq__`.
     fn needs_py_eq(&self, key: &Value) -> bool {
         match key {
-            Value::Instance(i) => matches!(i.class.lookup(&self.n.eq), Some(Value::Function(_))),
+            Value::Instance(i) => matches!(
+                i.class.lookup(&self.n.eq),
+                Some(Value::Function(_) | Value::Builtin(_))
+            ),
             Value::Tuple(t) => t.iter().any(|k| self.needs_py_eq(k)),
             _ => false,
         }
@@ -782,6 +785,11 @@ impl Vm {
         } else {
             sym.to_owned()
         };
+        if base == 7 {
+            if let Some(u) = crate::typeparams::union(self, a, b)? {
+                return Ok(u);
+            }
+        }
         if base == 8 {
             return Err(self.type_error(format!(
                 "unsupported operand type(s) for ** or pow(): '{}' and '{}'",
@@ -2532,6 +2540,10 @@ impl Vm {
                 Err(self.attr_error(obj, name))
             }
             Value::Type(t) => {
+                if name.as_str() == "__type_params__" {
+                    // Read from the class's own namespace only, as CPython's getset does.
+                    return Ok(t.dict.get_str(name).unwrap_or_else(|| Value::tuple(vec![])));
+                }
                 if let Some(v) = t.lookup(name) {
                     return self.bind_descriptor(v, &Value::None, Some(t));
                 }

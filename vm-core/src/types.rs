@@ -197,9 +197,6 @@ impl Type {
 
     /// The `__module__` of the type.
     pub fn module_name(&self) -> String {
-        if self.builtin {
-            return "builtins".into();
-        }
         match self.dict.get_str(&intern("__module__")) {
             Some(Value::Str(s)) => s.as_str().to_owned(),
             _ => "builtins".into(),
@@ -207,9 +204,9 @@ impl Type {
     }
 }
 
-/// C3 linearization of `bases` (the MRO without the new class itself), or None when the bases
-/// admit no consistent order.
-pub fn c3_mro(bases: &[Rc<Type>]) -> Option<Vec<Rc<Type>>> {
+/// C3 linearization of `bases` (the MRO without the new class itself), or, when the bases
+/// admit no consistent order, the classes left unmerged (for the error message).
+pub fn c3_mro(bases: &[Rc<Type>]) -> Result<Vec<Rc<Type>>, Vec<Rc<Type>>> {
     let mut seqs: Vec<Vec<Rc<Type>>> = bases
         .iter()
         .map(|b| {
@@ -223,13 +220,22 @@ pub fn c3_mro(bases: &[Rc<Type>]) -> Option<Vec<Rc<Type>>> {
     loop {
         seqs.retain(|s| !s.is_empty());
         if seqs.is_empty() {
-            return Some(out);
+            return Ok(out);
         }
         let head = seqs.iter().map(|s| s[0].clone()).find(|cand| {
             !seqs
                 .iter()
                 .any(|s| s[1..].iter().any(|t| Rc::ptr_eq(t, cand)))
-        })?;
+        });
+        let Some(head) = head else {
+            let mut left: Vec<Rc<Type>> = Vec::new();
+            for s in &seqs {
+                if !left.iter().any(|t| Rc::ptr_eq(t, &s[0])) {
+                    left.push(s[0].clone());
+                }
+            }
+            return Err(left);
+        };
         for s in &mut seqs {
             if Rc::ptr_eq(&s[0], &head) {
                 s.remove(0);
@@ -300,6 +306,14 @@ builtin_types! {
     dict_values = "dict_values",
     dict_items = "dict_items",
     member_descriptor = "member_descriptor",
+    typevar = "TypeVar",
+    paramspec = "ParamSpec",
+    typevartuple = "TypeVarTuple",
+    type_alias = "TypeAliasType",
+    generic = "Generic",
+    generic_alias = "GenericAlias",
+    typing_alias = "_GenericAlias",
+    union_type = "UnionType",
 }
 
 /// The exception hierarchy: (name, base) in an order where each base comes first.
