@@ -1554,6 +1554,11 @@ pub fn make_class(
             _ => dict.set_str(k, v.clone()),
         }
     }
+    // A class that defines __eq__ but not __hash__ is unhashable.
+    let (eq, hash) = (intern("__eq__"), intern("__hash__"));
+    if dict.get_str(&eq).is_some() && dict.get_str(&hash).is_none() {
+        dict.set_str(&hash, Value::None);
+    }
     let is_exception = bases.iter().any(|b| b.is_exception);
     let t = Rc::new(Type {
         name,
@@ -1616,6 +1621,7 @@ fn object_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
 }
 
 fn type_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    let caller = vm.caller_ns.take();
     match args {
         [v] => Ok(Value::Type(vm.type_of(v))),
         [Value::Str(name), bases, ns] => {
@@ -1628,14 +1634,14 @@ fn type_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
                     _ => None,
                 })
                 .collect();
-            Ok(Value::Type(make_class(
-                vm,
-                name.clone(),
-                bases,
-                ns,
-                &[],
-                None,
-            )?))
+            let t = make_class(vm, name.clone(), bases, ns, &[], None)?;
+            let module = intern("__module__");
+            if t.dict.get_str(&module).is_none() {
+                if let Some(m) = caller.and_then(|(g, _)| g.get_str(&vm.n.name.clone())) {
+                    t.dict.set_str(&module, m);
+                }
+            }
+            Ok(Value::Type(t))
         }
         _ => Err(vm.type_error("type() takes 1 or 3 arguments")),
     }
@@ -2342,6 +2348,25 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
             _ => return Ok(None),
         },
         (Value::Module(m), "__dict__") => Value::Dict(m.dict.clone()),
+        (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "__index__") => {
+            fn index(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+                match &args[0] {
+                    Value::Bool(b) => Ok(Value::Int(i64::from(*b))),
+                    v => Ok(v.clone()),
+                }
+                .and_then(|v| {
+                    nargs(vm, "__index__", &args[1..], 0, 0)?;
+                    Ok(v)
+                })
+            }
+            Value::Builtin(Rc::new(BuiltinFunction {
+                name: "__index__",
+                func: index,
+                bound: Some(v.clone()),
+                needs_frame: false,
+                instance_method: false,
+            }))
+        }
         (_, name) if name.starts_with("__") => match protocol_method(name) {
             Some(f) => Value::Builtin(Rc::new(BuiltinFunction {
                 name: f.0,

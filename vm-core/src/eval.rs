@@ -764,6 +764,12 @@ impl Vm {
                                 if b.needs_frame {
                                     self.caller_ns = Some(frame_namespaces(frame));
                                 }
+                            } else if let Value::Type(t) = other {
+                                // type(name, bases, ns) takes __module__ from the caller.
+                                if frame.slots.len() - start == 3 && Rc::ptr_eq(t, &self.t.type_) {
+                                    let g = frame.globals.clone();
+                                    self.caller_ns = Some((g.clone(), g));
+                                }
                             }
                             self.call(other, &frame.slots[start..], &kwnames)
                         }

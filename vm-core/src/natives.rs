@@ -1364,9 +1364,19 @@ pub fn operator_module() -> Value {
             ("neg", op_neg),
             ("not_", op_not),
             ("getitem", op_getitem),
+            ("index", op_index),
         ]
         .map(|(name, f)| (name, function(name, f))),
     )
+}
+
+/// `operator.index(a)`.
+fn op_index(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "index", args, 1, 1)?;
+    match &args[0] {
+        v @ (Value::Int(_) | Value::BigInt(_)) => Ok(v.clone()),
+        v => Ok(Value::Int(vm.index_of(v)?)),
+    }
 }
 
 /// The `string` module's constants.

@@ -418,7 +418,11 @@ impl Vm {
                 }
                 let n = self.n.len.clone();
                 if let Some(r) = self.call_special(v, &n, &[])? {
-                    return Ok(self.index_of(&r)? != 0);
+                    let n = self.index_of(&r)?;
+                    if n < 0 {
+                        return Err(self.value_error("__len__() should return >= 0"));
+                    }
+                    return Ok(n != 0);
                 }
                 true
             }
@@ -797,6 +801,30 @@ impl Vm {
                 self.type_name(b)
             )));
         }
+        if base == 5 {
+            // seq * n where n has __index__.
+            let is_seq = |v: &Value| {
+                matches!(
+                    v,
+                    Value::Str(_)
+                        | Value::List(_)
+                        | Value::Tuple(_)
+                        | Value::Bytes(_)
+                        | Value::ByteArray(_)
+                )
+            };
+            let index = self.n.index.clone();
+            let indexable =
+                |v: &Value| matches!(v, Value::Instance(i) if i.class.lookup(&index).is_some());
+            if is_seq(a) && indexable(b) {
+                let n = Value::Int(self.index_of(b)?);
+                return self.binary_op(a, &n, nb);
+            }
+            if is_seq(b) && indexable(a) {
+                let n = Value::Int(self.index_of(a)?);
+                return self.binary_op(&n, b, nb);
+            }
+        }
         if base == 5
             && (matches!(a, Value::Str(_) | Value::List(_) | Value::Tuple(_))
                 || matches!(b, Value::Str(_) | Value::List(_) | Value::Tuple(_)))
@@ -1158,6 +1186,12 @@ impl Vm {
             _ => {
                 let n = self.n.index.clone();
                 if let Some(r) = self.call_special(v, &n, &[])? {
+                    if crate::int::as_int(&r).is_none() {
+                        return Err(self.type_error(format!(
+                            "__index__ returned non-int (type {})",
+                            self.type_name(&r)
+                        )));
+                    }
                     return self.index_of(&r);
                 }
                 Err(self.type_error(format!(
@@ -2566,6 +2600,7 @@ impl Vm {
             }
             Value::Module(m) => match m.dict.get_str(name) {
                 Some(v) => Ok(v),
+                None if name.as_str() == "__dict__" => Ok(Value::Dict(m.dict.clone())),
                 None => Err(self.err(
                     "AttributeError",
                     format!(
