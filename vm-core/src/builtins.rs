@@ -667,16 +667,53 @@ fn class_check(vm: &mut Vm, t: &Rc<Type>, spec: &Value, name: &str) -> PyResult<
 
 fn bi_isinstance(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "isinstance", args, 2, 2)?;
-    let t = vm.type_of(&args[0]);
-    Ok(Value::Bool(class_check(vm, &t, &args[1], "isinstance")?))
+    Ok(Value::Bool(subclass_hook(vm, &args[0], &args[1], true)?))
 }
 
 fn bi_issubclass(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "issubclass", args, 2, 2)?;
-    let Value::Type(t) = &args[0] else {
+    if !matches!(&args[0], Value::Type(_)) {
         return Err(vm.type_error("issubclass() arg 1 must be a class"));
+    }
+    Ok(Value::Bool(subclass_hook(vm, &args[0], &args[1], false)?))
+}
+
+/// isinstance/issubclass, honouring a metaclass's `__instancecheck__`/`__subclasscheck__`.
+fn subclass_hook(vm: &mut Vm, x: &Value, spec: &Value, instance: bool) -> PyResult<bool> {
+    let (hook, name) = if instance {
+        ("__instancecheck__", "isinstance")
+    } else {
+        ("__subclasscheck__", "issubclass")
     };
-    Ok(Value::Bool(class_check(vm, t, &args[1], "issubclass")?))
+    match spec {
+        Value::Tuple(items) => {
+            for i in items.iter() {
+                if subclass_hook(vm, x, i, instance)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        Value::Type(c) if c.meta.is_some() => {
+            let exact = instance && Rc::ptr_eq(&vm.type_of(x), c);
+            if let (false, Some(f)) = (exact, c.meta.as_ref().and_then(|m| m.lookup(&intern(hook))))
+            {
+                let f = vm.bind_descriptor(f, spec, None)?;
+                let r = vm.call(&f, std::slice::from_ref(x), &[])?;
+                return vm.truthy(&r);
+            }
+            subclass_plain(vm, x, spec, name)
+        }
+        _ => subclass_plain(vm, x, spec, name),
+    }
+}
+
+fn subclass_plain(vm: &mut Vm, x: &Value, spec: &Value, name: &str) -> PyResult<bool> {
+    let t = match x {
+        Value::Type(t) if name == "issubclass" => t.clone(),
+        v => vm.type_of(v),
+    };
+    class_check(vm, &t, spec, name)
 }
 
 fn bi_abs(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
@@ -1103,6 +1140,23 @@ fn bi_delattr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
 
 fn bi_divmod(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "divmod", args, 2, 2)?;
+    let (a, b) = (&args[0], &args[1]);
+    if matches!(a, Value::Instance(_)) || matches!(b, Value::Instance(_)) {
+        for (x, y, name) in [(a, b, "__divmod__"), (b, a, "__rdivmod__")] {
+            if let Some(r) = vm.call_special(x, &intern(name), std::slice::from_ref(y))? {
+                if !matches!(r, Value::NotImplemented) {
+                    return Ok(r);
+                }
+            }
+        }
+        if vm.payload_for(a, &[]).is_none() && vm.payload_for(b, &[]).is_none() {
+            return Err(vm.type_error(format!(
+                "unsupported operand type(s) for divmod(): '{}' and '{}'",
+                vm.type_name(a),
+                vm.type_name(b)
+            )));
+        }
+    }
     let q = vm.binary_op(&args[0], &args[1], 2)?;
     let r = vm.binary_op(&args[0], &args[1], 6)?;
     Ok(Value::tuple(vec![q, r]))
@@ -1110,6 +1164,14 @@ fn bi_divmod(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
 
 fn bi_pow(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "pow", args, 2, 3)?;
+    if let (Some(m), Value::Instance(_)) = (args.get(2), &args[0]) {
+        let m = m.clone();
+        if let Some(r) = vm.call_special(&args[0], &intern("__pow__"), &[args[1].clone(), m])? {
+            if !matches!(r, Value::NotImplemented) {
+                return Ok(r);
+            }
+        }
+    }
     if let (Some(m), Some(b), Some(e)) = (args.get(2), as_int(&args[0]), as_int(&args[1])) {
         let Some(m) = as_int(m) else {
             return Err(
@@ -1223,6 +1285,11 @@ fn bi_dir(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     let names: Vec<Value> = match args.first() {
         None => ns?.1.map.borrow().iter().map(|(k, _)| k.clone()).collect(),
         Some(Value::Module(m)) => m.dict.map.borrow().iter().map(|(k, _)| k.clone()).collect(),
+        Some(v @ Value::Instance(i)) if i.class.lookup(&intern("__dir__")).is_some() => {
+            let f = vm.get_attr(v, &intern("__dir__"))?;
+            let r = vm.call(&f, &[], &[])?;
+            vm.to_vec(&r)?
+        }
         Some(v) => {
             let mut names: Vec<Value> = Vec::new();
             let t = match v {
@@ -1840,6 +1907,13 @@ fn float_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
 
 fn complex_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "complex", args, 0, 2)?;
+    if let [v @ Value::Instance(_)] = args {
+        for name in ["__complex__", "__float__", "__index__"] {
+            if let Some(r) = vm.call_special(v, &intern(name), &[])? {
+                return complex_new(vm, &[r], &[]);
+            }
+        }
+    }
     let part = |vm: &mut Vm, v: Option<&Value>| -> PyResult<(f64, f64)> {
         match v {
             None => Ok((0.0, 0.0)),
@@ -2203,7 +2277,10 @@ fn object_setattr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Valu
 fn object_getattribute(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "__getattribute__", args, 2, 2)?;
     let name = attr_name(vm, &args[1])?;
-    vm.get_attr(&args[0], &name)
+    match &args[0] {
+        Value::Instance(i) => vm.instance_attr(&i.clone(), &args[0], &name),
+        other => vm.get_attr(other, &name),
+    }
 }
 
 fn object_delattr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
@@ -2236,7 +2313,16 @@ fn object_hash(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> 
     Ok(Value::Int((args[0].id() >> 4) as i64))
 }
 
-fn object_init_subclass(_: &mut Vm, _: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+fn object_init_subclass(vm: &mut Vm, args: &[Value], kw: &[Rc<PyStr>]) -> PyResult<Value> {
+    if !kw.is_empty() {
+        let name = match args.first() {
+            Some(Value::Type(t)) => t.qualname.borrow().as_str().to_owned(),
+            _ => "object".to_owned(),
+        };
+        return Err(vm.type_error(format!(
+            "{name}.__init_subclass__() takes no keyword arguments"
+        )));
+    }
     Ok(Value::None)
 }
 

@@ -201,6 +201,17 @@ pub fn bytes_new(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
     if let [v @ Value::Bytes(_)] = args {
         return Ok(v.clone());
     }
+    if let [v @ Value::Instance(_)] = args {
+        if let Some(r) = vm.call_special(v, &intern("__bytes__"), &[])? {
+            if !matches!(r, Value::Bytes(_)) {
+                return Err(vm.type_error(format!(
+                    "__bytes__ returned non-bytes (type {})",
+                    vm.type_name(&r)
+                )));
+            }
+            return Ok(r);
+        }
+    }
     Ok(Value::Bytes(Rc::new(from_args(
         vm, args, kwnames, "bytes",
     )?)))

@@ -1366,6 +1366,9 @@ fn math_log(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
 
 fn math_floor(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     nargs(vm, "floor", args, 1, 1)?;
+    if let Some(r) = vm.call_special(&args[0], &intern("__floor__"), &[])? {
+        return Ok(r);
+    }
     if as_int(&args[0]).is_some() {
         return vm.pos(&args[0]);
     }
@@ -1375,6 +1378,9 @@ fn math_floor(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
 
 fn math_ceil(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     nargs(vm, "ceil", args, 1, 1)?;
+    if let Some(r) = vm.call_special(&args[0], &intern("__ceil__"), &[])? {
+        return Ok(r);
+    }
     if as_int(&args[0]).is_some() {
         return vm.pos(&args[0]);
     }
@@ -1484,6 +1490,9 @@ fn math_isclose(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
 
 fn math_trunc(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     nargs(vm, "trunc", args, 1, 1)?;
+    if let Some(r) = vm.call_special(&args[0], &intern("__trunc__"), &[])? {
+        return Ok(r);
+    }
     if as_int(&args[0]).is_some() {
         return vm.pos(&args[0]);
     }

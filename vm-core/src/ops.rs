@@ -641,10 +641,12 @@ impl Vm {
         match op {
             CmpOp::Eq => Ok(Value::Bool(a.is(b))),
             CmpOp::Ne => {
-                // Default __ne__ inverts __eq__.
-                if let Some(r) = self.call_special(a, &names[2], std::slice::from_ref(b))? {
-                    if !matches!(r, Value::NotImplemented) {
-                        return Ok(Value::Bool(!self.truthy(&r)?));
+                // Default __ne__ inverts __eq__ (the left operand's, then the right's).
+                for (x, y) in [(a, b), (b, a)] {
+                    if let Some(r) = self.call_special(x, &names[2], std::slice::from_ref(y))? {
+                        if !matches!(r, Value::NotImplemented) {
+                            return Ok(Value::Bool(!self.truthy(&r)?));
+                        }
                     }
                 }
                 Ok(Value::Bool(!a.is(b)))
@@ -1548,6 +1550,16 @@ impl Vm {
                 let n = self.n.len.clone();
                 match self.call_special(v, &n, &[])? {
                     Some(r) => {
+                        if let Value::BigInt(b) = &r {
+                            return Err(if b.is_negative() {
+                                self.value_error("__len__() should return >= 0")
+                            } else {
+                                self.err(
+                                    "OverflowError",
+                                    "cannot fit 'int' into an index-sized integer",
+                                )
+                            });
+                        }
                         let n = self.index_of(&r)?;
                         if n < 0 {
                             return Err(self.value_error("__len__() should return >= 0"));
@@ -1715,6 +1727,9 @@ impl Vm {
             },
             Value::Instance(_) => {
                 let n = self.n.iter.clone();
+                if let Some(Value::None) = self.special(v, &n) {
+                    return Err(self.not_iterable(v));
+                }
                 if let Some(r) = self.call_special(v, &n, &[])? {
                     return Ok(r);
                 }
@@ -2549,29 +2564,32 @@ impl Vm {
     pub fn get_attr(&mut self, obj: &Value, name: &Rc<PyStr>) -> PyResult<Value> {
         match obj {
             Value::Instance(inst) => {
-                let descr = inst.class.lookup(name);
-                if let Some(d) = &descr {
-                    if self.is_data_descriptor(d) {
-                        return self.bind_descriptor(d.clone(), obj, None);
+                let mut r = None;
+                if !inst.class.plain_attributes() {
+                    let gab = crate::pystr::intern("__getattribute__");
+                    if let Some(f @ Value::Function(_)) = inst.class.lookup(&gab) {
+                        r = Some(self.call(&f, &[obj.clone(), Value::Str(name.clone())], &[]));
                     }
                 }
-                if let Some(v) = inst.dict.get_str(name) {
-                    return Ok(v);
+                let r = match r {
+                    Some(r) => r,
+                    None => self.instance_attr(inst, obj, name),
+                };
+                match r {
+                    // __getattr__ runs when the normal lookup raised AttributeError.
+                    Err(e) if self.err_is(&e, "AttributeError") => {
+                        let ga = self.n.getattr.clone();
+                        match inst.class.lookup(&ga) {
+                            Some(f) => self.call_descriptor(
+                                &f,
+                                obj,
+                                &[obj.clone(), Value::Str(name.clone())],
+                            ),
+                            None => Err(e),
+                        }
+                    }
+                    r => r,
                 }
-                if let Some(d) = descr {
-                    return self.bind_descriptor(d, obj, None);
-                }
-                if let Some(v) = self.instance_special_attr(inst, name) {
-                    return Ok(v);
-                }
-                if let Some(m) = crate::builtins::object_method(name.as_str()) {
-                    return self.bind_descriptor(m, obj, None);
-                }
-                let ga = self.n.getattr.clone();
-                if let Some(f) = inst.class.lookup(&ga) {
-                    return self.call_descriptor(&f, obj, &[obj.clone(), Value::Str(name.clone())]);
-                }
-                Err(self.attr_error(obj, name))
             }
             Value::Type(t) => {
                 if name.as_str() == "__type_params__" {
@@ -2622,6 +2640,35 @@ impl Vm {
                 Err(self.attr_error(obj, name))
             }
         }
+    }
+
+    /// `object.__getattribute__(obj, name)` for an instance: data descriptors, the instance
+    /// dict, then other class attributes.
+    pub fn instance_attr(
+        &mut self,
+        inst: &Rc<Instance>,
+        obj: &Value,
+        name: &Rc<PyStr>,
+    ) -> PyResult<Value> {
+        let descr = inst.class.lookup(name);
+        if let Some(d) = &descr {
+            if self.is_data_descriptor(d) {
+                return self.bind_descriptor(d.clone(), obj, None);
+            }
+        }
+        if let Some(v) = inst.dict.get_str(name) {
+            return Ok(v);
+        }
+        if let Some(d) = descr {
+            return self.bind_descriptor(d, obj, None);
+        }
+        if let Some(v) = self.instance_special_attr(inst, name) {
+            return Ok(v);
+        }
+        if let Some(m) = crate::builtins::object_method(name.as_str()) {
+            return self.bind_descriptor(m, obj, None);
+        }
+        Err(self.attr_error(obj, name))
     }
 
     fn instance_special_attr(&mut self, inst: &Rc<Instance>, name: &Rc<PyStr>) -> Option<Value> {
@@ -2678,7 +2725,12 @@ impl Vm {
         match obj {
             Value::Instance(inst) => match inst.class.lookup(name) {
                 Some(f @ Value::Function(_))
-                    if inst.dict.map.borrow().is_empty() || inst.dict.get_str(name).is_none() =>
+                    if (inst.dict.map.borrow().is_empty() || inst.dict.get_str(name).is_none())
+                        && (inst.class.plain_attributes()
+                            || inst
+                                .class
+                                .lookup(&crate::pystr::intern("__getattribute__"))
+                                .is_none()) =>
                 {
                     return Ok((f, Some(obj.clone())));
                 }

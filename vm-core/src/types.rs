@@ -106,7 +106,8 @@ impl Type {
             meta: None,
             plain: Cell::new((0, false)),
             nslots: 0,
-            dictless: false,
+            // Instances of `object` itself have no __dict__.
+            dictless: name == "object",
         })
     }
 
