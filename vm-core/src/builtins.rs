@@ -1941,8 +1941,8 @@ fn str_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "str", args, 0, 3)?;
     match args {
         [] => Ok(Value::str("")),
-        [Value::Bytes(b), ..] if args.len() > 1 => {
-            Ok(Value::string(String::from_utf8_lossy(b).into_owned()))
+        [Value::Bytes(_) | Value::ByteArray(_), ..] if args.len() > 1 => {
+            crate::bytesobj::decode(vm, args, &[])
         }
         [v] => Ok(match v {
             Value::Str(_) => v.clone(),

@@ -291,7 +291,8 @@ fn add(t: &Rc<Type>, name: &'static str, f: NativeFn) {
     t.dict.set_str(&intern(name), builtin(name, f));
 }
 
-fn decode(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
+/// `bytes.decode(encoding="utf-8", errors="strict")` (also `str(b, encoding, errors)`).
+pub fn decode(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
     let (b, _) = recv(vm, args, "decode")?;
     let (pos, kw) = split_kw(args, kwnames);
     let mut encoding = match pos.get(1) {

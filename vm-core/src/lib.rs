@@ -51,15 +51,22 @@
 //! # Status
 //!
 //! Implemented:
-//! - the opcodes CPython 3.12's compiler emits for ordinary programs, pattern matching
-//!   included (not yet: async/await, `except*`, type parameters);
-//! - int (i64 + big), float, complex, str, bytes, tuple, list, dict (+ views), set, frozenset,
-//!   range, slice; functions, closures, bound methods, generators (send/throw/close,
-//!   `yield from`, finalization);
-//! - classes: C3 MRO, `super()`, properties, class/static methods, descriptors with
-//!   `__set_name__`, `__init_subclass__` with class keywords, metaclasses (`__new__`,
-//!   `__init__`, `__call__`, methods), subclasses of the built-in value types (an instance
-//!   wraps the built-in value and protocols fall through to it), the special-method protocol;
+//! - the opcodes CPython 3.12's compiler emits for ordinary programs, pattern matching and
+//!   PEP 695 type parameters included (not yet: async/await, `except*`);
+//! - int (i64 + big), float, complex, str, bytes, bytearray (one method set shared with bytes,
+//!   [`bytesobj`]), tuple, list, dict (+ views), set, frozenset, range, slice; functions,
+//!   closures, bound methods, generators (send/throw/close, `yield from`, finalization);
+//! - classes: C3 MRO, `super()`, properties, class/static methods, descriptors
+//!   (`__get__`/`__set__`/`__delete__`, `__set_name__`), `__init_subclass__` with class
+//!   keywords, metaclasses (`__prepare__` with any mapping as the namespace, `__new__`,
+//!   `__init__`, `__call__`, `__instancecheck__`/`__subclasscheck__`, metaclass functions),
+//!   PEP 560 `__mro_entries__`/`__orig_bases__`, `__slots__` (member descriptors over
+//!   per-instance slot storage, [`slots`]), `__getattribute__`/`__getattr__`, subclasses of the
+//!   built-in value types (an instance wraps the built-in value and protocols fall through to
+//!   it), the special-method protocol;
+//! - PEP 695/604 typing objects ([`typeparams`]): TypeVar/ParamSpec/TypeVarTuple with lazy
+//!   bounds, `type X = ...` aliases with lazy values, `Generic`, `__type_params__`,
+//!   `list[int]`-style generic aliases and `int | None` unions (also in isinstance);
 //! - exceptions with chaining and CPython's traceback format;
 //! - builtins (including `open()` for UTF-8 text and bytes, `input()`, `globals()`,
 //!   `locals()`, `__import__`), `sys`, `math`, `time` clocks, `itertools`, a seeded-identical
@@ -70,8 +77,9 @@
 //!   caches ([`importer`]);
 //! - `compile()`, `exec()` and `eval()` through pyc-compiler ([`compiling`]).
 //!
-//! Not yet: coroutines, `__prepare__`, `__slots__` semantics, bytearray, the real Python
-//! standard library.
+//! Not yet: coroutines, a `typing` module (the typing objects exist, but only as the
+//! compiler's type-parameter syntax makes them), `__class__` assignment, subclassing
+//! bytearray, weak references, the real Python standard library.
 
 pub mod builtins;
 pub mod bytesobj;
