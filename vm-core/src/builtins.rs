@@ -101,6 +101,11 @@ pub fn ascii_of(repr: &str) -> String {
 
 /// `dict.update(other)` for a mapping or an iterable of pairs.
 pub fn dict_update(vm: &mut Vm, d: &Rc<DictObj>, other: &Value) -> PyResult<()> {
+    // A dict subclass that keeps dict's iteration is copied directly, as CPython does
+    // (its own __getitem__ is not consulted).
+    if let Some(p @ Value::Dict(_)) = vm.payload_for(other, &["__iter__"]) {
+        return dict_update(vm, d, &p);
+    }
     if let Value::Dict(o) = other {
         let items: Vec<(i64, Value, Value)> = o
             .map
@@ -2403,6 +2408,15 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
             (Wrapper::File(st), "mode") => Value::string(st.borrow().mode.clone()),
             (Wrapper::File(st), "closed") => Value::Bool(st.borrow().closed),
             (Wrapper::Property { fget, .. }, "fget") => fget.clone(),
+            (Wrapper::Property { fset, .. }, "fset") => fset.clone(),
+            (Wrapper::Property { fdel, .. }, "fdel") => fdel.clone(),
+            (Wrapper::Property { fget, doc, .. }, "__doc__") => match doc {
+                Value::None => match fget {
+                    Value::Function(f) => f.doc.clone(),
+                    _ => Value::None,
+                },
+                d => d.clone(),
+            },
             (Wrapper::Member { name, .. }, "__name__") => Value::Str(name.clone()),
             (Wrapper::Member { owner, .. }, "__objclass__") => {
                 owner.upgrade().map_or(Value::None, Value::Type)

@@ -349,6 +349,20 @@ impl Vm {
                 }
             }
             Some(init) => {
+                // object.__init__ with object.__new__ takes no arguments.
+                if !args.is_empty()
+                    && user_new.is_none()
+                    && !t.is_exception
+                    && t.builtin_base().is_none()
+                    && std::iter::once(t)
+                        .chain(t.mro.iter())
+                        .find(|b| b.dict.get_str(&n_init).is_some())
+                        .is_some_and(|b| Rc::ptr_eq(b, &self.t.object))
+                {
+                    return Err(
+                        self.type_error(format!("{}() takes no arguments", t.name.as_str()))
+                    );
+                }
                 let mut full = Vec::with_capacity(args.len() + 1);
                 full.push(obj.clone());
                 full.extend_from_slice(args);

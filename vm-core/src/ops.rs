@@ -114,7 +114,15 @@ pub fn hash_builtin(v: &Value) -> Option<i64> {
             hash = hash.wrapping_mul(69069).wrapping_add(907133923);
             fix_hash(hash as i64)
         }
-        Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::Slice(_) => return None,
+        // Slices hash as the tuple (start, stop, step) since 3.12.
+        Value::Slice(s) => {
+            let hs = [&s.start, &s.stop, &s.step]
+                .into_iter()
+                .map(hash_builtin)
+                .collect::<Option<Vec<_>>>()?;
+            hash_tuple(&hs)
+        }
+        Value::List(_) | Value::Dict(_) | Value::Set(_) => return None,
         Value::ByteArray(_) => return None,
         Value::Instance(_) => return None,
         other => fix_hash((other.id() >> 4) as i64),
