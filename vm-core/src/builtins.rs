@@ -1562,6 +1562,7 @@ pub fn make_class(
         &vm.t.float,
         &vm.t.str_,
         &vm.t.bytes,
+        &vm.t.bytearray,
         &vm.t.tuple,
         &vm.t.list,
         &vm.t.dict,

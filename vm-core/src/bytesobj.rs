@@ -282,6 +282,7 @@ pub fn install(vm: &mut Vm) {
         ("reverse", reverse),
         ("clear", clear),
         ("copy", copy),
+        ("__init__", init),
     ] {
         add(&array_t, name, f);
     }
@@ -1047,6 +1048,15 @@ fn reverse(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
 
 fn clear(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     this_array(vm, args, "clear")?.borrow_mut().clear();
+    Ok(Value::None)
+}
+
+/// `bytearray.__init__(source, encoding, errors)`: refills the buffer (subclass instances
+/// are created empty).
+fn init(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
+    let a = this_array(vm, args, "__init__")?;
+    let data = from_args(vm, &args[1..], kwnames, "bytearray")?;
+    *a.borrow_mut() = data;
     Ok(Value::None)
 }
 

@@ -415,7 +415,7 @@ impl Vm {
                 let new = base
                     .new
                     .ok_or_else(|| self.type_error("built-in base without a constructor"))?;
-                let mutable = [&self.t.list, &self.t.dict, &self.t.set]
+                let mutable = [&self.t.list, &self.t.dict, &self.t.set, &self.t.bytearray]
                     .iter()
                     .any(|m| Rc::ptr_eq(m, &base));
                 if mutable {

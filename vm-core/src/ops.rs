@@ -748,6 +748,24 @@ impl Vm {
             crate::bytesobj::in_place(self, arr, b, base)?;
             return Ok(a.clone());
         }
+        if let (Value::List(l), 13) = (a, nb) {
+            let items = self.to_vec(b)?;
+            l.items.borrow_mut().extend(items);
+            return Ok(a.clone());
+        }
+        if let (Value::List(l), 18) = (a, nb) {
+            if as_int(b).is_some() {
+                let len = l.items.borrow().len();
+                let k = self.repeat_count(b, len * 16)?;
+                let items = l.items.borrow().clone();
+                let mut v = Vec::with_capacity(items.len() * k);
+                for _ in 0..k {
+                    v.extend(items.iter().cloned());
+                }
+                *l.items.borrow_mut() = v;
+                return Ok(a.clone());
+            }
+        }
         if let Some(r) = self.builtin_binary(a, b, base)? {
             return Ok(r);
         }
@@ -792,7 +810,12 @@ impl Vm {
                 pa.unwrap_or_else(|| a.clone()),
                 pb.unwrap_or_else(|| b.clone()),
             );
-            return self.binary_op(&a2, &b2, nb);
+            let r = self.binary_op(&a2, &b2, nb)?;
+            // An in-place operation on the wrapped value keeps the instance.
+            if nb >= 13 && r.is(&a2) {
+                return Ok(a.clone());
+            }
+            return Ok(r);
         }
         let sym = if nb >= 13 {
             format!("{sym}=")
@@ -1392,6 +1415,11 @@ impl Vm {
                         ))),
                     };
                 }
+                if let Value::ByteArray(b) = &inst.payload {
+                    // bytearray's repr names the subclass.
+                    let r = crate::bytesobj::bytearray_repr(&b.borrow());
+                    return Ok(r.replacen("bytearray", inst.class.name.as_str(), 1));
+                }
                 if !matches!(inst.payload, Value::Null) {
                     let p = inst.payload.clone();
                     return self.repr(&p);
@@ -1466,6 +1494,9 @@ impl Vm {
                             self.type_name(&other)
                         ))),
                     };
+                }
+                if let Value::ByteArray(_) = inst.payload {
+                    return self.repr(v);
                 }
                 if let Some(p) = self.payload_for(v, &["__repr__"]) {
                     return self.str_of(&p);
