@@ -2362,6 +2362,10 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
             }
         }
         (Value::Function(f), "__code__") => Value::Code(f.code.clone()),
+        (Value::Function(f), "__kwdefaults__") => match &f.kwdefaults {
+            Some(d) => Value::Dict(d.clone()),
+            None => Value::None,
+        },
         (Value::Function(f), "__annotations__") => match &f.annotations {
             // 3.12 code objects give annotations as a flat tuple of name/value pairs.
             Value::Tuple(pairs) => {
