@@ -2362,6 +2362,13 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
             }
         }
         (Value::Function(f), "__code__") => Value::Code(f.code.clone()),
+        (Value::Function(f), "__closure__") => {
+            if f.closure.is_empty() {
+                Value::None
+            } else {
+                Value::tuple(f.closure.iter().cloned().map(Value::Cell).collect())
+            }
+        }
         (Value::Function(f), "__kwdefaults__") => match &f.kwdefaults {
             Some(d) => Value::Dict(d.clone()),
             None => Value::None,
@@ -2391,6 +2398,11 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
             let f = m.func.clone();
             return vm.get_attr(&f, &intern(name)).map(Some);
         }
+        (Value::Cell(c), "cell_contents") => match &*c.value.borrow() {
+            Value::Null => return Err(vm.value_error("Cell is empty")),
+            v => v.clone(),
+        },
+        (Value::Generator(g), "gi_running") => Value::Bool(g.running.get()),
         (Value::Generator(g), "__name__") => Value::Str(g.name.clone()),
         (Value::Generator(g), "__qualname__") => Value::Str(g.qualname.clone()),
         (Value::Code(c), "co_name") => Value::Str(c.name.clone()),
@@ -2511,6 +2523,29 @@ fn protocol_method(name: &str) -> Option<(&'static str, NativeFn)> {
         "__add__" => 0, "__and__" => 1, "__floordiv__" => 2, "__lshift__" => 3,
         "__mul__" => 5, "__mod__" => 6, "__or__" => 7, "__pow__" => 8, "__rshift__" => 9,
         "__sub__" => 10, "__truediv__" => 11, "__xor__" => 12,
+    }
+    // The reflected forms run the operator with the operands swapped.
+    macro_rules! reflected_methods {
+        ($($name:literal => $arg:expr),* $(,)?) => {
+            match name {
+                $($name => {
+                    fn f(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+                        nargs(vm, $name, &args[1..], 1, 1)?;
+                        match vm.binary_op(&args[1], &args[0], $arg) {
+                            Err(e) if vm.err_is(&e, "TypeError") => Ok(Value::NotImplemented),
+                            r => r,
+                        }
+                    }
+                    return Some(($name, f));
+                })*
+                _ => {}
+            }
+        };
+    }
+    reflected_methods! {
+        "__radd__" => 0, "__rand__" => 1, "__rfloordiv__" => 2, "__rlshift__" => 3,
+        "__rmul__" => 5, "__rmod__" => 6, "__ror__" => 7, "__rpow__" => 8, "__rrshift__" => 9,
+        "__rsub__" => 10, "__rtruediv__" => 11, "__rxor__" => 12,
     }
     use crate::ops::CmpOp;
     operator_methods! { compare:

@@ -128,6 +128,21 @@ pub fn install(vm: &mut Vm) {
         }
     }
     add(&t.int, "bit_length", int_bit_length);
+    add(&t.int, "bit_count", int_bit_count);
+    add(&t.int, "as_integer_ratio", int_as_integer_ratio);
+    add(&t.int, "conjugate", int_conjugate);
+    add(&t.float, "as_integer_ratio", float_as_integer_ratio);
+    add(&t.float, "hex", float_hex);
+    t.float.dict.set_str(
+        &intern("fromhex"),
+        Value::Wrapper(Rc::new(crate::objects::Wrapper::ClassMethod(builtin(
+            "fromhex",
+            float_fromhex,
+        )))),
+    );
+    add(&t.range, "count", range_count);
+    add(&t.range, "index", range_index);
+    add(&t.slice, "indices", slice_indices);
     add(&t.int, "to_bytes", int_to_bytes);
     t.int.dict.set_str(
         &intern("from_bytes"),
@@ -1173,6 +1188,178 @@ fn int_bit_length(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
         Some(i) => Ok(Value::Int(i.big().bits() as i64)),
         None => Err(vm.type_error("bit_length requires an int")),
     }
+}
+
+fn int_bit_count(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    match args.first().and_then(as_int) {
+        Some(i) => {
+            let ones: u64 = i
+                .big()
+                .magnitude()
+                .iter_u64_digits()
+                .map(|d| u64::from(d.count_ones()))
+                .sum();
+            Ok(Value::Int(ones as i64))
+        }
+        None => Err(vm.type_error("bit_count requires an int")),
+    }
+}
+
+fn int_as_integer_ratio(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let v = vm.pos(&args[0])?;
+    Ok(Value::tuple(vec![v, Value::Int(1)]))
+}
+
+fn int_conjugate(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    vm.pos(&args[0])
+}
+
+fn float_as_integer_ratio(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let Some(Value::Float(x)) = args.first() else {
+        return Err(vm.type_error("as_integer_ratio requires a float"));
+    };
+    if x.is_infinite() {
+        return Err(vm.err("OverflowError", "cannot convert Infinity to integer ratio"));
+    }
+    if x.is_nan() {
+        return Err(vm.value_error("cannot convert NaN to integer ratio"));
+    }
+    // x = mantissa * 2**exp exactly, then reduce by the common powers of two.
+    let bits = x.to_bits();
+    let raw_exp = ((bits >> 52) & 0x7ff) as i64;
+    let frac = bits & ((1 << 52) - 1);
+    let (mut m, mut e) = if raw_exp == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1 << 52), raw_exp - 1075)
+    };
+    while m != 0 && m % 2 == 0 && e < 0 {
+        m /= 2;
+        e += 1;
+    }
+    let mut num = num_bigint::BigInt::from(m);
+    if *x < 0.0 {
+        num = -num;
+    }
+    let (num, den) = if e >= 0 {
+        (num << (e as usize), num_bigint::BigInt::from(1))
+    } else {
+        (num, num_bigint::BigInt::from(1) << ((-e) as usize))
+    };
+    Ok(Value::tuple(vec![
+        Value::from_bigint(num),
+        Value::from_bigint(den),
+    ]))
+}
+
+fn float_hex(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let Some(Value::Float(x)) = args.first() else {
+        return Err(vm.type_error("hex requires a float"));
+    };
+    let x = *x;
+    if x.is_nan() {
+        return Ok(Value::str("nan"));
+    }
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    if x.is_infinite() {
+        return Ok(Value::string(format!("{sign}inf")));
+    }
+    if x == 0.0 {
+        return Ok(Value::string(format!("{sign}0x0.0p+0")));
+    }
+    let bits = x.to_bits();
+    let raw_exp = ((bits >> 52) & 0x7ff) as i64;
+    let frac = bits & ((1 << 52) - 1);
+    let (lead, exp) = if raw_exp == 0 {
+        (0, -1022)
+    } else {
+        (1, raw_exp - 1023)
+    };
+    Ok(Value::string(format!("{sign}0x{lead}.{frac:013x}p{exp:+}")))
+}
+
+fn float_fromhex(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let Some(Value::Str(s)) = args.get(1) else {
+        return Err(vm.type_error("fromhex() argument must be str"));
+    };
+    let bad = || vm.value_error("invalid hexadecimal floating-point string");
+    let t = s.as_str().trim().to_ascii_lowercase();
+    let (neg, t) = match t.strip_prefix('-') {
+        Some(r) => (true, r.to_owned()),
+        None => (false, t.strip_prefix('+').unwrap_or(&t).to_owned()),
+    };
+    let sign = if neg { -1.0 } else { 1.0 };
+    match t.as_str() {
+        "inf" | "infinity" => return Ok(Value::Float(sign * f64::INFINITY)),
+        "nan" => return Ok(Value::Float(f64::NAN)),
+        _ => {}
+    }
+    let t = t.strip_prefix("0x").unwrap_or(&t);
+    let (mant, exp) = match t.split_once('p') {
+        Some((m, e)) => (m, e.parse::<i64>().map_err(|_| bad())?),
+        None => (t, 0),
+    };
+    let (int_part, frac_part) = mant.split_once('.').unwrap_or((mant, ""));
+    if int_part.is_empty() && frac_part.is_empty() {
+        return Err(bad());
+    }
+    let mut value = 0.0f64;
+    for c in int_part.chars().chain(frac_part.chars()) {
+        let d = c.to_digit(16).ok_or_else(bad)?;
+        value = value * 16.0 + f64::from(d);
+    }
+    let shift = exp - 4 * frac_part.len() as i64;
+    let r = value * 2f64.powi(shift.clamp(-2000, 2000) as i32);
+    if r.is_infinite() {
+        return Err(vm.err(
+            "OverflowError",
+            "hexadecimal value too large to represent as a float",
+        ));
+    }
+    Ok(Value::Float(sign * r))
+}
+
+fn range_count(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let (Some(r), Some(x)) = (args.first(), args.get(1)) else {
+        return Err(vm.type_error("count() takes exactly one argument"));
+    };
+    Ok(Value::Int(i64::from(vm.contains(r, x)?)))
+}
+
+fn range_index(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let (Some(Value::Range(r)), Some(x)) = (args.first(), args.get(1)) else {
+        return Err(vm.type_error("index() takes exactly one argument"));
+    };
+    let found = match x {
+        Value::Int(v) => {
+            let off = v - r.start;
+            (off % r.step == 0 && vm.contains(&args[0], x)?).then(|| off / r.step)
+        }
+        _ => None,
+    };
+    match found {
+        Some(i) => Ok(Value::Int(i)),
+        None => {
+            let s = vm.repr(x)?;
+            Err(vm.value_error(format!("{s} is not in range")))
+        }
+    }
+}
+
+fn slice_indices(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let (Some(Value::Slice(s)), Some(n)) = (args.first(), args.get(1)) else {
+        return Err(vm.type_error("indices() takes exactly one argument"));
+    };
+    let len = vm.index_of(n)?;
+    if len < 0 {
+        return Err(vm.value_error("length should not be negative"));
+    }
+    let (a, b, c) = vm.slice_indices(s, len as usize)?;
+    Ok(Value::tuple(vec![
+        Value::Int(a),
+        Value::Int(b),
+        Value::Int(c),
+    ]))
 }
 
 fn byteorder_arg(vm: &mut Vm, pos: &[Value], kw: &[(&str, &Value)], at: usize) -> PyResult<bool> {
