@@ -1647,6 +1647,7 @@ pub fn make_class(
         plain: std::cell::Cell::new((0, false)),
         nslots: slots.base + slots.names.len(),
         dictless: slots.dictless,
+        finalizer: std::cell::Cell::new((0, false)),
     });
     slots.install(&t);
     let cls = Value::Type(t.clone());

@@ -106,6 +106,7 @@ impl Vm {
             });
             let _ = self.gen_close(&gen);
         }
+        self.run_finalizers();
     }
 
     /// `gen.close()`.

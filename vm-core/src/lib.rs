@@ -89,6 +89,7 @@ pub mod compiling;
 pub mod dict;
 pub mod eval;
 pub mod files;
+pub mod finalizers;
 pub mod format;
 pub mod frame;
 pub mod generator;

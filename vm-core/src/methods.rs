@@ -961,7 +961,9 @@ fn list_copy(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
 }
 
 fn list_clear(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    this_list(vm, args)?.items.borrow_mut().clear();
+    // Emptied first, then released last to first, as CPython does.
+    let mut old = std::mem::take(&mut *this_list(vm, args)?.items.borrow_mut());
+    while old.pop().is_some() {}
     Ok(Value::None)
 }
 

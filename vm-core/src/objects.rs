@@ -214,6 +214,21 @@ thread_local! {
     pub static PENDING_CLOSE: RefCell<Vec<DroppedGenerator>> = const { RefCell::new(Vec::new()) };
 }
 
+impl Drop for ListObj {
+    /// Items go last to first, as CPython's list deallocation releases them (the order in
+    /// which their finalizers run).
+    fn drop(&mut self) {
+        let items = self.items.get_mut();
+        while items.pop().is_some() {}
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        crate::finalizers::on_drop(self);
+    }
+}
+
 impl Drop for Generator {
     fn drop(&mut self) {
         if let Some(frame) = self.frame.get_mut().take() {

@@ -53,6 +53,7 @@ fn run_main(code: &Arc<CodeObject>, argv: Vec<String>) -> i32 {
         })]),
     );
     let globals = DictObj::new(DictMap::new());
+    let main_globals = globals.clone();
     globals.set_str(&intern("__name__"), Value::str("__main__"));
     globals.set_str(&intern("__builtins__"), Value::Dict(vm.builtins.clone()));
     globals.set_str(&intern("__file__"), Value::Str(code.filename.clone()));
@@ -81,6 +82,7 @@ fn run_main(code: &Arc<CodeObject>, argv: Vec<String>) -> i32 {
             }
         }
     };
+    vm.finalize_main(&main_globals);
     vm.flush();
     status
 }

@@ -41,6 +41,8 @@ pub struct Type {
     /// Whether instances have no `__dict__` (every class in the MRO defines `__slots__`
     /// without `"__dict__"`).
     pub dictless: bool,
+    /// (epoch, whether instances have `__del__`): see [`Type::has_finalizer`].
+    pub finalizer: Cell<(u64, bool)>,
 }
 
 /// A hasher for pointer-sized keys that are already well distributed.
@@ -108,6 +110,7 @@ impl Type {
             nslots: 0,
             // Instances of `object` itself have no __dict__.
             dictless: name == "object",
+            finalizer: Cell::new((0, false)),
         })
     }
 
@@ -178,6 +181,22 @@ impl Type {
             && self.mro.iter().all(|t| clean(t));
         self.plain.set((epoch, plain));
         plain
+    }
+
+    /// Whether instances have a `__del__` (`del` is the interned name), cached per type epoch;
+    /// false while the thread's state is torn down.
+    pub fn has_finalizer(&self, del: &Rc<PyStr>) -> bool {
+        let Ok(epoch) = EPOCH.try_with(Cell::get) else {
+            return false;
+        };
+        let (at, has) = self.finalizer.get();
+        if at == epoch {
+            return has;
+        }
+        let has = self.dict.get_str(del).is_some()
+            || self.mro.iter().any(|b| b.dict.get_str(del).is_some());
+        self.finalizer.set((epoch, has));
+        has
     }
 
     /// The built-in type (other than object) whose values instances of this class wrap.
