@@ -1309,6 +1309,20 @@ fn bi_dir(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
             for b in &t.mro {
                 names.extend(b.dict.map.borrow().iter().map(|(k, _)| k.clone()));
             }
+            // What object and a class statement contribute (for classes whose attributes
+            // are all in the namespaces above).
+            let user = !t.builtin && t.builtin_base().is_none() && !t.is_exception;
+            if user || Rc::ptr_eq(&t, &vm.t.object) {
+                names.extend(OBJECT_DIR.iter().map(|n| Value::Str(intern(n))));
+            }
+            if user {
+                let own: &[&str] = if t.dictless {
+                    &["__module__", "__doc__"]
+                } else {
+                    &["__module__", "__doc__", "__dict__", "__weakref__"]
+                };
+                names.extend(own.iter().map(|n| Value::Str(intern(n))));
+            }
             names
         }
     };
@@ -1317,6 +1331,34 @@ fn bi_dir(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     names.dedup_by(|a, b| a.is(b) || crate::dict::key_eq(a, b));
     Ok(Value::list(names))
 }
+
+/// The attributes every object has (`dir(object())` in CPython 3.12).
+const OBJECT_DIR: &[&str] = &[
+    "__class__",
+    "__delattr__",
+    "__dir__",
+    "__doc__",
+    "__eq__",
+    "__format__",
+    "__ge__",
+    "__getattribute__",
+    "__getstate__",
+    "__gt__",
+    "__hash__",
+    "__init__",
+    "__init_subclass__",
+    "__le__",
+    "__lt__",
+    "__ne__",
+    "__new__",
+    "__reduce__",
+    "__reduce_ex__",
+    "__repr__",
+    "__setattr__",
+    "__sizeof__",
+    "__str__",
+    "__subclasshook__",
+];
 
 fn bi_vars(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "vars", args, 0, 1)?;
