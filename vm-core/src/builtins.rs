@@ -213,6 +213,7 @@ pub fn make_types() -> Types {
         generic_alias: Type::builtin("GenericAlias", o, None),
         typing_alias: Type::builtin("_GenericAlias", o, None),
         union_type: Type::builtin("UnionType", o, None),
+        typing_union: Type::builtin("_UnionGenericAlias", o, None),
         object,
         exceptions,
     }
@@ -249,6 +250,7 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
                 | "GenericAlias"
                 | "_GenericAlias"
                 | "UnionType"
+                | "_UnionGenericAlias"
         ) {
             set(name, Value::Type(t));
         }

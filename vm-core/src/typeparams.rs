@@ -212,6 +212,7 @@ pub fn install(vm: &mut Vm) {
         (&t.typing_alias, "typing"),
         (&t.generic_alias, "types"),
         (&t.union_type, "types"),
+        (&t.typing_union, "typing"),
     ] {
         ty.dict.set_str(&intern("__module__"), Value::str(module));
     }
@@ -279,14 +280,16 @@ pub fn install(vm: &mut Vm) {
             set(ty, name, builtin(name, f));
         }
     }
-    for (name, f) in [
-        ("__repr__", union_repr as NativeFn),
-        ("__eq__", union_eq),
-        ("__hash__", union_hash),
-        ("__or__", union_or),
-        ("__ror__", union_ror),
-    ] {
-        set(&t.union_type, name, builtin(name, f));
+    for ty in [&t.union_type, &t.typing_union] {
+        for (name, f) in [
+            ("__repr__", union_repr as NativeFn),
+            ("__eq__", union_eq),
+            ("__hash__", union_hash),
+            ("__or__", union_or),
+            ("__ror__", union_ror),
+        ] {
+            set(ty, name, builtin(name, f));
+        }
     }
     for ty in [&t.list, &t.dict, &t.tuple, &t.set, &t.frozenset, &t.type_] {
         set(
@@ -661,6 +664,11 @@ fn substitute(vm: &mut Vm, a: &Value, params: &[Value], items: &[Value]) -> Valu
 
 /// `isinstance(x, alias)` is refused as CPython refuses it.
 pub fn check_not_alias(vm: &Vm, spec: &Value, name: &str) -> PyResult<()> {
+    if is_instance_of(spec, &vm.t.typing_union) {
+        return Err(
+            vm.type_error("issubclass() arg 2 must be a class, a tuple of classes, or a union")
+        );
+    }
     if is_instance_of(spec, &vm.t.typing_alias) {
         return Err(
             vm.type_error("Subscripted generics cannot be used with class and instance checks")
@@ -676,23 +684,31 @@ pub fn check_not_alias(vm: &Vm, spec: &Value, name: &str) -> PyResult<()> {
 
 /// The members of a `types.UnionType`, as a tuple (None for other values).
 pub fn union_args(vm: &Vm, v: &Value) -> Option<Value> {
-    if is_instance_of(v, &vm.t.union_type) {
+    if is_instance_of(v, &vm.t.union_type) || is_instance_of(v, &vm.t.typing_union) {
         return attr(v, "__args__");
     }
     None
 }
 
 /// `a | b` for types (PEP 604): a `types.UnionType` of both sides' members without
-/// repeats; None when an operand is not a type, None, alias or union.
+/// repeats, or a `typing.Union` when a member is a type parameter or a `typing` alias; None
+/// when an operand is not a type, None, alias, type parameter or union.
 pub fn union(vm: &mut Vm, a: &Value, b: &Value) -> PyResult<Option<Value>> {
+    let typing_member = |v: &Value| {
+        is_type_param(vm, v)
+            || is_instance_of(v, &vm.t.typing_alias)
+            || is_instance_of(v, &vm.t.typing_union)
+    };
     let ok = |v: &Value| {
         matches!(v, Value::Type(_) | Value::None)
             || is_alias(vm, v)
             || is_instance_of(v, &vm.t.union_type)
+            || typing_member(v)
     };
     if !ok(a) || !ok(b) {
         return Ok(None);
     }
+    let typing = typing_member(a) || typing_member(b);
     let mut args: Vec<Value> = Vec::new();
     for v in [a, b] {
         let items = match (union_args(vm, v), v) {
@@ -716,8 +732,13 @@ pub fn union(vm: &mut Vm, a: &Value, b: &Value) -> PyResult<Option<Value>> {
     if args.len() == 1 {
         return Ok(args.pop());
     }
+    let class = if typing {
+        &vm.t.typing_union
+    } else {
+        &vm.t.union_type
+    };
     Ok(Some(new_obj(
-        &vm.t.union_type,
+        class,
         &[
             ("__args__", Value::tuple(args)),
             ("__parameters__", Value::tuple(vec![])),
@@ -747,6 +768,27 @@ fn union_members(v: &Value) -> Vec<Value> {
 }
 
 fn union_repr(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    if is_instance_of(&args[0], &vm.t.typing_union) {
+        // typing.Optional[X] for X | None, else typing.Union[...] (NoneType by name).
+        let members = union_members(&args[0]);
+        let is_none = |v: &Value| matches!(v, Value::Type(t) if Rc::ptr_eq(t, &vm.t.none));
+        if let [x, y] = &members[..] {
+            let other = match (is_none(x), is_none(y)) {
+                (false, true) => Some(x.clone()),
+                (true, false) => Some(y.clone()),
+                _ => None,
+            };
+            if let Some(o) = other {
+                let r = type_repr_str(vm, &o)?;
+                return Ok(Value::string(format!("typing.Optional[{r}]")));
+            }
+        }
+        let mut parts = Vec::new();
+        for x in &members {
+            parts.push(type_repr_str(vm, x)?);
+        }
+        return Ok(Value::string(format!("typing.Union[{}]", parts.join(", "))));
+    }
     let mut parts = Vec::new();
     for x in union_members(&args[0]) {
         parts.push(match &x {
@@ -761,7 +803,7 @@ fn union_eq(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     let [a, b] = args else {
         return Ok(Value::NotImplemented);
     };
-    if !is_instance_of(b, &vm.t.union_type) {
+    if union_args(vm, b).is_none() {
         return Ok(Value::NotImplemented);
     }
     let (xs, ys) = (union_members(a), union_members(b));

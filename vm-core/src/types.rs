@@ -334,6 +334,7 @@ builtin_types! {
     generic_alias = "GenericAlias",
     typing_alias = "_GenericAlias",
     union_type = "UnionType",
+    typing_union = "_UnionGenericAlias",
 }
 
 /// The exception hierarchy: (name, base) in an order where each base comes first.
