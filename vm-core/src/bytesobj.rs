@@ -415,8 +415,10 @@ fn fromhex(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
 
 /// A `sub` argument of find/count/index: bytes-like or an int.
 fn sub_arg(vm: &mut Vm, v: Option<&Value>) -> PyResult<Vec<u8>> {
+    if let Some(b) = v.and_then(bytes_of) {
+        return Ok(b);
+    }
     match v {
-        Some(v) if bytes_of(v).is_some() => Ok(bytes_of(v).unwrap_or_default()),
         Some(v) if as_int(v).is_some() => Ok(vec![byte_arg(vm, v)?]),
         Some(v) => Err(vm.type_error(format!(
             "argument should be integer or bytes-like object, not '{}'",

@@ -326,7 +326,7 @@ pub fn typevar_new(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
     if constraints.len() == 1 {
         return Err(vm.type_error("A single constraint is not allowed"));
     }
-    let v = new_obj(
+    Ok(new_obj(
         &vm.t.typevar,
         &[
             ("__name__", name.clone()),
@@ -336,8 +336,7 @@ pub fn typevar_new(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
             ("__bound__", bound),
             ("__constraints__", Value::tuple(constraints.to_vec())),
         ],
-    );
-    Ok(v)
+    ))
 }
 
 /// A lazily evaluated attribute: the cached value, else the evaluation function's result
@@ -359,14 +358,8 @@ fn typevar_bound(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
 }
 
 fn typevar_constraints(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    let v = lazy(
-        vm,
-        &args[0],
-        "__constraints__",
-        CONSTRAINTS_FN,
-        Value::tuple(vec![]),
-    )?;
-    Ok(v)
+    let none = Value::tuple(vec![]);
+    lazy(vm, &args[0], "__constraints__", CONSTRAINTS_FN, none)
 }
 
 fn alias_value(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
