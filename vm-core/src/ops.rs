@@ -336,8 +336,22 @@ impl Vm {
     fn special(&self, v: &Value, name: &Rc<PyStr>) -> Option<Value> {
         match v {
             Value::Instance(i) => i.class.lookup(name),
+            // A class's special methods come from a metaclass defined in Python.
+            Value::Type(t) => {
+                let meta = t.meta.as_ref()?;
+                std::iter::once(meta)
+                    .chain(meta.mro.iter())
+                    .filter(|m| !m.builtin)
+                    .find_map(|m| m.dict.get_str(name))
+            }
             _ => None,
         }
+    }
+
+    /// Whether `v` is a class whose metaclass is defined in Python (its special methods
+    /// then apply to the class).
+    fn has_user_meta(v: &Value) -> bool {
+        matches!(v, Value::Type(t) if t.meta.is_some())
     }
 
     /// Calls special method `name` of instance `v` if its class defines one.
@@ -413,7 +427,9 @@ impl Vm {
             Value::Dict(d) => !d.map.borrow().is_empty(),
             Value::Set(s) => !s.map.borrow().is_empty(),
             Value::Range(r) => !r.is_empty(),
-            Value::Instance(_) => {
+            Value::Instance(_) | Value::Type(_)
+                if matches!(v, Value::Instance(_)) || Self::has_user_meta(v) =>
+            {
                 let n = self.n.bool.clone();
                 if let Some(r) = self.call_special(v, &n, &[])? {
                     return match r {
@@ -783,8 +799,8 @@ impl Vm {
         }
         let name = crate::pystr::intern(name);
         let rname = crate::pystr::intern(rname);
-        let a_inst = matches!(a, Value::Instance(_));
-        let b_inst = matches!(b, Value::Instance(_));
+        let a_inst = matches!(a, Value::Instance(_)) || Self::has_user_meta(a);
+        let b_inst = matches!(b, Value::Instance(_)) || Self::has_user_meta(b);
         if a_inst {
             if let Some(r) = self.call_special(a, &name, std::slice::from_ref(b))? {
                 if !matches!(r, Value::NotImplemented) {
@@ -1396,6 +1412,16 @@ impl Vm {
                 format!("<bound method {name} of {}>", self.repr(&recv)?)
             }
             Value::Type(t) => {
+                let n = self.n.repr.clone();
+                if let Some(r) = self.call_special(v, &n, &[])? {
+                    return match r {
+                        Value::Str(s) => Ok(s.as_str().to_owned()),
+                        other => Err(self.type_error(format!(
+                            "__repr__ returned non-string (type {})",
+                            self.type_name(&other)
+                        ))),
+                    };
+                }
                 let module = t.module_name();
                 if module == "builtins" {
                     format!("<class '{}'>", t.qualname.borrow().as_str())
@@ -1573,6 +1599,13 @@ impl Vm {
             return self.len(&p);
         }
         Ok(match v {
+            Value::Type(_) if Self::has_user_meta(v) => {
+                let n = self.n.len.clone();
+                match self.call_special(v, &n, &[])? {
+                    Some(r) => self.index_of(&r)?.max(0) as usize,
+                    None => return Err(self.no_len(v)),
+                }
+            }
             Value::Str(s) => s.char_len(),
             Value::Bytes(b) => b.len(),
             Value::ByteArray(b) => b.borrow().len(),
@@ -1723,6 +1756,12 @@ impl Vm {
     pub fn iter(&mut self, v: &Value) -> PyResult<Value> {
         if let Some(p) = self.payload_for(v, &["__iter__"]) {
             return self.iter(&p);
+        }
+        if Self::has_user_meta(v) {
+            let n = self.n.iter.clone();
+            if let Some(r) = self.call_special(v, &n, &[])? {
+                return Ok(r);
+            }
         }
         let state = match v {
             Value::List(_) | Value::Tuple(_) => IterState::Seq {
@@ -2373,6 +2412,10 @@ impl Vm {
                 }
             }
             (Value::Type(t), _) => {
+                let gi = self.n.getitem.clone();
+                if let Some(r) = self.call_special(obj, &gi, std::slice::from_ref(key))? {
+                    return Ok(r);
+                }
                 let n = crate::pystr::intern("__class_getitem__");
                 match t.lookup(&n) {
                     Some(f) => {
@@ -2631,6 +2674,14 @@ impl Vm {
                 }
             }
             Value::Type(t) => {
+                // Data descriptors of a metaclass (properties) come first.
+                if let Some(meta) = &t.meta {
+                    if let Some(d) = meta.lookup(name) {
+                        if !meta.builtin && self.is_data_descriptor(&d) {
+                            return self.bind_descriptor(d, obj, None);
+                        }
+                    }
+                }
                 if name.as_str() == "__type_params__" {
                     // Read from the class's own namespace only, as CPython's getset does.
                     return Ok(t.dict.get_str(name).unwrap_or_else(|| Value::tuple(vec![])));
@@ -2644,6 +2695,14 @@ impl Vm {
                 if let Some(meta) = &t.meta {
                     if let Some(v) = meta.lookup(name) {
                         return self.bind_descriptor(v, obj, None);
+                    }
+                    let ga = self.n.getattr.clone();
+                    if let Some(f) = self.special(obj, &ga) {
+                        return self.call_descriptor(
+                            &f,
+                            obj,
+                            &[obj.clone(), Value::Str(name.clone())],
+                        );
                     }
                 }
                 Err(self.err(
@@ -3095,6 +3154,7 @@ pub fn builtin_eq(a: &Value, b: &Value) -> Option<bool> {
             return byte_pair(a, b, |x, y| x == y)
         }
         (Instance(_), _) | (_, Instance(_)) => return Option::None,
+        (Type(t), _) | (_, Type(t)) if t.meta.is_some() => return Option::None,
         (Tuple(_), Tuple(_)) | (List(_), List(_)) | (Dict(_), Dict(_)) | (Set(_), Set(_)) => {
             return Option::None
         }
