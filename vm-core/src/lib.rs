@@ -59,11 +59,12 @@
 //! - classes: C3 MRO, `super()`, properties, class/static methods, descriptors
 //!   (`__get__`/`__set__`/`__delete__`, `__set_name__`), `__init_subclass__` with class
 //!   keywords, metaclasses (`__prepare__` with any mapping as the namespace, `__new__`,
-//!   `__init__`, `__call__`, `__instancecheck__`/`__subclasscheck__`, metaclass functions),
+//!   `__init__`, `__call__`, `__instancecheck__`/`__subclasscheck__`, special methods and
+//!   properties that apply to their classes, metaclass functions),
 //!   PEP 560 `__mro_entries__`/`__orig_bases__`, `__slots__` (member descriptors over
 //!   per-instance slot storage, [`slots`]), `__getattribute__`/`__getattr__`, subclasses of the
 //!   built-in value types (an instance wraps the built-in value and protocols fall through to
-//!   it), the special-method protocol;
+//!   it), the special-method protocol, `__del__` finalizers ([`finalizers`]);
 //! - PEP 695/604 typing objects ([`typeparams`]): TypeVar/ParamSpec/TypeVarTuple with lazy
 //!   bounds, `type X = ...` aliases with lazy values, `Generic`, `__type_params__`,
 //!   `list[int]`-style generic aliases and `int | None` unions (also in isinstance);
@@ -78,8 +79,9 @@
 //! - `compile()`, `exec()` and `eval()` through pyc-compiler ([`compiling`]).
 //!
 //! Not yet: coroutines, a `typing` module (the typing objects exist, but only as the
-//! compiler's type-parameter syntax makes them), `__class__` assignment, subclassing
-//! bytearray, weak references, the real Python standard library.
+//! compiler's type-parameter syntax makes them), `__class__` assignment, weak references,
+//! collection of reference cycles (their finalizers never run), the real Python standard
+//! library.
 
 pub mod builtins;
 pub mod bytesobj;
