@@ -2648,7 +2648,7 @@ impl Vm {
             Value::Instance(inst) => {
                 let mut r = None;
                 if !inst.class.plain_attributes() {
-                    let gab = crate::pystr::intern("__getattribute__");
+                    let gab = getattribute_name();
                     if let Some(f @ Value::Function(_)) = inst.class.lookup(&gab) {
                         r = Some(self.call(&f, &[obj.clone(), Value::Str(name.clone())], &[]));
                     }
@@ -2825,10 +2825,7 @@ impl Vm {
                 Some(f @ Value::Function(_))
                     if (inst.dict.map.borrow().is_empty() || inst.dict.get_str(name).is_none())
                         && (inst.class.plain_attributes()
-                            || inst
-                                .class
-                                .lookup(&crate::pystr::intern("__getattribute__"))
-                                .is_none()) =>
+                            || inst.class.lookup(&getattribute_name()).is_none()) =>
                 {
                     return Ok((f, Some(obj.clone())));
                 }
@@ -3212,6 +3209,15 @@ fn float_int_cmp(f: f64, i: &IntRef) -> Option<Ordering> {
             }
         }
     }
+}
+
+thread_local! {
+    static GETATTRIBUTE: Rc<PyStr> = crate::pystr::intern("__getattribute__");
+}
+
+/// The interned name `__getattribute__` (without rehashing it on every lookup).
+fn getattribute_name() -> Rc<PyStr> {
+    GETATTRIBUTE.with(Rc::clone)
 }
 
 /// `f` applied to the bytes of two bytes/bytearray values (None for other values).
