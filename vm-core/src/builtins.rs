@@ -1671,6 +1671,9 @@ pub fn make_class(
             _ => dict.set_str(k, v.clone()),
         }
     }
+    if dict.get_str(&intern("__del__")).is_some() {
+        crate::finalizers::enable();
+    }
     // A class that defines __eq__ but not __hash__ is unhashable.
     let (eq, hash) = (intern("__eq__"), intern("__hash__"));
     if dict.get_str(&eq).is_some() && dict.get_str(&hash).is_none() {

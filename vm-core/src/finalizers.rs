@@ -7,6 +7,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::dict::DictObj;
 use crate::objects::Instance;
@@ -26,9 +27,20 @@ thread_local! {
     static RUNNING: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Set once any class has defined `__del__`: until then dropping an instance costs one load.
+static ANY_DEL: AtomicBool = AtomicBool::new(false);
+
+/// Records that a class namespace now has `__del__` (class creation or assignment).
+pub fn enable() {
+    ANY_DEL.store(true, Ordering::Relaxed);
+}
+
 /// Whether instances of `t` have a `__del__` (false while the thread's state is being torn
 /// down).
 fn has_finalizer(t: &Type) -> bool {
+    if !ANY_DEL.load(Ordering::Relaxed) {
+        return false;
+    }
     if t.builtin {
         return false;
     }

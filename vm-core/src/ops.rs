@@ -2863,6 +2863,9 @@ impl Vm {
             }
             Value::Type(t) if !t.builtin => {
                 crate::types::bump_epoch();
+                if name.as_str() == "__del__" {
+                    crate::finalizers::enable();
+                }
                 t.dict.set_str(name, value);
                 Ok(())
             }
