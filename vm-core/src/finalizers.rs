@@ -35,19 +35,24 @@ pub fn enable() {
     ANY_DEL.store(true, Ordering::Relaxed);
 }
 
+/// Whether any class has defined `__del__` (until then no finalizer can be due).
+#[inline(always)]
+pub fn any() -> bool {
+    ANY_DEL.load(Ordering::Relaxed)
+}
+
 /// Whether instances of `t` have a `__del__` (false while the thread's state is being torn
 /// down).
 fn has_finalizer(t: &Type) -> bool {
-    if !ANY_DEL.load(Ordering::Relaxed) {
-        return false;
-    }
     if t.builtin {
         return false;
     }
     DEL.try_with(|del| t.has_finalizer(del)).unwrap_or(false)
 }
 
-/// Called when an instance is dropped: queues its state for `__del__` when its class has one.
+/// Called when an instance is dropped (once [`any`] holds): queues its state for `__del__`
+/// when its class has one.
+#[inline(never)]
 pub fn on_drop(inst: &mut Instance) {
     if !has_finalizer(&inst.class) {
         return;

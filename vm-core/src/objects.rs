@@ -218,14 +218,18 @@ impl Drop for ListObj {
     /// Items go last to first, as CPython's list deallocation releases them (the order in
     /// which their finalizers run).
     fn drop(&mut self) {
-        let items = self.items.get_mut();
-        while items.pop().is_some() {}
+        if crate::finalizers::any() {
+            let items = self.items.get_mut();
+            while items.pop().is_some() {}
+        }
     }
 }
 
 impl Drop for Instance {
     fn drop(&mut self) {
-        crate::finalizers::on_drop(self);
+        if crate::finalizers::any() {
+            crate::finalizers::on_drop(self);
+        }
     }
 }
 
