@@ -101,6 +101,11 @@ pub fn ascii_of(repr: &str) -> String {
 
 /// `dict.update(other)` for a mapping or an iterable of pairs.
 pub fn dict_update(vm: &mut Vm, d: &Rc<DictObj>, other: &Value) -> PyResult<()> {
+    // A dict subclass that keeps dict's iteration is copied directly, as CPython does
+    // (its own __getitem__ is not consulted).
+    if let Some(p @ Value::Dict(_)) = vm.payload_for(other, &["__iter__"]) {
+        return dict_update(vm, d, &p);
+    }
     if let Value::Dict(o) = other {
         let items: Vec<(i64, Value, Value)> = o
             .map
@@ -166,7 +171,8 @@ pub fn make_types() -> Types {
         float: Type::builtin("float", o, Some(float_new)),
         complex: Type::builtin("complex", o, Some(complex_new)),
         str_: Type::builtin("str", o, Some(str_new)),
-        bytes: Type::builtin("bytes", o, Some(bytes_new)),
+        bytes: Type::builtin("bytes", o, Some(crate::bytesobj::bytes_new)),
+        bytearray: Type::builtin("bytearray", o, Some(crate::bytesobj::bytearray_new)),
         tuple: Type::builtin("tuple", o, Some(tuple_new)),
         list: Type::builtin("list", o, Some(list_new)),
         dict: Type::builtin("dict", o, Some(dict_new)),
@@ -198,6 +204,16 @@ pub fn make_types() -> Types {
         dict_keys: Type::builtin("dict_keys", o, None),
         dict_values: Type::builtin("dict_values", o, None),
         dict_items: Type::builtin("dict_items", o, None),
+        member_descriptor: Type::builtin("member_descriptor", o, None),
+        typevar: Type::builtin("TypeVar", o, Some(crate::typeparams::typevar_new)),
+        paramspec: Type::builtin("ParamSpec", o, None),
+        typevartuple: Type::builtin("TypeVarTuple", o, None),
+        type_alias: Type::builtin("TypeAliasType", o, None),
+        generic: Type::builtin("Generic", o, None),
+        generic_alias: Type::builtin("GenericAlias", o, None),
+        typing_alias: Type::builtin("_GenericAlias", o, None),
+        union_type: Type::builtin("UnionType", o, None),
+        typing_union: Type::builtin("_UnionGenericAlias", o, None),
         object,
         exceptions,
     }
@@ -225,6 +241,16 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
                 | "dict_keys"
                 | "dict_values"
                 | "dict_items"
+                | "member_descriptor"
+                | "TypeVar"
+                | "ParamSpec"
+                | "TypeVarTuple"
+                | "TypeAliasType"
+                | "Generic"
+                | "GenericAlias"
+                | "_GenericAlias"
+                | "UnionType"
+                | "_UnionGenericAlias"
         ) {
             set(name, Value::Type(t));
         }
@@ -236,6 +262,7 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
     set("EnvironmentError", os_error.clone());
     set("IOError", os_error);
     set("None", Value::None);
+    set("__name__", Value::str("builtins"));
     set("Ellipsis", Value::Ellipsis);
     set("NotImplemented", Value::NotImplemented);
     set("__debug__", Value::Bool(true));
@@ -306,6 +333,9 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
     crate::coroutine::install(vm);
     // Creating two classes from built-in bases cannot fail.
     let _ = crate::excgroup::install(vm);
+    crate::bytesobj::install(vm);
+    crate::slots::install(vm);
+    crate::typeparams::install(vm);
     crate::files::install(&vm.t.file);
     let type_dict = vm.t.type_.dict.clone();
     type_dict.set_str(
@@ -316,6 +346,13 @@ pub fn install(vm: &mut Vm, argv: Vec<String>) {
         )))),
     );
     type_dict.set_str(&intern("__call__"), builtin("__call__", type_call));
+    type_dict.set_str(
+        &intern("__prepare__"),
+        Value::Wrapper(Rc::new(Wrapper::ClassMethod(builtin(
+            "__prepare__",
+            type_prepare,
+        )))),
+    );
     type_dict.set_str(&intern("__init__"), builtin("__init__", type_init));
     vm.t.dict.dict.set_str(
         &intern("fromkeys"),
@@ -608,6 +645,10 @@ fn bi_ascii(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
 }
 
 fn class_check(vm: &mut Vm, t: &Rc<Type>, spec: &Value, name: &str) -> PyResult<bool> {
+    crate::typeparams::check_not_alias(vm, spec, name)?;
+    if let Some(args) = crate::typeparams::union_args(vm, spec) {
+        return class_check(vm, t, &args, name);
+    }
     match spec {
         Value::Type(c) => Ok(t.is_subtype(c)),
         Value::Tuple(items) => {
@@ -626,16 +667,53 @@ fn class_check(vm: &mut Vm, t: &Rc<Type>, spec: &Value, name: &str) -> PyResult<
 
 fn bi_isinstance(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "isinstance", args, 2, 2)?;
-    let t = vm.type_of(&args[0]);
-    Ok(Value::Bool(class_check(vm, &t, &args[1], "isinstance")?))
+    Ok(Value::Bool(subclass_hook(vm, &args[0], &args[1], true)?))
 }
 
 fn bi_issubclass(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "issubclass", args, 2, 2)?;
-    let Value::Type(t) = &args[0] else {
+    if !matches!(&args[0], Value::Type(_)) {
         return Err(vm.type_error("issubclass() arg 1 must be a class"));
+    }
+    Ok(Value::Bool(subclass_hook(vm, &args[0], &args[1], false)?))
+}
+
+/// isinstance/issubclass, honouring a metaclass's `__instancecheck__`/`__subclasscheck__`.
+fn subclass_hook(vm: &mut Vm, x: &Value, spec: &Value, instance: bool) -> PyResult<bool> {
+    let (hook, name) = if instance {
+        ("__instancecheck__", "isinstance")
+    } else {
+        ("__subclasscheck__", "issubclass")
     };
-    Ok(Value::Bool(class_check(vm, t, &args[1], "issubclass")?))
+    match spec {
+        Value::Tuple(items) => {
+            for i in items.iter() {
+                if subclass_hook(vm, x, i, instance)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        Value::Type(c) if c.meta.is_some() => {
+            let exact = instance && Rc::ptr_eq(&vm.type_of(x), c);
+            if let (false, Some(f)) = (exact, c.meta.as_ref().and_then(|m| m.lookup(&intern(hook))))
+            {
+                let f = vm.bind_descriptor(f, spec, None)?;
+                let r = vm.call(&f, std::slice::from_ref(x), &[])?;
+                return vm.truthy(&r);
+            }
+            subclass_plain(vm, x, spec, name)
+        }
+        _ => subclass_plain(vm, x, spec, name),
+    }
+}
+
+fn subclass_plain(vm: &mut Vm, x: &Value, spec: &Value, name: &str) -> PyResult<bool> {
+    let t = match x {
+        Value::Type(t) if name == "issubclass" => t.clone(),
+        v => vm.type_of(v),
+    };
+    class_check(vm, &t, spec, name)
 }
 
 fn bi_abs(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
@@ -1075,6 +1153,23 @@ fn bi_delattr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
 
 fn bi_divmod(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "divmod", args, 2, 2)?;
+    let (a, b) = (&args[0], &args[1]);
+    if matches!(a, Value::Instance(_)) || matches!(b, Value::Instance(_)) {
+        for (x, y, name) in [(a, b, "__divmod__"), (b, a, "__rdivmod__")] {
+            if let Some(r) = vm.call_special(x, &intern(name), std::slice::from_ref(y))? {
+                if !matches!(r, Value::NotImplemented) {
+                    return Ok(r);
+                }
+            }
+        }
+        if vm.payload_for(a, &[]).is_none() && vm.payload_for(b, &[]).is_none() {
+            return Err(vm.type_error(format!(
+                "unsupported operand type(s) for divmod(): '{}' and '{}'",
+                vm.type_name(a),
+                vm.type_name(b)
+            )));
+        }
+    }
     let q = vm.binary_op(&args[0], &args[1], 2)?;
     let r = vm.binary_op(&args[0], &args[1], 6)?;
     Ok(Value::tuple(vec![q, r]))
@@ -1082,6 +1177,14 @@ fn bi_divmod(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
 
 fn bi_pow(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "pow", args, 2, 3)?;
+    if let (Some(m), Value::Instance(_)) = (args.get(2), &args[0]) {
+        let m = m.clone();
+        if let Some(r) = vm.call_special(&args[0], &intern("__pow__"), &[args[1].clone(), m])? {
+            if !matches!(r, Value::NotImplemented) {
+                return Ok(r);
+            }
+        }
+    }
     if let (Some(m), Some(b), Some(e)) = (args.get(2), as_int(&args[0]), as_int(&args[1])) {
         let Some(m) = as_int(m) else {
             return Err(
@@ -1195,6 +1298,11 @@ fn bi_dir(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     let names: Vec<Value> = match args.first() {
         None => ns?.1.map.borrow().iter().map(|(k, _)| k.clone()).collect(),
         Some(Value::Module(m)) => m.dict.map.borrow().iter().map(|(k, _)| k.clone()).collect(),
+        Some(v @ Value::Instance(i)) if i.class.lookup(&intern("__dir__")).is_some() => {
+            let f = vm.get_attr(v, &intern("__dir__"))?;
+            let r = vm.call(&f, &[], &[])?;
+            vm.to_vec(&r)?
+        }
         Some(v) => {
             let mut names: Vec<Value> = Vec::new();
             let t = match v {
@@ -1209,6 +1317,20 @@ fn bi_dir(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
             for b in &t.mro {
                 names.extend(b.dict.map.borrow().iter().map(|(k, _)| k.clone()));
             }
+            // What object and a class statement contribute (for classes whose attributes
+            // are all in the namespaces above).
+            let user = !t.builtin && t.builtin_base().is_none() && !t.is_exception;
+            if user || Rc::ptr_eq(&t, &vm.t.object) {
+                names.extend(OBJECT_DIR.iter().map(|n| Value::Str(intern(n))));
+            }
+            if user {
+                let own: &[&str] = if t.dictless {
+                    &["__module__", "__doc__"]
+                } else {
+                    &["__module__", "__doc__", "__dict__", "__weakref__"]
+                };
+                names.extend(own.iter().map(|n| Value::Str(intern(n))));
+            }
             names
         }
     };
@@ -1217,6 +1339,34 @@ fn bi_dir(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     names.dedup_by(|a, b| a.is(b) || crate::dict::key_eq(a, b));
     Ok(Value::list(names))
 }
+
+/// The attributes every object has (`dir(object())` in CPython 3.12).
+const OBJECT_DIR: &[&str] = &[
+    "__class__",
+    "__delattr__",
+    "__dir__",
+    "__doc__",
+    "__eq__",
+    "__format__",
+    "__ge__",
+    "__getattribute__",
+    "__getstate__",
+    "__gt__",
+    "__hash__",
+    "__init__",
+    "__init_subclass__",
+    "__le__",
+    "__lt__",
+    "__ne__",
+    "__new__",
+    "__reduce__",
+    "__reduce_ex__",
+    "__repr__",
+    "__setattr__",
+    "__sizeof__",
+    "__str__",
+    "__subclasshook__",
+];
 
 fn bi_vars(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "vars", args, 0, 1)?;
@@ -1240,58 +1390,181 @@ fn bi_build_class(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResul
     let Value::Str(name) = &pos[1] else {
         return Err(vm.type_error("__build_class__: name is not a string"));
     };
-    let mut bases = Vec::new();
-    for b in &pos[2..] {
-        match b {
-            Value::Type(t) => bases.push(t.clone()),
-            other => {
-                return Err(
-                    vm.type_error(format!("bases must be types, not {}", vm.type_name(other)))
-                )
-            }
-        }
-    }
-    let explicit = match kw.iter().find(|(k, _)| *k == "metaclass") {
-        Some((_, Value::Type(t))) => Some(t.clone()),
-        Some(_) => return Err(vm.type_error("metaclasses that are not classes are not supported")),
-        None => None,
+    let orig_bases = &pos[2..];
+    let (bases, substituted) = resolve_bases(vm, orig_bases)?;
+    // An explicit metaclass that is not a class (a function) is called as it is.
+    let (explicit, meta_fn) = match kw.iter().find(|(k, _)| *k == "metaclass") {
+        Some((_, Value::Type(t))) => (Some(t.clone()), None),
+        Some((_, f)) => (None, Some((*f).clone())),
+        None => (None, None),
     };
-    let meta = derive_metaclass(vm, explicit, &bases)?;
+    let meta = match meta_fn {
+        Some(_) => None,
+        None => derive_metaclass(vm, explicit, &bases)?,
+    };
     let class_kw: Vec<(Rc<PyStr>, Value)> = kw
         .iter()
         .filter(|(k, _)| *k != "metaclass")
         .map(|(k, v)| (intern(k), (*v).clone()))
         .collect();
-    let ns = DictObj::new(DictMap::new());
+    let kw_names: Vec<Rc<PyStr>> = class_kw.iter().map(|(k, _)| k.clone()).collect();
+    let bases_tuple = Value::tuple(bases.iter().cloned().map(Value::Type).collect());
+    let ns_value = match meta_fn.clone().or_else(|| meta.clone().map(Value::Type)) {
+        Some(m) => prepare(vm, &m, name, &bases_tuple, &class_kw)?,
+        None => Value::Dict(DictObj::new(DictMap::new())),
+    };
+    // A dict (or a dict subclass that keeps dict's item methods) is the frame's locals
+    // directly; any other mapping is reached through its item methods.
+    let (locals, mapping) = match &ns_value {
+        Value::Dict(d) => (d.clone(), Value::Null),
+        v => match vm.payload_for(
+            v,
+            &["__getitem__", "__setitem__", "__delitem__", "__missing__"],
+        ) {
+            Some(Value::Dict(d)) => (d, Value::Null),
+            _ => (DictObj::new(DictMap::new()), v.clone()),
+        },
+    };
     let mut frame = Frame::new(
         func.code.clone(),
         func.globals.clone(),
         func.builtins.clone(),
-        Some(ns.clone()),
+        Some(locals),
         Vec::new(),
     );
+    frame.mapping = mapping;
     frame.closure = func.closure.clone();
     let cell = vm.run_frame(&mut frame)?;
-    let cls = match meta {
-        None => make_class(vm, name.clone(), bases, &ns, &class_kw, None)?,
-        Some(meta) => {
-            let mut args = vec![
-                Value::Str(name.clone()),
-                Value::tuple(bases.into_iter().map(Value::Type).collect()),
-                Value::Dict(ns.clone()),
-            ];
-            args.extend(class_kw.iter().map(|(_, v)| v.clone()));
-            let names: Vec<Rc<PyStr>> = class_kw.iter().map(|(k, _)| k.clone()).collect();
-            match vm.call_type(&meta, &args, &names)? {
-                Value::Type(t) => t,
-                other => return Ok(other),
-            }
+    if substituted {
+        let key = Value::Str(intern("__orig_bases__"));
+        vm.set_item(&ns_value, &key, Value::tuple(orig_bases.to_vec()))?;
+    }
+    let mut args = vec![Value::Str(name.clone()), bases_tuple, ns_value.clone()];
+    args.extend(class_kw.iter().map(|(_, v)| v.clone()));
+    let cls = match (meta_fn, meta) {
+        (Some(f), _) => return vm.call(&f, &args, &kw_names),
+        (None, None) => {
+            let ns = namespace_dict(vm, &ns_value)?;
+            make_class(vm, name.clone(), bases, &ns, &class_kw, None)?
         }
+        (None, Some(meta)) => match vm.call_type(&meta, &args, &kw_names)? {
+            Value::Type(t) => t,
+            other => return Ok(other),
+        },
     };
     if let Value::Cell(c) = cell {
         *c.value.borrow_mut() = Value::Type(cls.clone());
     }
     Ok(Value::Type(cls))
+}
+
+/// PEP 560: replaces each base that is not a class by what its `__mro_entries__` returns;
+/// also says whether any was replaced (the class then records `__orig_bases__`).
+fn resolve_bases(vm: &mut Vm, orig: &[Value]) -> PyResult<(Vec<Rc<Type>>, bool)> {
+    let mut bases = Vec::new();
+    let mut substituted = false;
+    for b in orig {
+        if let Value::Type(t) = b {
+            bases.push(t.clone());
+            continue;
+        }
+        let entries = match vm.get_attr(b, &intern("__mro_entries__")) {
+            Ok(f) => {
+                let r = vm.call(&f, &[Value::tuple(orig.to_vec())], &[])?;
+                let Value::Tuple(items) = r else {
+                    return Err(vm.type_error("__mro_entries__ must return a tuple"));
+                };
+                items
+            }
+            Err(e) if vm.err_is(&e, "AttributeError") => {
+                return Err(vm.type_error(format!("bases must be types, not {}", vm.type_name(b))))
+            }
+            Err(e) => return Err(e),
+        };
+        substituted = true;
+        for e in entries.iter() {
+            match e {
+                Value::Type(t) => {
+                    if !bases.iter().any(|x| Rc::ptr_eq(x, t)) {
+                        bases.push(t.clone());
+                    }
+                }
+                other => {
+                    return Err(
+                        vm.type_error(format!("bases must be types, not {}", vm.type_name(other)))
+                    )
+                }
+            }
+        }
+    }
+    Ok((bases, substituted))
+}
+
+/// The class namespace `meta.__prepare__(name, bases, **kw)` returns (a new dict when the
+/// metaclass has none).
+fn prepare(
+    vm: &mut Vm,
+    meta: &Value,
+    name: &Rc<PyStr>,
+    bases: &Value,
+    kw: &[(Rc<PyStr>, Value)],
+) -> PyResult<Value> {
+    let f = match vm.get_attr(meta, &intern("__prepare__")) {
+        Ok(f) => f,
+        Err(e) if vm.err_is(&e, "AttributeError") => {
+            return Ok(Value::Dict(DictObj::new(DictMap::new())))
+        }
+        Err(e) => return Err(e),
+    };
+    let mut args = vec![Value::Str(name.clone()), bases.clone()];
+    args.extend(kw.iter().map(|(_, v)| v.clone()));
+    let names: Vec<Rc<PyStr>> = kw.iter().map(|(k, _)| k.clone()).collect();
+    let ns = vm.call(&f, &args, &names)?;
+    let is_mapping = match &ns {
+        Value::Dict(_) => true,
+        Value::Instance(i) => {
+            i.class.lookup(&vm.n.getitem.clone()).is_some() || matches!(i.payload, Value::Dict(_))
+        }
+        _ => false,
+    };
+    if !is_mapping {
+        let who = match meta {
+            Value::Type(t) => t.name.as_str().to_owned(),
+            _ => "<metaclass>".to_owned(),
+        };
+        return Err(vm.type_error(format!(
+            "{who}.__prepare__() must return a mapping, not {}",
+            vm.type_name(&ns)
+        )));
+    }
+    Ok(ns)
+}
+
+/// `type.__prepare__(name, bases, **kw)`: a new empty namespace.
+fn type_prepare(_: &mut Vm, _: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    Ok(Value::Dict(DictObj::new(DictMap::new())))
+}
+
+/// The dict holding a class namespace: the dict itself, the dict a dict subclass instance
+/// wraps, or a copy of another mapping's items.
+pub fn namespace_dict(vm: &mut Vm, ns: &Value) -> PyResult<Rc<DictObj>> {
+    match ns {
+        Value::Dict(d) => return Ok(d.clone()),
+        Value::Instance(i) => {
+            if let Value::Dict(d) = &i.payload {
+                return Ok(d.clone());
+            }
+        }
+        _ => {}
+    }
+    let keys_fn = vm.get_attr(ns, &intern("keys"))?;
+    let keys = vm.call(&keys_fn, &[], &[])?;
+    let d = DictObj::new(DictMap::new());
+    for k in vm.to_vec(&keys)? {
+        let v = vm.get_item(ns, &k)?;
+        vm.dict_set(&d, k, v)?;
+    }
+    Ok(d)
 }
 
 /// The metaclass of a new class: the most derived of the explicit one and those of the bases
@@ -1339,11 +1612,13 @@ pub fn make_class(
         &vm.t.float,
         &vm.t.str_,
         &vm.t.bytes,
+        &vm.t.bytearray,
         &vm.t.tuple,
         &vm.t.list,
         &vm.t.dict,
         &vm.t.set,
         &vm.t.frozenset,
+        &vm.t.generic,
     ];
     let mut layout: Option<Rc<Type>> = None;
     for b in &bases {
@@ -1360,6 +1635,7 @@ pub fn make_class(
                 )));
             }
             if Rc::ptr_eq(&base, &vm.t.object)
+                || Rc::ptr_eq(&base, &vm.t.generic)
                 || Rc::ptr_eq(&base, &vm.t.type_)
                 || base.is_exception
             {
@@ -1373,9 +1649,14 @@ pub fn make_class(
             }
         }
     }
-    let mro = c3_mro(&bases).ok_or_else(|| {
-        vm.type_error("Cannot create a consistent method resolution order (MRO) for bases")
+    let mro = c3_mro(&bases).map_err(|left| {
+        let names: Vec<&str> = left.iter().map(|t| t.name.as_str()).collect();
+        vm.type_error(format!(
+            "Cannot create a consistent method resolution\norder (MRO) for bases {}",
+            names.join(", ")
+        ))
     })?;
+    let slots = crate::slots::SlotLayout::from_namespace(vm, name.as_str(), &bases, ns)?;
     let dict = DictObj::new(DictMap::new());
     let mut qualname = name.clone();
     for (k, v) in ns.map.borrow().iter() {
@@ -1396,6 +1677,14 @@ pub fn make_class(
             _ => dict.set_str(k, v.clone()),
         }
     }
+    if dict.get_str(&intern("__del__")).is_some() {
+        crate::finalizers::enable();
+    }
+    // A class that defines __eq__ but not __hash__ is unhashable.
+    let (eq, hash) = (intern("__eq__"), intern("__hash__"));
+    if dict.get_str(&eq).is_some() && dict.get_str(&hash).is_none() {
+        dict.set_str(&hash, Value::None);
+    }
     let is_exception = bases.iter().any(|b| b.is_exception);
     let t = Rc::new(Type {
         name,
@@ -1409,7 +1698,11 @@ pub fn make_class(
         cache: RefCell::default(),
         meta,
         plain: std::cell::Cell::new((0, false)),
+        nslots: slots.base + slots.names.len(),
+        dictless: slots.dictless,
+        finalizer: std::cell::Cell::new((0, false)),
     });
+    slots.install(&t);
     let cls = Value::Type(t.clone());
     let items: Vec<(Value, Value)> = t
         .dict
@@ -1455,9 +1748,11 @@ fn object_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
 }
 
 fn type_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+    let caller = vm.caller_ns.take();
     match args {
         [v] => Ok(Value::Type(vm.type_of(v))),
-        [Value::Str(name), bases, Value::Dict(ns)] => {
+        [Value::Str(name), bases, ns] => {
+            let ns = &namespace_dict(vm, ns)?;
             let bases = vm
                 .to_vec(bases)?
                 .into_iter()
@@ -1466,14 +1761,14 @@ fn type_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
                     _ => None,
                 })
                 .collect();
-            Ok(Value::Type(make_class(
-                vm,
-                name.clone(),
-                bases,
-                ns,
-                &[],
-                None,
-            )?))
+            let t = make_class(vm, name.clone(), bases, ns, &[], None)?;
+            let module = intern("__module__");
+            if t.dict.get_str(&module).is_none() {
+                if let Some(m) = caller.and_then(|(g, _)| g.get_str(&vm.n.name.clone())) {
+                    t.dict.set_str(&module, m);
+                }
+            }
+            Ok(Value::Type(t))
         }
         _ => Err(vm.type_error("type() takes 1 or 3 arguments")),
     }
@@ -1482,9 +1777,10 @@ fn type_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
 /// `type.__new__(mcs, name, bases, ns, **kw)`: creates a class whose metaclass is `mcs`.
 fn type_new_meta(vm: &mut Vm, args: &[Value], kwnames: &[Rc<PyStr>]) -> PyResult<Value> {
     let (pos, kw) = split_kw(args, kwnames);
-    let [Value::Type(mcs), Value::Str(name), bases, Value::Dict(ns)] = pos else {
+    let [Value::Type(mcs), Value::Str(name), bases, ns] = pos else {
         return Err(vm.type_error("type.__new__(X, name, bases, dict): bad arguments"));
     };
+    let ns = &namespace_dict(vm, ns)?;
     let bases: Vec<Rc<Type>> = vm
         .to_vec(bases)?
         .into_iter()
@@ -1671,6 +1967,13 @@ fn float_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
 
 fn complex_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "complex", args, 0, 2)?;
+    if let [v @ Value::Instance(_)] = args {
+        for name in ["__complex__", "__float__", "__index__"] {
+            if let Some(r) = vm.call_special(v, &intern(name), &[])? {
+                return complex_new(vm, &[r], &[]);
+            }
+        }
+    }
     let part = |vm: &mut Vm, v: Option<&Value>| -> PyResult<(f64, f64)> {
         match v {
             None => Ok((0.0, 0.0)),
@@ -1698,34 +2001,14 @@ fn str_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "str", args, 0, 3)?;
     match args {
         [] => Ok(Value::str("")),
-        [Value::Bytes(b), ..] if args.len() > 1 => {
-            Ok(Value::string(String::from_utf8_lossy(b).into_owned()))
+        [Value::Bytes(_) | Value::ByteArray(_), ..] if args.len() > 1 => {
+            crate::bytesobj::decode(vm, args, &[])
         }
         [v] => Ok(match v {
             Value::Str(_) => v.clone(),
             _ => Value::string(vm.str_of(v)?),
         }),
         _ => Err(vm.type_error("decoding str is not supported")),
-    }
-}
-
-fn bytes_new(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
-    match args.first() {
-        None => Ok(Value::Bytes(Rc::new(Vec::new()))),
-        Some(Value::Str(s)) => Ok(Value::Bytes(Rc::new(s.as_str().as_bytes().to_vec()))),
-        Some(Value::Int(n)) => Ok(Value::Bytes(Rc::new(vec![0; (*n).max(0) as usize]))),
-        Some(v) => {
-            let items = vm.to_vec(v)?;
-            let mut out = Vec::with_capacity(items.len());
-            for i in items {
-                let b = vm.index_of(&i)?;
-                if !(0..256).contains(&b) {
-                    return Err(vm.value_error("bytes must be in range(0, 256)"));
-                }
-                out.push(b as u8);
-            }
-            Ok(Value::Bytes(Rc::new(out)))
-        }
     }
 }
 
@@ -1988,6 +2271,7 @@ pub fn type_attr(vm: &mut Vm, t: &Rc<Type>, name: &str) -> Option<Value> {
         }
         "__dict__" => Value::Dict(t.dict.clone()),
         "__doc__" => Value::None,
+        "__type_params__" => Value::tuple(vec![]),
         other if object_method(other).is_some() => object_method(other)?,
         _ => {
             let _ = vm;
@@ -2039,7 +2323,8 @@ fn object_setattr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Valu
     let name = attr_name(vm, &args[1])?;
     match &args[0] {
         Value::Instance(i) => {
-            i.dict.set_str(&name, args[2].clone());
+            let (i, obj) = (i.clone(), args[0].clone());
+            vm.generic_set_attr(&i, &obj, &name, args[2].clone())?;
             Ok(Value::None)
         }
         other => {
@@ -2053,13 +2338,19 @@ fn object_setattr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Valu
 fn object_getattribute(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "__getattribute__", args, 2, 2)?;
     let name = attr_name(vm, &args[1])?;
-    vm.get_attr(&args[0], &name)
+    match &args[0] {
+        Value::Instance(i) => vm.instance_attr(&i.clone(), &args[0], &name),
+        other => vm.get_attr(other, &name),
+    }
 }
 
 fn object_delattr(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
     nargs(vm, "__delattr__", args, 2, 2)?;
     let name = attr_name(vm, &args[1])?;
-    vm.del_attr(&args[0], &name)?;
+    match &args[0] {
+        Value::Instance(i) => vm.generic_del_attr(&i.clone(), &args[0], &name)?,
+        other => vm.del_attr(other, &name)?,
+    }
     Ok(Value::None)
 }
 
@@ -2083,7 +2374,16 @@ fn object_hash(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> 
     Ok(Value::Int((args[0].id() >> 4) as i64))
 }
 
-fn object_init_subclass(_: &mut Vm, _: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+fn object_init_subclass(vm: &mut Vm, args: &[Value], kw: &[Rc<PyStr>]) -> PyResult<Value> {
+    if !kw.is_empty() {
+        let name = match args.first() {
+            Some(Value::Type(t)) => t.qualname.borrow().as_str().to_owned(),
+            _ => "object".to_owned(),
+        };
+        return Err(vm.type_error(format!(
+            "{name}.__init_subclass__() takes no keyword arguments"
+        )));
+    }
     Ok(Value::None)
 }
 
@@ -2108,6 +2408,7 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
             .get_str(&intern("__doc__"))
             .unwrap_or_else(|| f.doc.clone()),
         (Value::Function(f), "__dict__") => Value::Dict(f.dict.clone()),
+        (Value::Function(f), "__type_params__") => crate::typeparams::function_type_params(f),
         (Value::Function(f), "__defaults__") => {
             if f.defaults.is_empty() {
                 Value::None
@@ -2126,6 +2427,10 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
         (Value::Cell(c), "cell_contents") => match &*c.value.borrow() {
             Value::Null => return Err(vm.value_error("Cell is empty")),
             v => v.clone(),
+        },
+        (Value::Function(f), "__kwdefaults__") => match &f.kwdefaults {
+            Some(d) => Value::Dict(d.clone()),
+            None => Value::None,
         },
         (Value::Function(f), "__annotations__") => {
             let key = intern("__annotations__");
@@ -2179,6 +2484,19 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
             (Wrapper::File(st), "mode") => Value::string(st.borrow().mode.clone()),
             (Wrapper::File(st), "closed") => Value::Bool(st.borrow().closed),
             (Wrapper::Property { fget, .. }, "fget") => fget.clone(),
+            (Wrapper::Property { fset, .. }, "fset") => fset.clone(),
+            (Wrapper::Property { fdel, .. }, "fdel") => fdel.clone(),
+            (Wrapper::Property { fget, doc, .. }, "__doc__") => match doc {
+                Value::None => match fget {
+                    Value::Function(f) => f.doc.clone(),
+                    _ => Value::None,
+                },
+                d => d.clone(),
+            },
+            (Wrapper::Member { name, .. }, "__name__") => Value::Str(name.clone()),
+            (Wrapper::Member { owner, .. }, "__objclass__") => {
+                owner.upgrade().map_or(Value::None, Value::Type)
+            }
             (
                 Wrapper::Property {
                     fget,
@@ -2206,6 +2524,25 @@ pub fn value_attr(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Option<Value>>
             _ => return Ok(None),
         },
         (Value::Module(m), "__dict__") => Value::Dict(m.dict.clone()),
+        (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "__index__") => {
+            fn index(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+                match &args[0] {
+                    Value::Bool(b) => Ok(Value::Int(i64::from(*b))),
+                    v => Ok(v.clone()),
+                }
+                .and_then(|v| {
+                    nargs(vm, "__index__", &args[1..], 0, 0)?;
+                    Ok(v)
+                })
+            }
+            Value::Builtin(Rc::new(BuiltinFunction {
+                name: "__index__",
+                func: index,
+                bound: Some(v.clone()),
+                needs_frame: false,
+                instance_method: false,
+            }))
+        }
         (_, name) if name.starts_with("__") => match protocol_method(name) {
             Some(f) => Value::Builtin(Rc::new(BuiltinFunction {
                 name: f.0,
@@ -2245,6 +2582,29 @@ fn protocol_method(name: &str) -> Option<(&'static str, NativeFn)> {
         "__add__" => 0, "__and__" => 1, "__floordiv__" => 2, "__lshift__" => 3,
         "__mul__" => 5, "__mod__" => 6, "__or__" => 7, "__pow__" => 8, "__rshift__" => 9,
         "__sub__" => 10, "__truediv__" => 11, "__xor__" => 12,
+    }
+    // The reflected forms run the operator with the operands swapped.
+    macro_rules! reflected_methods {
+        ($($name:literal => $arg:expr),* $(,)?) => {
+            match name {
+                $($name => {
+                    fn f(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
+                        nargs(vm, $name, &args[1..], 1, 1)?;
+                        match vm.binary_op(&args[1], &args[0], $arg) {
+                            Err(e) if vm.err_is(&e, "TypeError") => Ok(Value::NotImplemented),
+                            r => r,
+                        }
+                    }
+                    return Some(($name, f));
+                })*
+                _ => {}
+            }
+        };
+    }
+    reflected_methods! {
+        "__radd__" => 0, "__rand__" => 1, "__rfloordiv__" => 2, "__rlshift__" => 3,
+        "__rmul__" => 5, "__rmod__" => 6, "__ror__" => 7, "__rpow__" => 8, "__rrshift__" => 9,
+        "__rsub__" => 10, "__rtruediv__" => 11, "__rxor__" => 12,
     }
     use crate::ops::CmpOp;
     operator_methods! { compare:

@@ -350,6 +350,20 @@ impl Vm {
                 }
             }
             Some(init) => {
+                // object.__init__ with object.__new__ takes no arguments.
+                if !args.is_empty()
+                    && user_new.is_none()
+                    && !t.is_exception
+                    && t.builtin_base().is_none()
+                    && std::iter::once(t)
+                        .chain(t.mro.iter())
+                        .find(|b| b.dict.get_str(&n_init).is_some())
+                        .is_some_and(|b| Rc::ptr_eq(b, &self.t.object))
+                {
+                    return Err(
+                        self.type_error(format!("{}() takes no arguments", t.name.as_str()))
+                    );
+                }
                 let mut full = Vec::with_capacity(args.len() + 1);
                 full.push(obj.clone());
                 full.extend_from_slice(args);
@@ -403,7 +417,7 @@ impl Vm {
                 let new = base
                     .new
                     .ok_or_else(|| self.type_error("built-in base without a constructor"))?;
-                let mutable = [&self.t.list, &self.t.dict, &self.t.set]
+                let mutable = [&self.t.list, &self.t.dict, &self.t.set, &self.t.bytearray]
                     .iter()
                     .any(|m| Rc::ptr_eq(m, &base));
                 if mutable {
@@ -419,6 +433,7 @@ impl Vm {
             dict: crate::dict::DictObj::new(DictMap::new()),
             exc: None,
             payload,
+            slots: std::cell::RefCell::new(vec![Value::Null; t.nslots]),
         })))
     }
 }

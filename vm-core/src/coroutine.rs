@@ -291,6 +291,7 @@ fn new_awaitable(vm: &Vm, target: Value, value: Value, mode: Mode, state: Value)
         dict: DictObj::new(DictMap::new()),
         exc: None,
         payload: Value::list(vec![target, value, Value::Int(mode as i64), state]),
+        slots: Default::default(),
     }))
 }
 
@@ -397,6 +398,7 @@ pub fn wrap(vm: &Vm, v: Value) -> Value {
         dict: DictObj::new(DictMap::new()),
         exc: None,
         payload: v,
+        slots: Default::default(),
     }))
 }
 

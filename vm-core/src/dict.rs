@@ -44,6 +44,9 @@ pub fn key_eq(a: &Value, b: &Value) -> bool {
         (Tuple(x), Tuple(y)) => {
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| key_eq(p, q))
         }
+        (Slice(x), Slice(y)) => {
+            key_eq(&x.start, &y.start) && key_eq(&x.stop, &y.stop) && key_eq(&x.step, &y.step)
+        }
         (Set(x), Set(y)) => {
             let (x, y) = (x.map.borrow(), y.map.borrow());
             x.len() == y.len() && x.iter().all(|(h, k)| y.contains(k, h))

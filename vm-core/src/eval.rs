@@ -380,7 +380,10 @@ impl Vm {
                 }
                 Op::LoadName => {
                     let name = &code.names[arg];
-                    let local = frame.locals.as_ref().and_then(|l| l.get_str(name));
+                    let local = match &frame.mapping {
+                        Value::Null => frame.locals.as_ref().and_then(|l| l.get_str(name)),
+                        m => self.mapping_lookup(&m.clone(), name)?,
+                    };
                     let v = match local {
                         Some(v) => v,
                         None => self.load_global(frame, name)?,
@@ -390,6 +393,11 @@ impl Vm {
                 Op::StoreName => {
                     let v = frame.pop();
                     let name = &code.names[arg];
+                    if !matches!(frame.mapping, Value::Null) {
+                        let m = frame.mapping.clone();
+                        self.set_item(&m, &Value::Str(name.clone()), v)?;
+                        continue;
+                    }
                     match &frame.locals {
                         Some(l) => l.set_str(name, v),
                         None => frame.globals.set_str(name, v),
@@ -397,6 +405,17 @@ impl Vm {
                 }
                 Op::DeleteName => {
                     let name = &code.names[arg];
+                    if !matches!(frame.mapping, Value::Null) {
+                        let m = frame.mapping.clone();
+                        if let Err(e) = self.del_item(&m, &Value::Str(name.clone())) {
+                            return Err(if self.err_is(&e, "KeyError") {
+                                self.name_error(name)
+                            } else {
+                                e
+                            });
+                        }
+                        continue;
+                    }
                     let ns = frame
                         .locals
                         .clone()
@@ -409,6 +428,10 @@ impl Vm {
                         return Err(self.name_error(name));
                     }
                 }
+                Op::LoadLocals if !matches!(frame.mapping, Value::Null) => {
+                    let m = frame.mapping.clone();
+                    frame.push(m);
+                }
                 Op::LoadLocals => {
                     let l = frame
                         .locals
@@ -419,10 +442,7 @@ impl Vm {
                 Op::LoadFromDictOrGlobals => {
                     let mapping = frame.pop();
                     let name = &code.names[arg];
-                    let found = match &mapping {
-                        Value::Dict(d) => d.get_str(name),
-                        _ => None,
-                    };
+                    let found = self.mapping_lookup(&mapping, name)?;
                     let v = match found {
                         Some(v) => v,
                         None => self.load_global(frame, name)?,
@@ -432,10 +452,7 @@ impl Vm {
                 Op::LoadFromDictOrDeref => {
                     let mapping = frame.pop();
                     let name = code.localsplusnames[arg].clone();
-                    let found = match &mapping {
-                        Value::Dict(d) => d.get_str(&name),
-                        _ => None,
-                    };
+                    let found = self.mapping_lookup(&mapping, &name)?;
                     let v = match found {
                         Some(v) => v,
                         None => self.load_deref(frame, arg)?,
@@ -747,6 +764,12 @@ impl Vm {
                                 if b.needs_frame {
                                     self.caller_ns = Some(frame_namespaces(frame));
                                 }
+                            } else if let Value::Type(t) = other {
+                                // type(name, bases, ns) takes __module__ from the caller.
+                                if frame.slots.len() - start == 3 && Rc::ptr_eq(t, &self.t.type_) {
+                                    let g = frame.globals.clone();
+                                    self.caller_ns = Some((g.clone(), g));
+                                }
                             }
                             self.call(other, &frame.slots[start..], &kwnames)
                         }
@@ -854,6 +877,7 @@ impl Vm {
                         dict: crate::ops::new_dict(),
                         module,
                         doc,
+                        type_params: Default::default(),
                     })));
                 }
                 Op::MakeCell => {
@@ -982,6 +1006,13 @@ impl Vm {
                         .ok_or_else(|| self.err("NameError", "__build_class__ not found"))?;
                     frame.push(v);
                 }
+                Op::SetupAnnotations if !matches!(frame.mapping, Value::Null) => {
+                    let (m, n) = (frame.mapping.clone(), self.n.annotations.clone());
+                    if self.mapping_lookup(&m, &n)?.is_none() {
+                        let d = Value::Dict(crate::ops::new_dict());
+                        self.set_item(&m, &Value::Str(n), d)?;
+                    }
+                }
                 Op::SetupAnnotations => {
                     let ns = frame
                         .locals
@@ -1056,6 +1087,11 @@ impl Vm {
                             crate::importer::import_star(self, &v, frame.locals.as_ref())?;
                             Value::None
                         }
+                        7..=11 => {
+                            let module = frame.globals.get_str(&self.n.name.clone());
+                            let module = module.unwrap_or(Value::None);
+                            crate::typeparams::intrinsic1(self, arg as u32, v, module)?
+                        }
                         _ => return Err(self.unsupported(&code, frame.pc - 1, "CALL_INTRINSIC_1")),
                     };
                     frame.push(r);
@@ -1066,6 +1102,7 @@ impl Vm {
                     let r = match arg {
                         // INTRINSIC_PREP_RERAISE_STAR
                         1 => crate::excgroup::prep_reraise_star(self, &a, &b)?,
+                        2..=4 => crate::typeparams::intrinsic2(self, arg as u32, a, b)?,
                         _ => return Err(self.unsupported(&code, frame.pc - 1, "CALL_INTRINSIC_2")),
                     };
                     frame.push(r);

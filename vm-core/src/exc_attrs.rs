@@ -190,8 +190,20 @@ pub fn utf8_decode_error(vm: &Vm, data: &[u8], error: std::str::Utf8Error) -> Py
         Some(_) if !(0xC2..=0xF4).contains(&data[start]) => (start + 1, "invalid start byte"),
         Some(n) => (start + n, "invalid continuation byte"),
     };
+    decode_error(vm, "utf-8", data, start, end, reason)
+}
+
+/// A UnicodeDecodeError: `encoding` could not decode `data[start..end]` for `reason`.
+pub fn decode_error(
+    vm: &Vm,
+    encoding: &str,
+    data: &[u8],
+    start: usize,
+    end: usize,
+    reason: &str,
+) -> PyErr {
     let args = vec![
-        Value::str("utf-8"),
+        Value::str(encoding),
         Value::Bytes(Rc::new(data.to_vec())),
         Value::Int(start as i64),
         Value::Int(end as i64),

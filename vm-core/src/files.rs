@@ -181,6 +181,7 @@ fn write(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {
         let (bytes, n) = match (&data, st.binary()) {
             (Value::Str(s), false) => (s.as_str().as_bytes().to_vec(), s.char_len()),
             (Value::Bytes(b), true) => (b.to_vec(), b.len()),
+            (Value::ByteArray(b), true) => (b.borrow().clone(), b.borrow().len()),
             (other, binary) => {
                 return Err(vm.type_error(format!(
                     "write() argument must be {}, not {}",

@@ -23,6 +23,10 @@ pub struct Frame {
     pub builtins: Rc<DictObj>,
     /// The locals mapping of module and class bodies (NAME instructions).
     pub locals: Option<Rc<DictObj>>,
+    /// A class body's namespace when it is not a plain dict (what a metaclass's
+    /// `__prepare__` returned): NAME instructions then go through its `__getitem__`,
+    /// `__setitem__` and `__delitem__`. Null otherwise.
+    pub mapping: Value,
     /// Closure cells to copy into the free-variable slots (COPY_FREE_VARS).
     pub closure: Vec<Rc<crate::objects::Cell>>,
     /// Keyword names set by KW_NAMES for the next CALL.
@@ -55,6 +59,7 @@ impl Frame {
             globals,
             builtins,
             locals,
+            mapping: Value::Null,
             closure: Vec::new(),
             kwnames: None,
             reraising: false,

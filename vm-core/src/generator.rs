@@ -194,6 +194,7 @@ impl Vm {
             // One close only: a generator that ignored it is not queued again.
             gen.frame.borrow_mut().take();
         }
+        self.run_finalizers();
     }
 
     /// `gen.close()`.

@@ -61,20 +61,28 @@
 //! # Status
 //!
 //! Implemented:
-//! - the opcodes CPython 3.12's compiler emits for ordinary programs, pattern matching
-//!   included (not yet: type parameters);
+//! - the opcodes CPython 3.12's compiler emits, pattern matching and PEP 695 type
+//!   parameters included;
 //! - coroutines, `await` (with the `__await__` protocol), async generators
 //!   (`asend`/`athrow`/`aclose`), `async for`, `async with`, async comprehensions,
 //!   `aiter()`, `anext()` ([`coroutine`]); `throw()`/`close()` reach the iterator a
 //!   `yield from` or `await` delegates to, as in CPython;
 //! - exception groups and `except*` ([`excgroup`]), with CPython's boxed traceback layout;
-//! - int (i64 + big), float, complex, str, bytes, tuple, list, dict (+ views), set, frozenset,
-//!   range, slice; functions, closures, bound methods, generators (send/throw/close,
-//!   `yield from`, finalization);
-//! - classes: C3 MRO, `super()`, properties, class/static methods, descriptors with
-//!   `__set_name__`, `__init_subclass__` with class keywords, metaclasses (`__new__`,
-//!   `__init__`, `__call__`, methods), subclasses of the built-in value types (an instance
-//!   wraps the built-in value and protocols fall through to it), the special-method protocol;
+//! - int (i64 + big), float, complex, str, bytes, bytearray (one method set shared with bytes,
+//!   [`bytesobj`]), tuple, list, dict (+ views), set, frozenset, range, slice; functions,
+//!   closures, bound methods, generators (send/throw/close, `yield from`, finalization);
+//! - classes: C3 MRO, `super()`, properties, class/static methods, descriptors
+//!   (`__get__`/`__set__`/`__delete__`, `__set_name__`), `__init_subclass__` with class
+//!   keywords, metaclasses (`__prepare__` with any mapping as the namespace, `__new__`,
+//!   `__init__`, `__call__`, `__instancecheck__`/`__subclasscheck__`, special methods and
+//!   properties that apply to their classes, metaclass functions),
+//!   PEP 560 `__mro_entries__`/`__orig_bases__`, `__slots__` (member descriptors over
+//!   per-instance slot storage, [`slots`]), `__getattribute__`/`__getattr__`, subclasses of the
+//!   built-in value types (an instance wraps the built-in value and protocols fall through to
+//!   it), the special-method protocol, `__del__` finalizers ([`finalizers`]);
+//! - PEP 695/604 typing objects ([`typeparams`]): TypeVar/ParamSpec/TypeVarTuple with lazy
+//!   bounds, `type X = ...` aliases with lazy values, `Generic`, `__type_params__`,
+//!   `list[int]`-style generic aliases and `int | None` unions (also in isinstance);
 //! - exceptions with chaining and CPython's traceback format;
 //! - the built-in exception hierarchy, with OSError's errno/strerror/filename (and the
 //!   subclass an errno picks) and UnicodeDecodeError's attributes ([`exc_attrs`]);
@@ -99,11 +107,14 @@
 //! - `compile()`, `exec()` and `eval()` through pyc-compiler ([`compiling`]).
 //!
 //! Not yet: the "coroutine ... was never awaited" RuntimeWarning, asyncio's firstiter hook
-//! (`shutdown_asyncgens`), `types.coroutine`, `__prepare__`, `__slots__` semantics,
-//! bytearray, the real Python standard library.
+//! (`shutdown_asyncgens`), `types.coroutine`, a `typing` module (the typing objects exist,
+//! but only as the compiler's type-parameter syntax makes them), `__class__` assignment, weak
+//! references, collection of reference cycles (their finalizers never run), the real Python
+//! standard library.
 
 pub mod asyncio;
 pub mod builtins;
+pub mod bytesobj;
 pub mod call;
 pub mod code;
 pub mod compiling;
@@ -113,6 +124,7 @@ pub mod eval;
 pub mod exc_attrs;
 pub mod excgroup;
 pub mod files;
+pub mod finalizers;
 pub mod format;
 pub mod frame;
 pub mod generator;
@@ -133,9 +145,11 @@ pub mod path_finder;
 pub mod pystr;
 pub mod random;
 pub mod run;
+pub mod slots;
 pub mod sys;
 pub mod time;
 pub mod traceback;
+pub mod typeparams;
 pub mod types;
 pub mod value;
 pub mod vm;

@@ -16,7 +16,7 @@ use num_traits::{Signed, ToPrimitive, Zero};
 use crate::builtins::{builtin, nargs, split_kw};
 use crate::int::{as_int, IntRef};
 use crate::objects::{Module, NativeFn};
-use crate::pystr::PyStr;
+use crate::pystr::{intern, PyStr};
 use crate::value::Value;
 use crate::vm::{PyResult, Vm};
 
@@ -540,8 +540,14 @@ fn ulp(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     }))
 }
 
+/// `floor`/`ceil`/`trunc`: the argument's `__floor__`/`__ceil__`/`__trunc__` if it has one,
+/// ints unchanged, floats rounded by `f`.
 fn integral(vm: &mut Vm, name: &str, args: Args, f: fn(f64) -> f64) -> PyResult<Value> {
     nargs(vm, name, args, 1, 1)?;
+    let special = intern(&format!("__{name}__"));
+    if let Some(r) = vm.call_special(&args[0], &special, &[])? {
+        return Ok(r);
+    }
     if as_int(&args[0]).is_some() {
         return vm.pos(&args[0]);
     }

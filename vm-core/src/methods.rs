@@ -136,6 +136,7 @@ pub fn install(vm: &mut Vm) {
         }
     }
     add(&t.int, "bit_length", int_bit_length);
+    add(&t.slice, "indices", slice_indices);
     add(&t.int, "to_bytes", int_to_bytes);
     t.int.dict.set_str(
         &intern("from_bytes"),
@@ -144,7 +145,6 @@ pub fn install(vm: &mut Vm) {
             int_from_bytes,
         )))),
     );
-    add(&t.bytes, "hex", bytes_hex);
     t.str_.dict.set_str(
         &intern("maketrans"),
         Value::Wrapper(Rc::new(crate::objects::Wrapper::StaticMethod(builtin(
@@ -152,18 +152,10 @@ pub fn install(vm: &mut Vm) {
             str_maketrans,
         )))),
     );
-    t.bytes.dict.set_str(
-        &intern("fromhex"),
-        Value::Wrapper(Rc::new(crate::objects::Wrapper::ClassMethod(builtin(
-            "fromhex",
-            bytes_fromhex,
-        )))),
-    );
     add(&t.float, "is_integer", float_is_integer);
     crate::number_methods::install(vm);
     let t = &vm.t;
     add(&t.complex, "conjugate", complex_conjugate);
-    add(&t.bytes, "decode", bytes_decode);
     add(&t.function, "__get__", function_get);
     add(&t.generator, "send", gen_send);
     add(&t.generator, "throw", gen_throw);
@@ -883,16 +875,6 @@ fn str_encode(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     Ok(Value::Bytes(Rc::new(s.as_str().as_bytes().to_vec())))
 }
 
-fn bytes_decode(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    match args.first() {
-        Some(Value::Bytes(b)) => match std::str::from_utf8(b) {
-            Ok(s) => Ok(Value::str(s)),
-            Err(e) => Err(crate::exc_attrs::utf8_decode_error(vm, b, e)),
-        },
-        _ => Err(vm.type_error("decode() requires a bytes object")),
-    }
-}
-
 fn this_list<'a>(vm: &Vm, args: &'a [Value]) -> PyResult<&'a Rc<crate::objects::ListObj>> {
     match args.first() {
         Some(Value::List(l)) => Ok(l),
@@ -1038,7 +1020,9 @@ fn list_copy(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
 }
 
 fn list_clear(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    this_list(vm, args)?.items.borrow_mut().clear();
+    // Emptied first, then released last to first, as CPython does.
+    let mut old = std::mem::take(&mut *this_list(vm, args)?.items.borrow_mut());
+    while old.pop().is_some() {}
     Ok(Value::None)
 }
 
@@ -1318,6 +1302,22 @@ fn int_bit_length(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     }
 }
 
+fn slice_indices(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    let (Some(Value::Slice(s)), Some(n)) = (args.first(), args.get(1)) else {
+        return Err(vm.type_error("indices() takes exactly one argument"));
+    };
+    let len = vm.index_of(n)?;
+    if len < 0 {
+        return Err(vm.value_error("length should not be negative"));
+    }
+    let (a, b, c) = vm.slice_indices(s, len as usize)?;
+    Ok(Value::tuple(vec![
+        Value::Int(a),
+        Value::Int(b),
+        Value::Int(c),
+    ]))
+}
+
 fn byteorder_arg(vm: &mut Vm, pos: &[Value], kw: &[(&str, &Value)], at: usize) -> PyResult<bool> {
     let v = pos
         .get(at)
@@ -1403,34 +1403,6 @@ fn int_from_bytes(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
         num_bigint::BigInt::from_bytes_le(num_bigint::Sign::Plus, &bytes)
     };
     Ok(Value::from_bigint(v))
-}
-
-fn bytes_hex(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    match args.first() {
-        Some(Value::Bytes(b)) => Ok(Value::string(
-            b.iter().map(|x| format!("{x:02x}")).collect(),
-        )),
-        _ => Err(vm.type_error("hex() requires a bytes object")),
-    }
-}
-
-fn bytes_fromhex(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    let Some(Value::Str(s)) = args.get(1) else {
-        return Err(vm.type_error("fromhex() argument must be str"));
-    };
-    let digits: Vec<char> = s.as_str().chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() % 2 != 0 {
-        return Err(vm.value_error("non-hexadecimal number found in fromhex() arg"));
-    }
-    let mut out = Vec::with_capacity(digits.len() / 2);
-    for pair in digits.chunks(2) {
-        let text: String = pair.iter().collect();
-        match u8::from_str_radix(&text, 16) {
-            Ok(b) => out.push(b),
-            Err(_) => return Err(vm.value_error("non-hexadecimal number found in fromhex() arg")),
-        }
-    }
-    Ok(Value::Bytes(Rc::new(out)))
 }
 
 fn float_is_integer(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {

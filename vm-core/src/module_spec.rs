@@ -110,6 +110,7 @@ fn with_payload(class: &Rc<Type>, attrs: &[(&str, Value)], payload: Value) -> Va
         dict,
         exc: None,
         payload,
+        slots: Default::default(),
     }))
 }
 

@@ -524,6 +524,7 @@ fn nt_new(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
         dict: crate::ops::new_dict(),
         exc: None,
         payload: Value::tuple(values),
+        slots: Default::default(),
     })))
 }
 
@@ -577,6 +578,7 @@ fn nt_replace(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
         dict: crate::ops::new_dict(),
         exc: None,
         payload: Value::tuple(values),
+        slots: Default::default(),
     })))
 }
 
@@ -1405,10 +1407,20 @@ pub fn operator_module(vm: &mut Vm) -> PyResult<Value> {
             ("neg", op_neg),
             ("not_", op_not),
             ("getitem", op_getitem),
+            ("index", op_index),
         ]
         .map(|(name, f)| (name, function(name, f))),
     );
     with_python_half(vm, module, include_str!("py/operator.py"))
+}
+
+/// `operator.index(a)`.
+fn op_index(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "index", args, 1, 1)?;
+    match &args[0] {
+        v @ (Value::Int(_) | Value::BigInt(_)) => Ok(v.clone()),
+        v => Ok(Value::Int(vm.index_of(v)?)),
+    }
 }
 
 /// The `string` module's constants.
@@ -1493,11 +1505,20 @@ fn copy_value(vm: &mut Vm, v: &Value, deep: bool) -> PyResult<Value> {
                 let x = rec(vm, &x)?;
                 vm.dict_set(&dict, k, x)?;
             }
+            let old_slots = i.slots.borrow().clone();
+            let mut slots = Vec::with_capacity(old_slots.len());
+            for x in &old_slots {
+                slots.push(match x {
+                    Value::Null => Value::Null,
+                    x => rec(vm, x)?,
+                });
+            }
             Value::Instance(Rc::new(crate::objects::Instance {
                 class: i.class.clone(),
                 dict,
                 exc: None,
                 payload,
+                slots: std::cell::RefCell::new(slots),
             }))
         }
         other => other.clone(),

@@ -114,6 +114,8 @@ pub struct Function {
     pub module: Value,
     /// `__doc__`.
     pub doc: Value,
+    /// `__type_params__` (Null: none), set by SET_FUNCTION_TYPE_PARAMS.
+    pub type_params: RefCell<Value>,
 }
 
 /// The signature of a function implemented in Rust: positional arguments then the values of the
@@ -177,6 +179,9 @@ pub struct Instance {
     /// The built-in value an instance of a subclass of a built-in type wraps (a list for
     /// `class Stack(list)`); Null otherwise.
     pub payload: Value,
+    /// The values of the `__slots__` of its class (Null: unset), indexed by
+    /// [`Wrapper::Member`]'s `index`.
+    pub slots: RefCell<Vec<Value>>,
 }
 
 /// A generator: its suspended frame.
@@ -224,6 +229,25 @@ thread_local! {
     pub static PENDING_CLOSE: RefCell<Vec<DroppedGenerator>> = const { RefCell::new(Vec::new()) };
 }
 
+impl Drop for ListObj {
+    /// Items go last to first, as CPython's list deallocation releases them (the order in
+    /// which their finalizers run).
+    fn drop(&mut self) {
+        if crate::finalizers::any() {
+            let items = self.items.get_mut();
+            while items.pop().is_some() {}
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if crate::finalizers::any() {
+            crate::finalizers::on_drop(self);
+        }
+    }
+}
+
 impl Drop for Generator {
     fn drop(&mut self) {
         if let Some(frame) = self.frame.get_mut().take() {
@@ -231,7 +255,9 @@ impl Drop for Generator {
                 self.started.get() && frame.code.handler_for(frame.pc.saturating_sub(1)).is_some();
             if suspended_in_try {
                 ANY_PENDING_CLOSE.set(true);
-                PENDING_CLOSE.with(|p| {
+                // At thread exit the queue itself is being destroyed (it may be what drops
+                // this generator): the frame is then dropped without being closed.
+                let _ = PENDING_CLOSE.try_with(|p| {
                     p.borrow_mut().push((
                         frame,
                         self.name.clone(),
@@ -492,6 +518,16 @@ pub enum Wrapper {
         dict: Rc<DictObj>,
         /// Which part it shows.
         part: DictPart,
+    },
+    /// A `__slots__` entry on its class (`member_descriptor`): a data descriptor reading and
+    /// writing slot `index` of an instance.
+    Member {
+        /// The slot's (mangled) name.
+        name: Rc<PyStr>,
+        /// Its index in [`Instance::slots`].
+        index: usize,
+        /// The class that defines it (weak: the class holds the descriptor).
+        owner: std::rc::Weak<Type>,
     },
     /// super(type, obj): lookups start after `this` in the MRO of `obj`'s type.
     Super {

@@ -116,7 +116,16 @@ pub fn hash_builtin(v: &Value) -> Option<i64> {
             hash = hash.wrapping_mul(69069).wrapping_add(907133923);
             fix_hash(hash as i64)
         }
-        Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::Slice(_) => return None,
+        // Slices hash as the tuple (start, stop, step) since 3.12.
+        Value::Slice(s) => {
+            let hs = [&s.start, &s.stop, &s.step]
+                .into_iter()
+                .map(hash_builtin)
+                .collect::<Option<Vec<_>>>()?;
+            hash_tuple(&hs)
+        }
+        Value::List(_) | Value::Dict(_) | Value::Set(_) => return None,
+        Value::ByteArray(_) => return None,
         Value::Instance(_) => return None,
         other => fix_hash((other.id() >> 4) as i64),
     })
@@ -274,6 +283,7 @@ impl Vm {
             Value::Complex(_) => t.complex.clone(),
             Value::Str(_) => t.str_.clone(),
             Value::Bytes(_) => t.bytes.clone(),
+            Value::ByteArray(_) => t.bytearray.clone(),
             Value::Tuple(_) => t.tuple.clone(),
             Value::List(_) => t.list.clone(),
             Value::Dict(_) => t.dict.clone(),
@@ -313,6 +323,7 @@ impl Vm {
                 Wrapper::ClassMethod(_) => t.classmethod.clone(),
                 Wrapper::Super { .. } => t.super_.clone(),
                 Wrapper::File(_) => t.file.clone(),
+                Wrapper::Member { .. } => t.member_descriptor.clone(),
                 Wrapper::DictView { part, .. } => match part {
                     DictPart::Keys => t.dict_keys.clone(),
                     DictPart::Values => t.dict_values.clone(),
@@ -336,8 +347,22 @@ impl Vm {
     fn special(&self, v: &Value, name: &Rc<PyStr>) -> Option<Value> {
         match v {
             Value::Instance(i) => i.class.lookup(name),
+            // A class's special methods come from a metaclass defined in Python.
+            Value::Type(t) => {
+                let meta = t.meta.as_ref()?;
+                std::iter::once(meta)
+                    .chain(meta.mro.iter())
+                    .filter(|m| !m.builtin)
+                    .find_map(|m| m.dict.get_str(name))
+            }
             _ => None,
         }
+    }
+
+    /// Whether `v` is a class whose metaclass is defined in Python (its special methods
+    /// then apply to the class).
+    fn has_user_meta(v: &Value) -> bool {
+        matches!(v, Value::Type(t) if t.meta.is_some())
     }
 
     /// Calls special method `name` of instance `v` if its class defines one.
@@ -407,12 +432,15 @@ impl Vm {
             Value::BigInt(_) => true,
             Value::Str(s) => !s.as_str().is_empty(),
             Value::Bytes(b) => !b.is_empty(),
+            Value::ByteArray(b) => !b.borrow().is_empty(),
             Value::Tuple(t) => !t.is_empty(),
             Value::List(l) => !l.items.borrow().is_empty(),
             Value::Dict(d) => !d.map.borrow().is_empty(),
             Value::Set(s) => !s.map.borrow().is_empty(),
             Value::Range(r) => !r.is_empty(),
-            Value::Instance(_) => {
+            Value::Instance(_) | Value::Type(_)
+                if matches!(v, Value::Instance(_)) || Self::has_user_meta(v) =>
+            {
                 let n = self.n.bool.clone();
                 if let Some(r) = self.call_special(v, &n, &[])? {
                     return match r {
@@ -425,7 +453,11 @@ impl Vm {
                 }
                 let n = self.n.len.clone();
                 if let Some(r) = self.call_special(v, &n, &[])? {
-                    return Ok(self.index_of(&r)? != 0);
+                    let n = self.index_of(&r)?;
+                    if n < 0 {
+                        return Err(self.value_error("__len__() should return >= 0"));
+                    }
+                    return Ok(n != 0);
                 }
                 true
             }
@@ -500,7 +532,10 @@ impl Vm {
     /// Whether dict/set lookups of `key` need Python-level `__eq__`.
     fn needs_py_eq(&self, key: &Value) -> bool {
         match key {
-            Value::Instance(i) => matches!(i.class.lookup(&self.n.eq), Some(Value::Function(_))),
+            Value::Instance(i) => matches!(
+                i.class.lookup(&self.n.eq),
+                Some(Value::Function(_) | Value::Builtin(_))
+            ),
             Value::Tuple(t) => t.iter().any(|k| self.needs_py_eq(k)),
             _ => false,
         }
@@ -641,10 +676,12 @@ impl Vm {
         match op {
             CmpOp::Eq => Ok(Value::Bool(a.is(b))),
             CmpOp::Ne => {
-                // Default __ne__ inverts __eq__.
-                if let Some(r) = self.call_special(a, &names[2], std::slice::from_ref(b))? {
-                    if !matches!(r, Value::NotImplemented) {
-                        return Ok(Value::Bool(!self.truthy(&r)?));
+                // Default __ne__ inverts __eq__ (the left operand's, then the right's).
+                for (x, y) in [(a, b), (b, a)] {
+                    if let Some(r) = self.call_special(x, &names[2], std::slice::from_ref(y))? {
+                        if !matches!(r, Value::NotImplemented) {
+                            return Ok(Value::Bool(!self.truthy(&r)?));
+                        }
                     }
                 }
                 Ok(Value::Bool(!a.is(b)))
@@ -734,6 +771,28 @@ impl Vm {
     /// BINARY_OP `nb` (0..=25).
     pub fn binary_op(&mut self, a: &Value, b: &Value, nb: u32) -> PyResult<Value> {
         let base = (nb % 13) as usize;
+        if let (Value::ByteArray(arr), 13 | 18) = (a, nb) {
+            crate::bytesobj::in_place(self, arr, b, base)?;
+            return Ok(a.clone());
+        }
+        if let (Value::List(l), 13) = (a, nb) {
+            let items = self.to_vec(b)?;
+            l.items.borrow_mut().extend(items);
+            return Ok(a.clone());
+        }
+        if let (Value::List(l), 18) = (a, nb) {
+            if as_int(b).is_some() {
+                let len = l.items.borrow().len();
+                let k = self.repeat_count(b, len * 16)?;
+                let items = l.items.borrow().clone();
+                let mut v = Vec::with_capacity(items.len() * k);
+                for _ in 0..k {
+                    v.extend(items.iter().cloned());
+                }
+                *l.items.borrow_mut() = v;
+                return Ok(a.clone());
+            }
+        }
         if let Some(r) = self.builtin_binary(a, b, base)? {
             return Ok(r);
         }
@@ -751,8 +810,8 @@ impl Vm {
         }
         let name = crate::pystr::intern(name);
         let rname = crate::pystr::intern(rname);
-        let a_inst = matches!(a, Value::Instance(_));
-        let b_inst = matches!(b, Value::Instance(_));
+        let a_inst = matches!(a, Value::Instance(_)) || Self::has_user_meta(a);
+        let b_inst = matches!(b, Value::Instance(_)) || Self::has_user_meta(b);
         if a_inst {
             if let Some(r) = self.call_special(a, &name, std::slice::from_ref(b))? {
                 if !matches!(r, Value::NotImplemented) {
@@ -778,19 +837,53 @@ impl Vm {
                 pa.unwrap_or_else(|| a.clone()),
                 pb.unwrap_or_else(|| b.clone()),
             );
-            return self.binary_op(&a2, &b2, nb);
+            let r = self.binary_op(&a2, &b2, nb)?;
+            // An in-place operation on the wrapped value keeps the instance.
+            if nb >= 13 && r.is(&a2) {
+                return Ok(a.clone());
+            }
+            return Ok(r);
         }
         let sym = if nb >= 13 {
             format!("{sym}=")
         } else {
             sym.to_owned()
         };
+        if base == 7 {
+            if let Some(u) = crate::typeparams::union(self, a, b)? {
+                return Ok(u);
+            }
+        }
         if base == 8 {
             return Err(self.type_error(format!(
                 "unsupported operand type(s) for ** or pow(): '{}' and '{}'",
                 self.type_name(a),
                 self.type_name(b)
             )));
+        }
+        if base == 5 {
+            // seq * n where n has __index__.
+            let is_seq = |v: &Value| {
+                matches!(
+                    v,
+                    Value::Str(_)
+                        | Value::List(_)
+                        | Value::Tuple(_)
+                        | Value::Bytes(_)
+                        | Value::ByteArray(_)
+                )
+            };
+            let index = self.n.index.clone();
+            let indexable =
+                |v: &Value| matches!(v, Value::Instance(i) if i.class.lookup(&index).is_some());
+            if is_seq(a) && indexable(b) {
+                let n = Value::Int(self.index_of(b)?);
+                return self.binary_op(a, &n, nb);
+            }
+            if is_seq(b) && indexable(a) {
+                let n = Value::Int(self.index_of(a)?);
+                return self.binary_op(&n, b, nb);
+            }
         }
         if base == 5
             && (matches!(a, Value::Str(_) | Value::List(_) | Value::Tuple(_))
@@ -804,6 +897,13 @@ impl Vm {
             return Err(self.type_error(format!(
                 "can't multiply sequence by non-int of type '{}'",
                 self.type_name(other)
+            )));
+        }
+        if base == 0 && matches!(a, Value::Bytes(_) | Value::ByteArray(_)) {
+            return Err(self.type_error(format!(
+                "can't concat {} to {}",
+                self.type_name(b),
+                self.type_name(a)
             )));
         }
         if base == 0 && matches!(a, Value::Str(_)) {
@@ -1013,10 +1113,28 @@ impl Vm {
                 v.extend(y.iter().cloned());
                 Some(Value::tuple(v))
             }
-            (Value::Bytes(x), Value::Bytes(y), 0) => {
-                let mut v = (**x).clone();
-                v.extend_from_slice(y);
-                Some(Value::Bytes(Rc::new(v)))
+            (Value::Bytes(_) | Value::ByteArray(_), y, 0)
+                if crate::bytesobj::bytes_of(y).is_some() =>
+            {
+                let mut v = crate::bytesobj::bytes_of(a).unwrap_or_default();
+                v.extend(crate::bytesobj::bytes_of(y).unwrap_or_default());
+                Some(match a {
+                    Value::ByteArray(_) => crate::bytesobj::bytearray(v),
+                    _ => Value::Bytes(Rc::new(v)),
+                })
+            }
+            (Value::Bytes(_) | Value::ByteArray(_), n, 5)
+            | (n, Value::Bytes(_) | Value::ByteArray(_), 5)
+                if as_int(n).is_some() =>
+            {
+                let seq = if as_int(a).is_some() { b } else { a };
+                let data = crate::bytesobj::bytes_of(seq).unwrap_or_default();
+                let k = self.repeat_count(n, data.len())?;
+                let v = data.repeat(k);
+                Some(match seq {
+                    Value::ByteArray(_) => crate::bytesobj::bytearray(v),
+                    _ => Value::Bytes(Rc::new(v)),
+                })
             }
             (Value::List(l), n, 5) | (n, Value::List(l), 5) if as_int(n).is_some() => {
                 let len = l.items.borrow().len();
@@ -1128,6 +1246,12 @@ impl Vm {
             _ => {
                 let n = self.n.index.clone();
                 if let Some(r) = self.call_special(v, &n, &[])? {
+                    if crate::int::as_int(&r).is_none() {
+                        return Err(self.type_error(format!(
+                            "__index__ returned non-int (type {})",
+                            self.type_name(&r)
+                        )));
+                    }
                     return self.index_of(&r);
                 }
                 Err(self.type_error(format!(
@@ -1198,6 +1322,7 @@ impl Vm {
             Value::Complex(c) => pyc_loader::repr::complex_repr(c.0, c.1),
             Value::Str(s) => str_repr(s.as_str()),
             Value::Bytes(b) => pyc_loader::repr::bytes_repr(b),
+            Value::ByteArray(b) => crate::bytesobj::bytearray_repr(&b.borrow()),
             Value::Tuple(items) => {
                 let items = items.clone();
                 if !self.repr_enter(v) {
@@ -1298,6 +1423,16 @@ impl Vm {
                 format!("<bound method {name} of {}>", self.repr(&recv)?)
             }
             Value::Type(t) => {
+                let n = self.n.repr.clone();
+                if let Some(r) = self.call_special(v, &n, &[])? {
+                    return match r {
+                        Value::Str(s) => Ok(s.as_str().to_owned()),
+                        other => Err(self.type_error(format!(
+                            "__repr__ returned non-string (type {})",
+                            self.type_name(&other)
+                        ))),
+                    };
+                }
                 let module = t.module_name();
                 if module == "builtins" {
                     format!("<class '{}'>", t.qualname.borrow().as_str())
@@ -1317,6 +1452,11 @@ impl Vm {
                         ))),
                     };
                 }
+                if let Value::ByteArray(b) = &inst.payload {
+                    // bytearray's repr names the subclass.
+                    let r = crate::bytesobj::bytearray_repr(&b.borrow());
+                    return Ok(r.replacen("bytearray", inst.class.name.as_str(), 1));
+                }
                 if !matches!(inst.payload, Value::Null) {
                     let p = inst.payload.clone();
                     return self.repr(&p);
@@ -1334,6 +1474,13 @@ impl Vm {
             Value::Iter(_) => format!("<{} object at {:#x}>", self.type_name(v), v.id()),
             Value::Module(m) => crate::module_spec::module_repr(self, m)?,
             Value::Wrapper(w) => match &**w {
+                Wrapper::Member { name, owner, .. } => format!(
+                    "<member '{}' of '{}' objects>",
+                    name.as_str(),
+                    owner
+                        .upgrade()
+                        .map_or(String::new(), |o| o.name.as_str().to_owned())
+                ),
                 Wrapper::DictView { .. } => {
                     let items = self.to_vec(v)?;
                     format!(
@@ -1385,6 +1532,9 @@ impl Vm {
                             self.type_name(&other)
                         ))),
                     };
+                }
+                if let Value::ByteArray(_) = inst.payload {
+                    return self.repr(v);
                 }
                 if let Some(p) = self.payload_for(v, &["__repr__"]) {
                     return self.str_of(&p);
@@ -1464,8 +1614,16 @@ impl Vm {
             return self.len(&p);
         }
         Ok(match v {
+            Value::Type(_) if Self::has_user_meta(v) => {
+                let n = self.n.len.clone();
+                match self.call_special(v, &n, &[])? {
+                    Some(r) => self.index_of(&r)?.max(0) as usize,
+                    None => return Err(self.no_len(v)),
+                }
+            }
             Value::Str(s) => s.char_len(),
             Value::Bytes(b) => b.len(),
+            Value::ByteArray(b) => b.borrow().len(),
             Value::Tuple(t) => t.len(),
             Value::List(l) => l.items.borrow().len(),
             Value::Dict(d) => d.map.borrow().len(),
@@ -1479,6 +1637,16 @@ impl Vm {
                 let n = self.n.len.clone();
                 match self.call_special(v, &n, &[])? {
                     Some(r) => {
+                        if let Value::BigInt(b) = &r {
+                            return Err(if b.is_negative() {
+                                self.value_error("__len__() should return >= 0")
+                            } else {
+                                self.err(
+                                    "OverflowError",
+                                    "cannot fit 'int' into an index-sized integer",
+                                )
+                            });
+                        }
                         let n = self.index_of(&r)?;
                         if n < 0 {
                             return Err(self.value_error("__len__() should return >= 0"));
@@ -1571,13 +1739,23 @@ impl Vm {
                     i += 1;
                 }
             }
-            Value::Bytes(b) => match x {
-                Value::Bytes(sub) => {
-                    Ok(sub.is_empty() || b.windows(sub.len()).any(|w| w == &sub[..]))
+            Value::Bytes(_) | Value::ByteArray(_) => {
+                let b = crate::bytesobj::bytes_of(container).unwrap_or_default();
+                match crate::bytesobj::bytes_of(x) {
+                    Some(sub) => Ok(sub.is_empty() || b.windows(sub.len()).any(|w| w == &sub[..])),
+                    None if as_int(x).is_some() => {
+                        let c = self.index_of(x)?;
+                        match u8::try_from(c) {
+                            Ok(c) => Ok(b.contains(&c)),
+                            Err(_) => Err(self.value_error("byte must be in range(0, 256)")),
+                        }
+                    }
+                    None => Err(self.type_error(format!(
+                        "a bytes-like object is required, not '{}'",
+                        self.type_name(x)
+                    ))),
                 }
-                _ => Ok(as_int(x)
-                    .is_some_and(|i| matches!(i, IntRef::Small(v) if b.contains(&(v as u8))))),
-            },
+            }
             _ => {
                 let n = self.n.contains.clone();
                 if let Some(r) = self.call_special(container, &n, std::slice::from_ref(x))? {
@@ -1604,6 +1782,12 @@ impl Vm {
         if let Some(p) = self.payload_for(v, &["__iter__"]) {
             return self.iter(&p);
         }
+        if Self::has_user_meta(v) {
+            let n = self.n.iter.clone();
+            if let Some(r) = self.call_special(v, &n, &[])? {
+                return Ok(r);
+            }
+        }
         let state = match v {
             Value::List(_) | Value::Tuple(_) => IterState::Seq {
                 seq: v.clone(),
@@ -1613,7 +1797,7 @@ impl Vm {
                 s: s.clone(),
                 pos: 0,
             },
-            Value::Bytes(_) => IterState::Seq {
+            Value::Bytes(_) | Value::ByteArray(_) => IterState::Seq {
                 seq: v.clone(),
                 index: 0,
             },
@@ -1647,6 +1831,9 @@ impl Vm {
             },
             Value::Instance(_) => {
                 let n = self.n.iter.clone();
+                if let Some(Value::None) = self.special(v, &n) {
+                    return Err(self.not_iterable(v));
+                }
                 if let Some(r) = self.call_special(v, &n, &[])? {
                     return Ok(r);
                 }
@@ -1715,6 +1902,9 @@ impl Vm {
                     Value::List(l) => l.items.borrow().get(*index).cloned(),
                     Value::Tuple(t) => t.get(*index).cloned(),
                     Value::Bytes(b) => b.get(*index).map(|&x| Value::Int(i64::from(x))),
+                    Value::ByteArray(b) => {
+                        b.borrow().get(*index).map(|&x| Value::Int(i64::from(x)))
+                    }
                     Value::Instance(_) => {
                         let (seq, i) = (seq.clone(), *index);
                         *index += 1;
@@ -2085,7 +2275,7 @@ impl Vm {
     }
 
     /// Normalizes an index against a length.
-    fn seq_index(&mut self, idx: &Value, len: usize, what: &str) -> PyResult<usize> {
+    pub(crate) fn seq_index(&mut self, idx: &Value, len: usize, what: &str) -> PyResult<usize> {
         let i = match idx {
             Value::Int(i) => *i,
             Value::Bool(b) => i64::from(*b),
@@ -2155,7 +2345,11 @@ impl Vm {
         Ok((start, stop, step))
     }
 
-    fn slice_positions(&mut self, s: &crate::objects::Slice, len: usize) -> PyResult<Vec<usize>> {
+    pub(crate) fn slice_positions(
+        &mut self,
+        s: &crate::objects::Slice,
+        len: usize,
+    ) -> PyResult<Vec<usize>> {
         let (start, stop, step) = self.slice_indices(s, len)?;
         let mut out = Vec::new();
         let mut i = start;
@@ -2244,6 +2438,19 @@ impl Vm {
                 let i = self.seq_index(k, b.len(), "index")?;
                 Ok(Value::Int(i64::from(b[i])))
             }
+            (Value::ByteArray(b), Value::Slice(sl)) => {
+                let len = b.borrow().len();
+                let pos = self.slice_positions(sl, len)?;
+                let data = b.borrow();
+                Ok(crate::bytesobj::bytearray(
+                    pos.iter().map(|&i| data[i]).collect(),
+                ))
+            }
+            (Value::ByteArray(b), k) => {
+                let len = b.borrow().len();
+                let i = self.seq_index(k, len, "bytearray")?;
+                Ok(Value::Int(i64::from(b.borrow()[i])))
+            }
             (Value::Range(r), Value::Slice(sl)) => {
                 let (start, stop, step) = self.slice_indices(sl, r.len() as usize)?;
                 let n = crate::objects::Range { start, stop, step }.len();
@@ -2265,6 +2472,10 @@ impl Vm {
                 }
             }
             (Value::Type(t), _) => {
+                let gi = self.n.getitem.clone();
+                if let Some(r) = self.call_special(obj, &gi, std::slice::from_ref(key))? {
+                    return Ok(r);
+                }
                 let n = crate::pystr::intern("__class_getitem__");
                 match t.lookup(&n) {
                     Some(f) => {
@@ -2278,6 +2489,18 @@ impl Vm {
                 }
             }
             _ => Err(self.not_subscriptable(obj)),
+        }
+    }
+
+    /// `mapping[name]` for a namespace mapping (None when the key is missing).
+    pub fn mapping_lookup(&mut self, mapping: &Value, name: &Rc<PyStr>) -> PyResult<Option<Value>> {
+        if let Value::Dict(d) = mapping {
+            return Ok(d.get_str(name));
+        }
+        match self.get_item(mapping, &Value::Str(name.clone())) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if self.err_is(&e, "KeyError") => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -2326,6 +2549,7 @@ impl Vm {
                 Ok(())
             }
             (Value::Dict(d), k) => self.dict_set(d, k.clone(), value),
+            (Value::ByteArray(b), k) => crate::bytesobj::set_item(self, b, k, value),
             (Value::Instance(_), _) => {
                 let n = self.n.setitem.clone();
                 match self.call_special(obj, &n, &[key.clone(), value])? {
@@ -2365,6 +2589,7 @@ impl Vm {
                 l.items.borrow_mut().remove(i);
                 Ok(())
             }
+            (Value::ByteArray(b), k) => crate::bytesobj::del_item(self, b, k),
             (Value::Dict(d), k) => {
                 let h = self.hash(k)?;
                 let removed = d.map.borrow_mut().remove(k, h);
@@ -2436,6 +2661,9 @@ impl Vm {
                         receiver: Value::Type(cls),
                     }))
                 }
+                Wrapper::Member { name, index, owner } if !on_class => {
+                    return crate::slots::member_get(self, obj, name, *index, owner);
+                }
                 Wrapper::Property { fget, .. } if !on_class => {
                     if matches!(fget, Value::None) {
                         return Err(self.err("AttributeError", "property has no getter"));
@@ -2465,7 +2693,7 @@ impl Vm {
 
     fn is_data_descriptor(&self, v: &Value) -> bool {
         match v {
-            Value::Wrapper(w) => matches!(&**w, Wrapper::Property { .. }),
+            Value::Wrapper(w) => matches!(&**w, Wrapper::Property { .. } | Wrapper::Member { .. }),
             Value::Instance(i) => {
                 i.class.lookup(&self.n.set.clone()).is_some()
                     || i.class.lookup(&self.n.delete.clone()).is_some()
@@ -2478,31 +2706,46 @@ impl Vm {
     pub fn get_attr(&mut self, obj: &Value, name: &Rc<PyStr>) -> PyResult<Value> {
         match obj {
             Value::Instance(inst) => {
-                let descr = inst.class.lookup(name);
-                if let Some(d) = &descr {
-                    if self.is_data_descriptor(d) {
-                        return self.bind_descriptor(d.clone(), obj, None);
+                let mut r = None;
+                if !inst.class.plain_attributes() {
+                    let gab = getattribute_name();
+                    if let Some(f @ Value::Function(_)) = inst.class.lookup(&gab) {
+                        r = Some(self.call(&f, &[obj.clone(), Value::Str(name.clone())], &[]));
                     }
                 }
-                if let Some(v) = inst.dict.get_str(name) {
-                    return Ok(v);
+                let r = match r {
+                    Some(r) => r,
+                    None => self.instance_attr(inst, obj, name),
+                };
+                match r {
+                    // __getattr__ runs when the normal lookup raised AttributeError.
+                    Err(e) if self.err_is(&e, "AttributeError") => {
+                        let ga = self.n.getattr.clone();
+                        match inst.class.lookup(&ga) {
+                            Some(f) => self.call_descriptor(
+                                &f,
+                                obj,
+                                &[obj.clone(), Value::Str(name.clone())],
+                            ),
+                            None => Err(e),
+                        }
+                    }
+                    r => r,
                 }
-                if let Some(d) = descr {
-                    return self.bind_descriptor(d, obj, None);
-                }
-                if let Some(v) = self.instance_special_attr(inst, name) {
-                    return Ok(v);
-                }
-                if let Some(m) = crate::builtins::object_method(name.as_str()) {
-                    return self.bind_descriptor(m, obj, None);
-                }
-                let ga = self.n.getattr.clone();
-                if let Some(f) = inst.class.lookup(&ga) {
-                    return self.call_descriptor(&f, obj, &[obj.clone(), Value::Str(name.clone())]);
-                }
-                Err(self.attr_error(obj, name))
             }
             Value::Type(t) => {
+                // Data descriptors of a metaclass (properties) come first.
+                if let Some(meta) = &t.meta {
+                    if let Some(d) = meta.lookup(name) {
+                        if !meta.builtin && self.is_data_descriptor(&d) {
+                            return self.bind_descriptor(d, obj, None);
+                        }
+                    }
+                }
+                if name.as_str() == "__type_params__" {
+                    // Read from the class's own namespace only, as CPython's getset does.
+                    return Ok(t.dict.get_str(name).unwrap_or_else(|| Value::tuple(vec![])));
+                }
                 if let Some(v) = t.lookup(name) {
                     return self.bind_descriptor(v, &Value::None, Some(t));
                 }
@@ -2512,6 +2755,14 @@ impl Vm {
                 if let Some(meta) = &t.meta {
                     if let Some(v) = meta.lookup(name) {
                         return self.bind_descriptor(v, obj, None);
+                    }
+                    let ga = self.n.getattr.clone();
+                    if let Some(f) = self.special(obj, &ga) {
+                        return self.call_descriptor(
+                            &f,
+                            obj,
+                            &[obj.clone(), Value::Str(name.clone())],
+                        );
                     }
                 }
                 Err(self.err(
@@ -2525,6 +2776,7 @@ impl Vm {
             }
             Value::Module(m) => match m.dict.get_str(name) {
                 Some(v) => Ok(v),
+                None if name.as_str() == "__dict__" => Ok(Value::Dict(m.dict.clone())),
                 None => crate::importer::module_getattr(self, m, name),
             },
             Value::Wrapper(w) if matches!(&**w, Wrapper::Super { .. }) => self.super_attr(w, name),
@@ -2541,10 +2793,39 @@ impl Vm {
         }
     }
 
+    /// `object.__getattribute__(obj, name)` for an instance: data descriptors, the instance
+    /// dict, then other class attributes.
+    pub fn instance_attr(
+        &mut self,
+        inst: &Rc<Instance>,
+        obj: &Value,
+        name: &Rc<PyStr>,
+    ) -> PyResult<Value> {
+        let descr = inst.class.lookup(name);
+        if let Some(d) = &descr {
+            if self.is_data_descriptor(d) {
+                return self.bind_descriptor(d.clone(), obj, None);
+            }
+        }
+        if let Some(v) = inst.dict.get_str(name) {
+            return Ok(v);
+        }
+        if let Some(d) = descr {
+            return self.bind_descriptor(d, obj, None);
+        }
+        if let Some(v) = self.instance_special_attr(inst, name) {
+            return Ok(v);
+        }
+        if let Some(m) = crate::builtins::object_method(name.as_str()) {
+            return self.bind_descriptor(m, obj, None);
+        }
+        Err(self.attr_error(obj, name))
+    }
+
     fn instance_special_attr(&mut self, inst: &Rc<Instance>, name: &Rc<PyStr>) -> Option<Value> {
         Some(match name.as_str() {
             "__class__" => Value::Type(inst.class.clone()),
-            "__dict__" => Value::Dict(inst.dict.clone()),
+            "__dict__" if !inst.class.dictless => Value::Dict(inst.dict.clone()),
             _ => {
                 let exc = inst.exc.as_ref()?.borrow();
                 match name.as_str() {
@@ -2605,7 +2886,9 @@ impl Vm {
         match obj {
             Value::Instance(inst) => match inst.class.lookup(name) {
                 Some(f @ Value::Function(_))
-                    if inst.dict.map.borrow().is_empty() || inst.dict.get_str(name).is_none() =>
+                    if (inst.dict.map.borrow().is_empty() || inst.dict.get_str(name).is_none())
+                        && (inst.class.plain_attributes()
+                            || inst.class.lookup(&getattribute_name()).is_none()) =>
                 {
                     return Ok((f, Some(obj.clone())));
                 }
@@ -2632,35 +2915,6 @@ impl Vm {
     pub fn set_attr(&mut self, obj: &Value, name: &Rc<PyStr>, value: Value) -> PyResult<()> {
         match obj {
             Value::Instance(inst) => {
-                if let Some(d) = inst.class.lookup(name) {
-                    match &d {
-                        Value::Wrapper(w) => {
-                            if let Wrapper::Property { fset, .. } = &**w {
-                                if matches!(fset, Value::None) {
-                                    return Err(self.err(
-                                        "AttributeError",
-                                        format!(
-                                            "property '{}' of '{}' object has no setter",
-                                            name.as_str(),
-                                            inst.class.name.as_str()
-                                        ),
-                                    ));
-                                }
-                                let fset = fset.clone();
-                                self.call(&fset, &[obj.clone(), value], &[])?;
-                                return Ok(());
-                            }
-                        }
-                        Value::Instance(di) => {
-                            let n = self.n.set.clone();
-                            if let Some(set) = di.class.lookup(&n) {
-                                self.call_descriptor(&set, &d, &[d.clone(), obj.clone(), value])?;
-                                return Ok(());
-                            }
-                        }
-                        _ => {}
-                    }
-                }
                 let sa = self.n.setattr.clone();
                 if let Some(f) = inst.class.lookup(&sa) {
                     if matches!(f, Value::Function(_)) {
@@ -2668,38 +2922,13 @@ impl Vm {
                         return Ok(());
                     }
                 }
-                if let Some(exc) = &inst.exc {
-                    let mut exc = exc.borrow_mut();
-                    match name.as_str() {
-                        "__cause__" => {
-                            exc.cause = value;
-                            exc.suppress_context = true;
-                            return Ok(());
-                        }
-                        "__context__" => {
-                            exc.context = value;
-                            return Ok(());
-                        }
-                        "__suppress_context__" => {
-                            exc.suppress_context = matches!(value, Value::Bool(true));
-                            return Ok(());
-                        }
-                        "args" => {
-                            drop(exc);
-                            let args = self.to_vec(&value)?;
-                            if let Some(e) = inst.exc.as_ref() {
-                                e.borrow_mut().args = Value::tuple(args);
-                            }
-                            return Ok(());
-                        }
-                        _ => {}
-                    }
-                }
-                inst.dict.set_str(name, value);
-                Ok(())
+                self.generic_set_attr(inst, obj, name, value)
             }
             Value::Type(t) if !t.builtin => {
                 crate::types::bump_epoch();
+                if name.as_str() == "__del__" {
+                    crate::finalizers::enable();
+                }
                 t.dict.set_str(name, value);
                 Ok(())
             }
@@ -2739,18 +2968,97 @@ impl Vm {
         }
     }
 
+    /// `object.__setattr__(obj, name, value)`: data descriptors, then the instance dict.
+    pub fn generic_set_attr(
+        &mut self,
+        inst: &Rc<Instance>,
+        obj: &Value,
+        name: &Rc<PyStr>,
+        value: Value,
+    ) -> PyResult<()> {
+        if let Some(d) = inst.class.lookup(name) {
+            match &d {
+                Value::Wrapper(w) => {
+                    if let Wrapper::Member { name, index, owner } = &**w {
+                        return crate::slots::member_set(
+                            self,
+                            obj,
+                            name,
+                            *index,
+                            owner,
+                            Some(value),
+                        );
+                    }
+                    if let Wrapper::Property { fset, .. } = &**w {
+                        if matches!(fset, Value::None) {
+                            return Err(self.err(
+                                "AttributeError",
+                                format!(
+                                    "property '{}' of '{}' object has no setter",
+                                    name.as_str(),
+                                    inst.class.name.as_str()
+                                ),
+                            ));
+                        }
+                        let fset = fset.clone();
+                        self.call(&fset, &[obj.clone(), value], &[])?;
+                        return Ok(());
+                    }
+                }
+                Value::Instance(di) => {
+                    let n = self.n.set.clone();
+                    if let Some(set) = di.class.lookup(&n) {
+                        self.call_descriptor(&set, &d, &[d.clone(), obj.clone(), value])?;
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(exc) = &inst.exc {
+            let mut exc = exc.borrow_mut();
+            match name.as_str() {
+                "__cause__" => {
+                    exc.cause = value;
+                    exc.suppress_context = true;
+                    return Ok(());
+                }
+                "__context__" => {
+                    exc.context = value;
+                    return Ok(());
+                }
+                "__suppress_context__" => {
+                    exc.suppress_context = matches!(value, Value::Bool(true));
+                    return Ok(());
+                }
+                "args" => {
+                    drop(exc);
+                    let args = self.to_vec(&value)?;
+                    if let Some(e) = inst.exc.as_ref() {
+                        e.borrow_mut().args = Value::tuple(args);
+                    }
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+        if inst.class.dictless {
+            return Err(self.attr_error(obj, name));
+        }
+        inst.dict.set_str(name, value);
+        Ok(())
+    }
+
     /// `del obj.name`.
     pub fn del_attr(&mut self, obj: &Value, name: &Rc<PyStr>) -> PyResult<()> {
         let dict = match obj {
             Value::Instance(inst) => {
-                if let Some(Value::Wrapper(w)) = inst.class.lookup(name) {
-                    if let Wrapper::Property { fdel, .. } = &*w {
-                        let fdel = fdel.clone();
-                        self.call(&fdel, std::slice::from_ref(obj), &[])?;
-                        return Ok(());
-                    }
+                let da = crate::pystr::intern("__delattr__");
+                if let Some(f @ Value::Function(_)) = inst.class.lookup(&da) {
+                    self.call(&f, &[obj.clone(), Value::Str(name.clone())], &[])?;
+                    return Ok(());
                 }
-                inst.dict.clone()
+                return self.generic_del_attr(inst, obj, name);
             }
             Value::Type(t) if !t.builtin => {
                 crate::types::bump_epoch();
@@ -2761,6 +3069,59 @@ impl Vm {
             _ => return Err(self.attr_error(obj, name)),
         };
         let removed = dict
+            .map
+            .borrow_mut()
+            .remove(&Value::Str(name.clone()), name.hash());
+        match removed {
+            Some(_) => Ok(()),
+            None => Err(self.attr_error(obj, name)),
+        }
+    }
+
+    /// `object.__delattr__(obj, name)`: data descriptors (`__delete__`), then the dict.
+    pub fn generic_del_attr(
+        &mut self,
+        inst: &Rc<Instance>,
+        obj: &Value,
+        name: &Rc<PyStr>,
+    ) -> PyResult<()> {
+        match inst.class.lookup(name) {
+            Some(Value::Wrapper(w)) => match &*w {
+                Wrapper::Property { fdel, .. } => {
+                    if matches!(fdel, Value::None) {
+                        return Err(self.err(
+                            "AttributeError",
+                            format!(
+                                "property '{}' of '{}' object has no deleter",
+                                name.as_str(),
+                                inst.class.name.as_str()
+                            ),
+                        ));
+                    }
+                    let fdel = fdel.clone();
+                    self.call(&fdel, std::slice::from_ref(obj), &[])?;
+                    return Ok(());
+                }
+                Wrapper::Member { name, index, owner } => {
+                    return crate::slots::member_set(self, obj, name, *index, owner, None);
+                }
+                _ => {}
+            },
+            Some(d @ Value::Instance(_)) => {
+                if let Value::Instance(di) = &d {
+                    if let Some(del) = di.class.lookup(&self.n.delete.clone()) {
+                        self.call_descriptor(&del, &d, &[d.clone(), obj.clone()])?;
+                        return Ok(());
+                    }
+                    if di.class.lookup(&self.n.set.clone()).is_some() {
+                        return Err(self.err("AttributeError", "__delete__"));
+                    }
+                }
+            }
+            _ => {}
+        }
+        let removed = inst
+            .dict
             .map
             .borrow_mut()
             .remove(&Value::Str(name.clone()), name.hash());
@@ -2806,6 +3167,20 @@ impl Vm {
                 return self.bind_descriptor(v, &o, owner);
             }
         }
+        // A built-in base's special methods (`super().__setitem__` in a dict subclass) run
+        // the protocol on the built-in value the instance wraps.
+        if let Value::Instance(i) = obj {
+            let base = self.type_of(&i.payload);
+            let payload = i.payload.clone();
+            if !matches!(payload, Value::Null)
+                && name.as_str().starts_with("__")
+                && mro[start..].iter().any(|t| Rc::ptr_eq(t, &base))
+            {
+                if let Some(v) = crate::builtins::value_attr(self, &payload, name.as_str())? {
+                    return Ok(v);
+                }
+            }
+        }
         if let Some(m) = crate::builtins::object_method(name.as_str()) {
             return self.bind_descriptor(m, obj, None);
         }
@@ -2838,13 +3213,15 @@ pub fn builtin_eq(a: &Value, b: &Value) -> Option<bool> {
         (Complex(c), other) | (other, Complex(c)) if float_of(other).is_some() => {
             c.1 == 0.0 && float_of(other) == Some(c.0)
         }
-        (Bytes(x), Bytes(y)) => x == y,
-        // Bound methods are equal when they bind the same object to the same function.
-        (BoundMethod(x), BoundMethod(y)) => x.receiver.is(&y.receiver) && x.func.is(&y.func),
+        (Bytes(_) | ByteArray(_), Bytes(_) | ByteArray(_)) => {
+            return byte_pair(a, b, |x, y| x == y)
+        }
         (Instance(_), _) | (_, Instance(_)) => return Option::None,
+        (Type(t), _) | (_, Type(t)) if t.meta.is_some() => return Option::None,
         (Tuple(_), Tuple(_)) | (List(_), List(_)) | (Dict(_), Dict(_)) | (Set(_), Set(_)) => {
             return Option::None
         }
+        (BoundMethod(x), BoundMethod(y)) => x.func.is(&y.func) && x.receiver.is(&y.receiver),
         (Range(x), Range(y)) => {
             let (lx, ly) = (x.len(), y.len());
             lx == ly && (lx == 0 || (x.start == y.start && (lx == 1 || x.step == y.step)))
@@ -2867,7 +3244,9 @@ pub fn builtin_order(a: &Value, b: &Value) -> Option<Option<Ordering>> {
         _ => match (as_int(a), as_int(b)) {
             (Some(x), Some(y)) => Some(int::cmp(&x, &y)),
             _ => match (a, b) {
-                (Bytes(x), Bytes(y)) => Some(x.cmp(y)),
+                (Bytes(_) | ByteArray(_), Bytes(_) | ByteArray(_)) => {
+                    return byte_pair(a, b, |x, y| Some(x.cmp(y)))
+                }
                 _ => return Option::None,
             },
         },
@@ -2896,6 +3275,25 @@ fn float_int_cmp(f: f64, i: &IntRef) -> Option<Ordering> {
             }
         }
     }
+}
+
+thread_local! {
+    static GETATTRIBUTE: Rc<PyStr> = crate::pystr::intern("__getattribute__");
+}
+
+/// The interned name `__getattribute__` (without rehashing it on every lookup).
+fn getattribute_name() -> Rc<PyStr> {
+    GETATTRIBUTE.with(Rc::clone)
+}
+
+/// `f` applied to the bytes of two bytes/bytearray values (None for other values).
+fn byte_pair<R>(a: &Value, b: &Value, f: impl FnOnce(&[u8], &[u8]) -> R) -> Option<R> {
+    let view = |v: &Value| match v {
+        Value::Bytes(x) => Some(x.to_vec()),
+        Value::ByteArray(x) => Some(x.borrow().clone()),
+        _ => Option::None,
+    };
+    Some(f(&view(a)?, &view(b)?))
 }
 
 /// CPython's repr of a str.

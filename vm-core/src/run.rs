@@ -112,6 +112,7 @@ fn run_main(options: RunOptions) -> i32 {
         Err(err) if via_runpy => uncaught_through_runpy(&mut vm, &err),
         Err(err) => uncaught(&mut vm, &err),
     };
+    vm.finalize_main(&globals);
     vm.flush();
     status
 }

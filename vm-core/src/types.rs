@@ -36,6 +36,13 @@ pub struct Type {
     pub meta: Option<Rc<Type>>,
     /// (epoch, whether instance attributes are plain): see [`Type::plain_attributes`].
     pub plain: Cell<(u64, bool)>,
+    /// How many `__slots__` values instances carry (those of the bases included).
+    pub nslots: usize,
+    /// Whether instances have no `__dict__` (every class in the MRO defines `__slots__`
+    /// without `"__dict__"`).
+    pub dictless: bool,
+    /// (epoch, whether instances have `__del__`): see [`Type::has_finalizer`].
+    pub finalizer: Cell<(u64, bool)>,
 }
 
 /// A hasher for pointer-sized keys that are already well distributed.
@@ -100,6 +107,10 @@ impl Type {
             cache: RefCell::default(),
             meta: None,
             plain: Cell::new((0, false)),
+            nslots: 0,
+            // Instances of `object` itself have no __dict__.
+            dictless: name == "object",
+            finalizer: Cell::new((0, false)),
         })
     }
 
@@ -144,7 +155,10 @@ impl Type {
             _ => false,
         };
         let descriptor = |v: &Value| match v {
-            Value::Wrapper(w) => matches!(&**w, crate::objects::Wrapper::Property { .. }),
+            Value::Wrapper(w) => matches!(
+                &**w,
+                crate::objects::Wrapper::Property { .. } | crate::objects::Wrapper::Member { .. }
+            ),
             Value::Instance(i) => {
                 i.class.lookup(&crate::pystr::intern("__set__")).is_some()
                     || i.class
@@ -161,11 +175,28 @@ impl Type {
                 .all(|(k, v)| !special(k) && !descriptor(v))
         };
         let plain = self.builtin_base().is_none()
+            && !self.dictless
             && !self.is_exception
             && clean(self)
             && self.mro.iter().all(|t| clean(t));
         self.plain.set((epoch, plain));
         plain
+    }
+
+    /// Whether instances have a `__del__` (`del` is the interned name), cached per type epoch;
+    /// false while the thread's state is torn down.
+    pub fn has_finalizer(&self, del: &Rc<PyStr>) -> bool {
+        let Ok(epoch) = EPOCH.try_with(Cell::get) else {
+            return false;
+        };
+        let (at, has) = self.finalizer.get();
+        if at == epoch {
+            return has;
+        }
+        let has = self.dict.get_str(del).is_some()
+            || self.mro.iter().any(|b| b.dict.get_str(del).is_some());
+        self.finalizer.set((epoch, has));
+        has
     }
 
     /// The built-in type (other than object) whose values instances of this class wrap.
@@ -186,9 +217,6 @@ impl Type {
 
     /// The `__module__` of the type.
     pub fn module_name(&self) -> String {
-        if self.builtin {
-            return "builtins".into();
-        }
         match self.dict.get_str(&intern("__module__")) {
             Some(Value::Str(s)) => s.as_str().to_owned(),
             _ => "builtins".into(),
@@ -196,9 +224,9 @@ impl Type {
     }
 }
 
-/// C3 linearization of `bases` (the MRO without the new class itself), or None when the bases
-/// admit no consistent order.
-pub fn c3_mro(bases: &[Rc<Type>]) -> Option<Vec<Rc<Type>>> {
+/// C3 linearization of `bases` (the MRO without the new class itself), or, when the bases
+/// admit no consistent order, the classes left unmerged (for the error message).
+pub fn c3_mro(bases: &[Rc<Type>]) -> Result<Vec<Rc<Type>>, Vec<Rc<Type>>> {
     let mut seqs: Vec<Vec<Rc<Type>>> = bases
         .iter()
         .map(|b| {
@@ -212,13 +240,22 @@ pub fn c3_mro(bases: &[Rc<Type>]) -> Option<Vec<Rc<Type>>> {
     loop {
         seqs.retain(|s| !s.is_empty());
         if seqs.is_empty() {
-            return Some(out);
+            return Ok(out);
         }
         let head = seqs.iter().map(|s| s[0].clone()).find(|cand| {
             !seqs
                 .iter()
                 .any(|s| s[1..].iter().any(|t| Rc::ptr_eq(t, cand)))
-        })?;
+        });
+        let Some(head) = head else {
+            let mut left: Vec<Rc<Type>> = Vec::new();
+            for s in &seqs {
+                if !left.iter().any(|t| Rc::ptr_eq(t, &s[0])) {
+                    left.push(s[0].clone());
+                }
+            }
+            return Err(left);
+        };
         for s in &mut seqs {
             if Rc::ptr_eq(&s[0], &head) {
                 s.remove(0);
@@ -256,6 +293,7 @@ builtin_types! {
     complex = "complex",
     str_ = "str",
     bytes = "bytes",
+    bytearray = "bytearray",
     tuple = "tuple",
     list = "list",
     dict = "dict",
@@ -287,6 +325,16 @@ builtin_types! {
     dict_keys = "dict_keys",
     dict_values = "dict_values",
     dict_items = "dict_items",
+    member_descriptor = "member_descriptor",
+    typevar = "TypeVar",
+    paramspec = "ParamSpec",
+    typevartuple = "TypeVarTuple",
+    type_alias = "TypeAliasType",
+    generic = "Generic",
+    generic_alias = "GenericAlias",
+    typing_alias = "_GenericAlias",
+    union_type = "UnionType",
+    typing_union = "_UnionGenericAlias",
 }
 
 /// The exception hierarchy: (name, base) in an order where each base comes first.

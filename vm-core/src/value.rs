@@ -2,6 +2,7 @@
 //! singletons are unboxed; every heap object is an `Rc` to its own Rust type, so dispatch on a
 //! value's kind is one `match` on the tag and never a type-object lookup.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use num_bigint::BigInt;
@@ -42,6 +43,8 @@ pub enum Value {
     Str(Rc<PyStr>),
     /// A bytes object.
     Bytes(Rc<Vec<u8>>),
+    /// A bytearray: a mutable byte buffer.
+    ByteArray(Rc<RefCell<Vec<u8>>>),
     /// A tuple.
     Tuple(Rc<Vec<Value>>),
     /// A list.
@@ -120,6 +123,7 @@ impl Value {
             (BigInt(a), BigInt(b)) => Rc::ptr_eq(a, b),
             (Str(a), Str(b)) => Rc::ptr_eq(a, b),
             (Bytes(a), Bytes(b)) => Rc::ptr_eq(a, b),
+            (ByteArray(a), ByteArray(b)) => Rc::ptr_eq(a, b),
             (Tuple(a), Tuple(b)) => Rc::ptr_eq(a, b) || (a.is_empty() && b.is_empty()),
             (List(a), List(b)) => Rc::ptr_eq(a, b),
             (Dict(a), Dict(b)) => Rc::ptr_eq(a, b),
@@ -159,6 +163,7 @@ impl Value {
             BigInt(r) => p(r),
             Str(r) => p(r),
             Bytes(r) => p(r),
+            ByteArray(r) => p(r),
             Tuple(r) => p(r),
             List(r) => p(r),
             Dict(r) => p(r),

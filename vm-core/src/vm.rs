@@ -156,6 +156,7 @@ impl Vm {
             class: cls,
             dict: DictObj::new(DictMap::new()),
             payload: Value::Null,
+            slots: Default::default(),
             exc: Some(Box::new(RefCell::new(ExcData {
                 args: Value::tuple(args),
                 cause: Value::None,
