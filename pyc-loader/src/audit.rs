@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::cache_path::{cache_from_source, CacheName, OptLevel, PYCACHE};
-use crate::header::Header;
-use crate::load::{validate_code, verdict, CheckHashBasedPycs, Verdict};
+use crate::header::{Header, Invalidation};
+use crate::load::{validate_code, verdict, CheckHashBasedPycs, SourceStamp, Verdict};
 use crate::open_dir::{Kind, OpenDir};
 use crate::Target;
 
@@ -412,9 +412,17 @@ fn audit_source(
                 format!("source unreadable: {e}"),
             )
         };
-        let stamp = match dir.stamp(name) {
-            Ok(stamp) => stamp,
-            Err(e) => return unreadable(e),
+        // importlib stats the source only for timestamp caches; hash-based ones are checked
+        // (if at all) against the source's bytes.
+        let hash_based = Header::parse_for(data, options.target)
+            .is_ok_and(|h| matches!(h.invalidation, Invalidation::Hash { .. }));
+        let stamp = if hash_based {
+            SourceStamp { mtime: 0, size: 0 }
+        } else {
+            match dir.stamp(name) {
+                Ok(stamp) => stamp,
+                Err(e) => return unreadable(e),
+            }
         };
         let verdict = verdict(data, options.target, stamp, options.check_hash, || {
             dir.read(name, source_buf)
