@@ -19,6 +19,21 @@ fn programs_compiled_by_pyc_match_cpython() {
     check_programs(Compiler::Pyc);
 }
 
+/// Every opcode CPython 3.12's compiler can emit appears in some program (CPython itself
+/// lists them: fixtures/opcode_coverage.py), so the runs above exercise the whole table.
+#[test]
+fn programs_cover_every_opcode() {
+    let script = common::fixtures().join("opcode_coverage.py");
+    let out = common::python("3.12.1").arg(&script).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let unused = String::from_utf8(out.stdout).unwrap();
+    assert!(unused.is_empty(), "opcodes no program uses:\n{unused}");
+}
+
 /// Who writes the caches the programs run from.
 #[derive(Clone, Copy, PartialEq)]
 enum Compiler {

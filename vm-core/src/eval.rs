@@ -912,6 +912,8 @@ impl Vm {
                     }
                 }
                 Op::DeleteDeref => {
+                    // Deleting an empty cell is the error reading it would be.
+                    self.load_deref(frame, arg)?;
                     if let Value::Cell(c) = &frame.slots[arg] {
                         *c.value.borrow_mut() = Value::Null;
                     }
