@@ -97,10 +97,44 @@ impl Target {
 
     /// Whether `str.isprintable()` holds for this code point in this version.
     pub fn is_printable(self, cp: u32) -> bool {
-        let ranges = self.nonprintable();
-        let i = ranges.partition_point(|&(_, hi)| hi < cp);
-        !(i < ranges.len() && ranges[i].0 <= cp)
+        !in_ranges(self.nonprintable(), cp)
     }
+
+    /// Whether `str.isdecimal()` holds for this code point in this version.
+    pub fn is_decimal(self, cp: u32) -> bool {
+        let table = match self {
+            Target::V3_11 => opcodes::v311::DECIMAL,
+            Target::V3_12 => opcodes::v312::DECIMAL,
+            Target::V3_13 => opcodes::v313::DECIMAL,
+        };
+        in_ranges(table, cp)
+    }
+
+    /// Whether `str.isdigit()` holds for this code point in this version.
+    pub fn is_digit(self, cp: u32) -> bool {
+        let table = match self {
+            Target::V3_11 => opcodes::v311::DIGIT,
+            Target::V3_12 => opcodes::v312::DIGIT,
+            Target::V3_13 => opcodes::v313::DIGIT,
+        };
+        in_ranges(table, cp)
+    }
+
+    /// Whether `str.isnumeric()` holds for this code point in this version.
+    pub fn is_numeric(self, cp: u32) -> bool {
+        let table = match self {
+            Target::V3_11 => opcodes::v311::NUMERIC,
+            Target::V3_12 => opcodes::v312::NUMERIC,
+            Target::V3_13 => opcodes::v313::NUMERIC,
+        };
+        in_ranges(table, cp)
+    }
+}
+
+/// Whether `cp` is in one of the sorted, disjoint, inclusive `ranges`.
+fn in_ranges(ranges: &[(u32, u32)], cp: u32) -> bool {
+    let i = ranges.partition_point(|&(_, hi)| hi < cp);
+    i < ranges.len() && ranges[i].0 <= cp
 }
 
 impl Default for Target {

@@ -3,6 +3,8 @@
 
 use std::rc::Rc;
 
+use pyc_loader::Target;
+
 use crate::builtins::{builtin, nargs, no_kw, sort_kw, sort_values, split_kw};
 use crate::dict::DictObj;
 use crate::int::as_int;
@@ -64,10 +66,11 @@ pub fn install(vm: &mut Vm) {
         ("rindex", str_rindex),
         ("istitle", str_istitle),
         ("translate", str_translate),
-        ("isdecimal", str_isdigit),
+        ("isdecimal", str_isdecimal),
+        ("isprintable", str_isprintable),
         ("isascii", str_isascii),
         ("format_map", str_format_map),
-        ("isnumeric", str_isdigit),
+        ("isnumeric", str_isnumeric),
     ] {
         add(&t.str_, name, f);
     }
@@ -598,10 +601,32 @@ fn str_pred(vm: &mut Vm, args: Args, f: fn(&str) -> bool) -> PyResult<Value> {
     Ok(Value::Bool(f(s.as_str())))
 }
 
+/// A `str.is*()` test of every character against this version's Unicode database (false
+/// for the empty string unless `empty` says otherwise).
+fn str_chars_all(vm: &mut Vm, args: Args, empty: bool, f: fn(u32) -> bool) -> PyResult<Value> {
+    let s = this_str(vm, args, "str")?;
+    let text = s.as_str();
+    Ok(Value::Bool(if text.is_empty() {
+        empty
+    } else {
+        text.chars().all(|c| f(c as u32))
+    }))
+}
+
 fn str_isdigit(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    str_pred(vm, args, |s| {
-        !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c.is_numeric())
-    })
+    str_chars_all(vm, args, false, |cp| Target::DEFAULT.is_digit(cp))
+}
+
+fn str_isdecimal(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    str_chars_all(vm, args, false, |cp| Target::DEFAULT.is_decimal(cp))
+}
+
+fn str_isnumeric(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    str_chars_all(vm, args, false, |cp| Target::DEFAULT.is_numeric(cp))
+}
+
+fn str_isprintable(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    str_chars_all(vm, args, true, |cp| Target::DEFAULT.is_printable(cp))
 }
 
 fn str_isalpha(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
