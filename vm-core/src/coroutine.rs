@@ -8,7 +8,8 @@ use std::rc::Rc;
 use crate::code::{flags, Code};
 use crate::dict::{DictMap, DictObj};
 use crate::generator::GenStep;
-use crate::objects::{BuiltinFunction, GenKind, Generator, Instance, NativeFn};
+use crate::natives::method;
+use crate::objects::{GenKind, Generator, Instance, NativeFn};
 use crate::pystr::{intern, PyStr};
 use crate::types::Type;
 use crate::value::Value;
@@ -111,16 +112,6 @@ pub fn gen_kind(code: &Code) -> GenKind {
     } else {
         GenKind::Generator
     }
-}
-
-fn method(name: &'static str, func: NativeFn) -> Value {
-    Value::Builtin(Rc::new(BuiltinFunction {
-        name,
-        func,
-        bound: None,
-        needs_frame: false,
-        instance_method: true,
-    }))
 }
 
 /// Adds the methods of the coroutine, async generator and awaitable types.

@@ -5,22 +5,13 @@
 use std::rc::Rc;
 
 use crate::builtins::make_class;
-use crate::objects::{BuiltinFunction, Instance, NativeFn, Wrapper};
+use crate::natives::method;
+use crate::objects::{Instance, NativeFn, Wrapper};
 use crate::pystr::{intern, PyStr};
 use crate::value::Value;
 use crate::vm::{PyResult, Vm};
 
 type Kw<'a> = &'a [Rc<PyStr>];
-
-fn method(name: &'static str, func: NativeFn) -> Value {
-    Value::Builtin(Rc::new(BuiltinFunction {
-        name,
-        func,
-        bound: None,
-        needs_frame: false,
-        instance_method: true,
-    }))
-}
 
 /// Creates BaseExceptionGroup and ExceptionGroup, adds them to the exception types and the
 /// builtins.

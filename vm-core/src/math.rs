@@ -774,6 +774,11 @@ fn fsum(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     for item in &items {
         values.push(float_arg(vm, item)?);
     }
+    exact_sum_value(vm, values)
+}
+
+/// [`exact_sum`] as a Python float, or its errors as CPython's fsum raises them.
+fn exact_sum_value(vm: &Vm, values: impl IntoIterator<Item = f64>) -> PyResult<Value> {
     match exact_sum(values) {
         Ok(sum) => Ok(Value::Float(sum)),
         Err(msg) if msg.starts_with("intermediate") => Err(vm.err("OverflowError", msg)),
@@ -821,11 +826,7 @@ fn sumprod(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
                 parts.push(a.mul_add(b, -product));
             }
         }
-        return match exact_sum(parts) {
-            Ok(sum) => Ok(Value::Float(sum)),
-            Err(msg) if msg.starts_with("intermediate") => Err(vm.err("OverflowError", msg)),
-            Err(msg) => Err(vm.value_error(msg)),
-        };
+        return exact_sum_value(vm, parts);
     }
     let mut acc = Value::Int(0);
     for (a, b) in p.iter().zip(&q) {

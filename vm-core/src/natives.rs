@@ -16,7 +16,9 @@ use crate::vm::{PyErr, PyResult, Vm};
 
 type Kw<'a> = &'a [Rc<PyStr>];
 
-fn method(name: &'static str, func: NativeFn) -> Value {
+/// A method of a natively defined class: it receives the instance itself (see
+/// `BuiltinFunction::instance_method`).
+pub fn method(name: &'static str, func: NativeFn) -> Value {
     Value::Builtin(Rc::new(BuiltinFunction {
         name,
         func,

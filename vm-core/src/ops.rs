@@ -2863,6 +2863,18 @@ impl Vm {
         })
     }
 
+    /// The AttributeError for a property without a setter or deleter (`what`).
+    fn property_error(&self, name: &Rc<PyStr>, class: &Rc<Type>, what: &str) -> PyErr {
+        self.err(
+            "AttributeError",
+            format!(
+                "property '{}' of '{}' object has no {what}",
+                name.as_str(),
+                class.name.as_str()
+            ),
+        )
+    }
+
     /// The AttributeError for `obj.name`.
     pub fn attr_error(&self, obj: &Value, name: &Rc<PyStr>) -> PyErr {
         self.err(
@@ -2991,14 +3003,7 @@ impl Vm {
                     }
                     if let Wrapper::Property { fset, .. } = &**w {
                         if matches!(fset, Value::None) {
-                            return Err(self.err(
-                                "AttributeError",
-                                format!(
-                                    "property '{}' of '{}' object has no setter",
-                                    name.as_str(),
-                                    inst.class.name.as_str()
-                                ),
-                            ));
+                            return Err(self.property_error(name, &inst.class, "setter"));
                         }
                         let fset = fset.clone();
                         self.call(&fset, &[obj.clone(), value], &[])?;
@@ -3089,14 +3094,7 @@ impl Vm {
             Some(Value::Wrapper(w)) => match &*w {
                 Wrapper::Property { fdel, .. } => {
                     if matches!(fdel, Value::None) {
-                        return Err(self.err(
-                            "AttributeError",
-                            format!(
-                                "property '{}' of '{}' object has no deleter",
-                                name.as_str(),
-                                inst.class.name.as_str()
-                            ),
-                        ));
+                        return Err(self.property_error(name, &inst.class, "deleter"));
                     }
                     let fdel = fdel.clone();
                     self.call(&fdel, std::slice::from_ref(obj), &[])?;
