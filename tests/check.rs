@@ -266,3 +266,37 @@ fn files_named_alone_are_reported_as_in_their_tree() {
     // A file also reached through its directory is reported once.
     assert_eq!(json_report(&[dir, &edited, dir]), whole);
 }
+
+#[test]
+fn missing_caches_of_each_level_are_each_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("m.py"), "x = 1\n").unwrap();
+    let out = pyc()
+        .args(["check", "--format", "json", "-o", "0", "-o", "1", "-o", "2"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report = String::from_utf8(out.stdout).unwrap();
+    let missing = report.lines().filter(|l| l.contains("\"missing\"")).count();
+    assert_eq!(missing, 3, "{report}");
+}
+
+#[test]
+fn a_fifo_named_as_a_cache_is_reported_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("m.py"), "x = 1\n").unwrap();
+    fs::create_dir(tmp.path().join("__pycache__")).unwrap();
+    let fifo = tmp.path().join("__pycache__/m.cpython-312.pyc");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let (code, statuses) = check(tmp.path(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        problems(&statuses),
+        vec![("__pycache__/m.cpython-312.pyc".into(), "corrupt".into())]
+    );
+}

@@ -120,7 +120,7 @@ pub fn audit(paths: &[PathBuf], options: &AuditOptions) -> Result<Vec<Entry>, Au
             files.push(path);
         }
     }
-    let trees: Vec<Vec<Entry>> = dirs
+    let trees: Vec<Vec<Vec<Entry>>> = dirs
         .par_iter()
         .map(|dir| {
             let open = OpenDir::open(dir).map_err(|source| AuditError {
@@ -130,7 +130,9 @@ pub fn audit(paths: &[PathBuf], options: &AuditOptions) -> Result<Vec<Entry>, Au
             audit_dir(open, options)
         })
         .collect::<Result<_, _>>()?;
-    let mut entries: Vec<Entry> = trees.into_iter().flatten().collect();
+    let chunks: Vec<Vec<Entry>> = trees.into_iter().flatten().collect();
+    let mut entries = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+    entries.extend(chunks.into_iter().flatten());
     entries.par_extend(
         files
             .par_iter()
@@ -139,7 +141,9 @@ pub fn audit(paths: &[PathBuf], options: &AuditOptions) -> Result<Vec<Entry>, Au
     // Byte order of the paths: deterministic, and cheaper than component order. A file
     // reached twice (a directory and a file in it both given) is reported once.
     entries.sort_unstable_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-    entries.dedup_by(|a, b| sort_key(a) == sort_key(b));
+    // (Rows equal in their paths but not their detail, such as the missing caches of several
+    // levels, are distinct.)
+    entries.dedup();
     Ok(entries)
 }
 
@@ -208,7 +212,9 @@ type SourceNames<'a> = HashSet<&'a [u8]>;
 
 /// Audits the tree under `dir`: its sources with their caches, its `__pycache__`, its legacy
 /// caches, and its subdirectories, all in parallel.
-fn audit_dir(mut dir: OpenDir, options: &AuditOptions) -> Result<Vec<Entry>, AuditError> {
+/// Returns the entries as one chunk per directory: joining them once at the end copies each
+/// entry once, where merging them up the tree would copy it once per level.
+fn audit_dir(mut dir: OpenDir, options: &AuditOptions) -> Result<Vec<Vec<Entry>>, AuditError> {
     let listing = Listing::read(&mut dir).map_err(|source| AuditError {
         path: dir.path.clone(),
         source,
@@ -237,7 +243,7 @@ fn audit_dir(mut dir: OpenDir, options: &AuditOptions) -> Result<Vec<Entry>, Aud
     let names: SourceNames = listing.sources.iter().map(|s| s.to_bytes()).collect();
     let (dir, pycache) = (&dir, pycache.as_ref());
 
-    let (mut entries, below) =
+    let (entries, below) =
         rayon::join(
             || {
                 let mut entries: Vec<Entry> = listing
@@ -288,8 +294,9 @@ fn audit_dir(mut dir: OpenDir, options: &AuditOptions) -> Result<Vec<Entry>, Aud
                     .collect::<Result<Vec<_>, _>>()
             },
         );
-    entries.extend(below?.into_iter().flatten());
-    Ok(entries)
+    let mut chunks: Vec<Vec<Entry>> = below?.into_iter().flatten().collect();
+    chunks.push(entries);
+    Ok(chunks)
 }
 
 /// A file given by name: a source, a PEP 3147 cache or a legacy cache (anything else is not
@@ -351,14 +358,20 @@ fn audit_named_file(path: &Path, options: &AuditOptions) -> Vec<Entry> {
 }
 
 /// Buffers reused by every file a thread audits.
-#[derive(Default)]
 struct Scratch {
     cache: Vec<u8>,
     source: Vec<u8>,
 }
 
+/// Room reserved up front in each buffer: most files fit, so a buffer is rarely moved (each
+/// move touches fresh memory the kernel must zero).
+const SCRATCH_CAPACITY: usize = 1 << 20;
+
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::default();
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch {
+        cache: Vec::with_capacity(SCRATCH_CAPACITY),
+        source: Vec::with_capacity(SCRATCH_CAPACITY),
+    });
 }
 
 /// The PEP 3147 cache file name of source `name` (`cache_from_source` without the directory).

@@ -149,14 +149,22 @@ impl OpenDir {
     /// Reads file `name` into `buf`, returning the part read. The buffer only grows, so an
     /// audit allocates (and zeroes) memory once per thread rather than once per file.
     pub fn read<'b>(&self, name: &CStr, buf: &'b mut Vec<u8>) -> io::Result<&'b [u8]> {
+        // Non-blocking, so that a FIFO given a cache's name cannot hang the audit.
         let fd = rustix::fs::openat(
             self.fd(),
             name,
-            OFlags::RDONLY | OFlags::CLOEXEC,
+            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK,
             Mode::empty(),
         )?;
         let mut file = File::from(fd);
-        let len = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
         if buf.len() < len {
             buf.try_reserve(len - buf.len())
                 .map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
