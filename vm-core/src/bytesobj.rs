@@ -175,12 +175,16 @@ fn from_args(vm: &mut Vm, args: Args, kwnames: Kw, what: &str) -> PyResult<Vec<u
                 if n < 0 {
                     return Err(vm.value_error("negative count"));
                 }
-                if n > 1 << 40 {
-                    return Err(crate::vm::PyErr(
-                        vm.new_exception(vm.exc_type("MemoryError"), vec![]),
-                    ));
-                }
-                Ok(vec![0; n as usize])
+                // An allocation the system refuses is a MemoryError, never an abort.
+                let mut data = Vec::new();
+                usize::try_from(n)
+                    .ok()
+                    .and_then(|n| data.try_reserve_exact(n).ok())
+                    .ok_or_else(|| {
+                        crate::vm::PyErr(vm.new_exception(vm.exc_type("MemoryError"), vec![]))
+                    })?;
+                data.resize(n as usize, 0);
+                Ok(data)
             }
             _ => bytes_from_iterable(vm, &v).map_err(|e| {
                 if vm.err_is(&e, "TypeError") && vm.iter(&v).is_err() {
@@ -413,25 +417,14 @@ fn sub_arg(vm: &mut Vm, v: Option<&Value>) -> PyResult<Vec<u8>> {
     }
 }
 
-/// The `start`/`end` arguments at `args[at]`, `args[at + 1]` clamped to `0..=len`.
+/// The `start`/`end` arguments at `args[at]`, `args[at + 1]`, adjusted as CPython does:
+/// negative ones count from the end; `end` is at most `len`, `start` may be past it (then
+/// nothing matches, not even the empty string).
 fn span(vm: &mut Vm, args: Args, at: usize, len: usize) -> PyResult<(usize, usize)> {
     let len = len as i64;
-    let mut bound = |v: Option<&Value>, default: i64| -> PyResult<i64> {
-        Ok(match v {
-            None | Some(Value::None) => default,
-            Some(v) => {
-                let i = vm.index_of(v)?;
-                if i < 0 {
-                    (i + len).max(0)
-                } else {
-                    i.min(len)
-                }
-            }
-        })
-    };
-    let start = bound(args.get(at), 0)?;
-    let end = bound(args.get(at + 1), len)?;
-    Ok((start as usize, end.max(start) as usize))
+    let start = crate::methods::adjusted_bound(vm, args.get(at), len, 0)?;
+    let end = crate::methods::adjusted_bound(vm, args.get(at + 1), len, len)?.min(len);
+    Ok((start as usize, end as usize))
 }
 
 fn find_in(hay: &[u8], sub: &[u8], right: bool) -> Option<usize> {
@@ -487,7 +480,10 @@ fn count(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     let (b, _) = recv(vm, args, "count")?;
     let sub = sub_arg(vm, args.get(1))?;
     let (start, end) = span(vm, args, 2, b.len())?;
-    let hay = &b[start.min(b.len())..end.min(b.len())];
+    if start > end {
+        return Ok(Value::Int(0));
+    }
+    let hay = &b[start..end];
     if sub.is_empty() {
         return Ok(Value::Int(hay.len() as i64 + 1));
     }
@@ -1054,12 +1050,20 @@ fn copy(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
 
 /// `array[key] = value`.
 pub fn set_item(vm: &mut Vm, a: &Rc<RefCell<Vec<u8>>>, key: &Value, value: Value) -> PyResult<()> {
-    let len = a.borrow().len();
+    // Converting the key or the value runs Python code that may resize the array: every
+    // position is checked against its length at the time of the write.
+    let out_of_range = |vm: &Vm| vm.err("IndexError", "bytearray index out of range");
     let Value::Slice(s) = key else {
+        let len = a.borrow().len();
         let i = vm.seq_index(key, len, "bytearray")?;
         let c = byte_arg(vm, &value)?;
-        a.borrow_mut()[i] = c;
-        return Ok(());
+        return match a.borrow_mut().get_mut(i) {
+            Some(slot) => {
+                *slot = c;
+                Ok(())
+            }
+            None => Err(out_of_range(vm)),
+        };
     };
     if as_int(&value).is_some() || matches!(value, Value::Str(_)) {
         return Err(
@@ -1067,10 +1071,13 @@ pub fn set_item(vm: &mut Vm, a: &Rc<RefCell<Vec<u8>>>, key: &Value, value: Value
         );
     }
     let new = bytes_from_iterable(vm, &value)?;
+    let len = a.borrow().len();
     let (start, stop, step) = vm.slice_indices(s, len)?;
     if step == 1 {
-        let stop = stop.max(start);
-        a.borrow_mut().splice(start as usize..stop as usize, new);
+        let mut data = a.borrow_mut();
+        let start = (start.max(0) as usize).min(data.len());
+        let stop = (stop.max(0) as usize).clamp(start, data.len());
+        data.splice(start..stop, new);
         return Ok(());
     }
     let pos = vm.slice_positions(s, len)?;
@@ -1082,6 +1089,9 @@ pub fn set_item(vm: &mut Vm, a: &Rc<RefCell<Vec<u8>>>, key: &Value, value: Value
         )));
     }
     let mut data = a.borrow_mut();
+    if pos.iter().any(|&i| i >= data.len()) {
+        return Err(out_of_range(vm));
+    }
     for (i, c) in pos.into_iter().zip(new) {
         data[i] = c;
     }
@@ -1096,13 +1106,20 @@ pub fn del_item(vm: &mut Vm, a: &Rc<RefCell<Vec<u8>>>, key: &Value) -> PyResult<
             let mut pos = vm.slice_positions(s, len)?;
             pos.sort_unstable();
             let mut data = a.borrow_mut();
+            // The slice's __index__ may have shrunk the array.
+            pos.retain(|&i| i < data.len());
             for i in pos.into_iter().rev() {
                 data.remove(i);
             }
         }
         k => {
             let i = vm.seq_index(k, len, "bytearray")?;
-            a.borrow_mut().remove(i);
+            let mut data = a.borrow_mut();
+            if i >= data.len() {
+                drop(data);
+                return Err(vm.err("IndexError", "bytearray index out of range"));
+            }
+            data.remove(i);
         }
     }
     Ok(())

@@ -54,14 +54,13 @@ fn has_finalizer(t: &Type) -> bool {
 /// when its class has one.
 #[inline(never)]
 pub fn on_drop(inst: &mut Instance) {
-    if !has_finalizer(&inst.class) {
-        return;
-    }
+    // The record of an instance finalized before goes with it, whatever its class now says:
+    // a later instance at the same address must not be taken for it.
     let addr = inst as *const Instance as usize;
     let Ok(again) = FINALIZED.try_with(|f| f.borrow_mut().remove(&addr)) else {
         return;
     };
-    if again {
+    if again || !has_finalizer(&inst.class) {
         return;
     }
     let revived = Rc::new(Instance {

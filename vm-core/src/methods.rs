@@ -402,7 +402,12 @@ fn str_capitalize(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
 
 /// A slice bound of `startswith`/`endswith`/`count`-style methods, adjusted as CPython's
 /// ADJUST_INDICES does: negative counts from the end, clamped to the string.
-fn adjusted_bound(vm: &mut Vm, v: Option<&Value>, len: i64, default: i64) -> PyResult<i64> {
+pub(crate) fn adjusted_bound(
+    vm: &mut Vm,
+    v: Option<&Value>,
+    len: i64,
+    default: i64,
+) -> PyResult<i64> {
     let i = match v {
         None | Some(Value::None) => return Ok(default),
         Some(v) => vm.index_of(v)?,
@@ -485,41 +490,38 @@ fn char_index(text: &str, byte: usize) -> i64 {
     text[..byte].chars().count() as i64
 }
 
-fn find_impl(vm: &mut Vm, args: Args, right: bool) -> PyResult<Option<i64>> {
-    let s = this_str(vm, args, "find")?;
-    nargs(vm, "find", &args[1..], 1, 3)?;
-    let sub = str_arg(vm, &args[1], "must be")?;
-    let text = s.as_str();
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let n = chars.len() as i64;
-    let clamp = |vm: &mut Vm, v: Option<&Value>, d: i64| -> PyResult<i64> {
-        Ok(match v {
-            None | Some(Value::None) => d,
-            Some(v) => {
-                let i = vm.index_of(v)?;
-                if i < 0 {
-                    (i + n).max(0)
-                } else {
-                    i.min(n)
-                }
-            }
-        })
-    };
-    let start = clamp(vm, args.get(2), 0)?;
-    let end = clamp(vm, args.get(3), n)?;
+/// The byte range of `text` that the `start`/`end` arguments at `args[at]`, `args[at + 1]`
+/// select (negative ones count from the end), or None when they select nothing, not even the
+/// empty string at the end.
+fn str_span(vm: &mut Vm, args: Args, at: usize, text: &str) -> PyResult<Option<(usize, usize)>> {
+    if args.len() <= at {
+        return Ok(Some((0, text.len())));
+    }
+    let n = text.chars().count() as i64;
+    let start = adjusted_bound(vm, args.get(at), n, 0)?;
+    let end = adjusted_bound(vm, args.get(at + 1), n, n)?.min(n);
     if start > end {
         return Ok(None);
     }
-    let b = |i: i64| {
-        if i >= n {
-            text.len()
-        } else {
-            chars[i as usize].0
-        }
+    let byte = |i: i64| {
+        text.char_indices()
+            .nth(i as usize)
+            .map_or(text.len(), |(b, _)| b)
     };
-    let hay = &text[b(start)..b(end)];
+    Ok(Some((byte(start), byte(end))))
+}
+
+fn find_impl(vm: &mut Vm, args: Args, right: bool) -> PyResult<Option<i64>> {
+    let s = this_str(vm, args, "find")?.clone();
+    nargs(vm, "find", &args[1..], 1, 3)?;
+    let sub = str_arg(vm, &args[1], "must be")?;
+    let text = s.as_str();
+    let Some((start, end)) = str_span(vm, args, 2, text)? else {
+        return Ok(None);
+    };
+    let hay = &text[start..end];
     let found = if right { hay.rfind(sub) } else { hay.find(sub) };
-    Ok(found.map(|off| char_index(text, b(start) + off)))
+    Ok(found.map(|off| char_index(text, start + off)))
 }
 
 fn str_find(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
@@ -538,13 +540,17 @@ fn str_index(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
 }
 
 fn str_count(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    let s = this_str(vm, args, "count")?;
-    nargs(vm, "count", &args[1..], 1, 1)?;
+    let s = this_str(vm, args, "count")?.clone();
+    nargs(vm, "count", &args[1..], 1, 3)?;
     let sub = str_arg(vm, &args[1], "must be")?;
+    let Some((start, end)) = str_span(vm, args, 2, s.as_str())? else {
+        return Ok(Value::Int(0));
+    };
+    let hay = &s.as_str()[start..end];
     let n = if sub.is_empty() {
-        s.char_len() + 1
+        hay.chars().count() + 1
     } else {
-        s.as_str().matches(sub).count()
+        hay.matches(sub).count()
     };
     Ok(Value::Int(n as i64))
 }

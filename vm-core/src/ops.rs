@@ -2441,15 +2441,19 @@ impl Vm {
             (Value::ByteArray(b), Value::Slice(sl)) => {
                 let len = b.borrow().len();
                 let pos = self.slice_positions(sl, len)?;
+                // The slice's __index__ may have resized the array: positions past its end
+                // are gone.
                 let data = b.borrow();
                 Ok(crate::bytesobj::bytearray(
-                    pos.iter().map(|&i| data[i]).collect(),
+                    pos.iter().filter_map(|&i| data.get(i).copied()).collect(),
                 ))
             }
             (Value::ByteArray(b), k) => {
                 let len = b.borrow().len();
                 let i = self.seq_index(k, len, "bytearray")?;
-                Ok(Value::Int(i64::from(b.borrow()[i])))
+                let byte = b.borrow().get(i).copied();
+                byte.map(|c| Value::Int(i64::from(c)))
+                    .ok_or_else(|| self.err("IndexError", "bytearray index out of range"))
             }
             (Value::Range(r), Value::Slice(sl)) => {
                 let (start, stop, step) = self.slice_indices(sl, r.len() as usize)?;
