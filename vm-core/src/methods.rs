@@ -666,11 +666,7 @@ fn str_islower(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
 }
 
 fn str_isidentifier(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
-    str_pred(vm, args, |s| {
-        let mut cs = s.chars();
-        cs.next().is_some_and(|c| c == '_' || c.is_alphabetic())
-            && cs.all(|c| c == '_' || c.is_alphanumeric())
-    })
+    str_pred(vm, args, crate::slots::is_identifier)
 }
 
 fn pad_impl(vm: &mut Vm, args: Args, align: char) -> PyResult<Value> {

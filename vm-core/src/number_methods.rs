@@ -260,21 +260,7 @@ fn round_to_f64(mantissa: u128, sticky: bool, scale: i64) -> f64 {
     }
     // `kept` has at most 54 bits and its last bit's weight is at least 2**-1074: the result
     // is exact (or infinite when rounding carried past the largest double).
-    ldexp(kept as f64, scale + drop)
-}
-
-/// `x * 2**e`, exact whenever the result is representable.
-fn ldexp(mut x: f64, mut e: i64) -> f64 {
-    let step = 2f64.powi(1000);
-    while e > 1000 {
-        x *= step;
-        e -= 1000;
-    }
-    while e < -1000 {
-        x /= step;
-        e += 1000;
-    }
-    x * 2f64.powi(e as i32)
+    libm::scalbn(kept as f64, (scale + drop).clamp(-2200, 2200) as i32)
 }
 
 fn this_range<'a>(vm: &Vm, args: &'a [Value]) -> PyResult<&'a Rc<crate::objects::Range>> {

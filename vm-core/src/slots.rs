@@ -21,14 +21,12 @@ pub struct SlotLayout {
     pub dictless: bool,
 }
 
-/// `__name` inside class `class` is `_class__name` (leading underscores of the class dropped).
+/// `__name` inside class `class` is `_class__name`, as the compiler mangles private names.
 fn mangle(class: &str, name: &Rc<PyStr>) -> Rc<PyStr> {
-    let n = name.as_str();
-    let class = class.trim_start_matches('_');
-    if !n.starts_with("__") || n.ends_with("__") || n.contains('.') || class.is_empty() {
-        return name.clone();
+    match pyc_compiler::symtable::mangle(Some(class), name.as_str()) {
+        std::borrow::Cow::Borrowed(_) => name.clone(),
+        std::borrow::Cow::Owned(mangled) => intern(&mangled),
     }
-    intern(&format!("_{class}{n}"))
 }
 
 impl SlotLayout {
@@ -115,7 +113,8 @@ impl SlotLayout {
     }
 }
 
-fn is_identifier(n: &str) -> bool {
+/// `str.isidentifier()`.
+pub fn is_identifier(n: &str) -> bool {
     let mut chars = n.chars();
     chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
         && chars.all(|c| c == '_' || c.is_alphanumeric())
