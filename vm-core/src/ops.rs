@@ -1114,10 +1114,18 @@ impl Vm {
                 Some(Value::tuple(v))
             }
             (Value::Bytes(_) | Value::ByteArray(_), y, 0)
-                if crate::bytesobj::bytes_of(y).is_some() =>
+                if matches!(y, Value::Bytes(_) | Value::ByteArray(_))
+                    || crate::bytesobj::bytes_of(y).is_some() =>
             {
-                let mut v = crate::bytesobj::bytes_of(a).unwrap_or_default();
-                v.extend(crate::bytesobj::bytes_of(y).unwrap_or_default());
+                let v = match byte_pair(a, y, |x, y| [x, y].concat()) {
+                    Some(v) => v,
+                    // A subclass instance of bytes or bytearray on the right.
+                    None => {
+                        let mut v = crate::bytesobj::bytes_of(a).unwrap_or_default();
+                        v.extend(crate::bytesobj::bytes_of(y).unwrap_or_default());
+                        v
+                    }
+                };
                 Some(match a {
                     Value::ByteArray(_) => crate::bytesobj::bytearray(v),
                     _ => Value::Bytes(Rc::new(v)),
@@ -1740,21 +1748,26 @@ impl Vm {
                 }
             }
             Value::Bytes(_) | Value::ByteArray(_) => {
-                let b = crate::bytesobj::bytes_of(container).unwrap_or_default();
-                match crate::bytesobj::bytes_of(x) {
-                    Some(sub) => Ok(sub.is_empty() || b.windows(sub.len()).any(|w| w == &sub[..])),
+                let needle = match crate::bytesobj::bytes_of(x) {
+                    Some(sub) => sub,
                     None if as_int(x).is_some() => {
                         let c = self.index_of(x)?;
                         match u8::try_from(c) {
-                            Ok(c) => Ok(b.contains(&c)),
-                            Err(_) => Err(self.value_error("byte must be in range(0, 256)")),
+                            Ok(c) => vec![c],
+                            Err(_) => return Err(self.value_error("byte must be in range(0, 256)")),
                         }
                     }
-                    None => Err(self.type_error(format!(
-                        "a bytes-like object is required, not '{}'",
-                        self.type_name(x)
-                    ))),
-                }
+                    None => {
+                        return Err(self.type_error(format!(
+                            "a bytes-like object is required, not '{}'",
+                            self.type_name(x)
+                        )))
+                    }
+                };
+                Ok(with_bytes(container, |b| {
+                    needle.is_empty() || b.windows(needle.len()).any(|w| w == &needle[..])
+                })
+                .unwrap_or(false))
             }
             _ => {
                 let n = self.n.contains.clone();
@@ -3290,12 +3303,16 @@ fn getattribute_name() -> Rc<PyStr> {
 
 /// `f` applied to the bytes of two bytes/bytearray values (None for other values).
 fn byte_pair<R>(a: &Value, b: &Value, f: impl FnOnce(&[u8], &[u8]) -> R) -> Option<R> {
-    let view = |v: &Value| match v {
-        Value::Bytes(x) => Some(x.to_vec()),
-        Value::ByteArray(x) => Some(x.borrow().clone()),
+    with_bytes(a, |x| with_bytes(b, |y| f(x, y))).flatten()
+}
+
+/// `f` applied to the bytes of a bytes or bytearray value, borrowed (None for other values).
+fn with_bytes<R>(v: &Value, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    match v {
+        Value::Bytes(x) => Some(f(&x[..])),
+        Value::ByteArray(x) => Some(f(&x.borrow())),
         _ => Option::None,
-    };
-    Some(f(&view(a)?, &view(b)?))
+    }
 }
 
 /// CPython's repr of a str.
