@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::builtins::{builtin, nargs, split_kw};
-use crate::objects::{Iter, IterState, Module, NativeFn, TeeBuffer};
+use crate::objects::{Iter, IterState, Module, NativeFn, TeeLink};
 use crate::pystr::PyStr;
 use crate::value::Value;
 use crate::vm::{PyResult, Vm};
@@ -392,16 +392,14 @@ fn tee(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
     if n < 0 {
         return Err(vm.value_error("n must be >= 0"));
     }
-    let shared = Rc::new(RefCell::new(TeeBuffer {
-        inner: vm.iter(&args[0])?,
-        items: Vec::new(),
-    }));
+    let source = vm.iter(&args[0])?;
+    let start = Rc::new(TeeLink::default());
     Ok(Value::tuple(
         (0..n)
             .map(|_| {
                 lazy(IterState::Tee {
-                    shared: shared.clone(),
-                    index: 0,
+                    source: source.clone(),
+                    link: start.clone(),
                 })
             })
             .collect(),

@@ -441,24 +441,40 @@ pub enum IterState {
         /// The batch size (at least 1).
         n: usize,
     },
-    /// One of the iterators of itertools.tee(): they share the items read so far.
+    /// One of the iterators of itertools.tee(): they read their common source through a
+    /// shared chain of links.
     Tee {
-        /// The shared source and buffer.
-        shared: Rc<RefCell<TeeBuffer>>,
-        /// The position of this iterator's next item in the buffer.
-        index: usize,
+        /// The common source iterator.
+        source: Value,
+        /// The link holding this iterator's next item (empty: not read from the source yet).
+        link: Rc<TeeLink>,
     },
     /// Exhausted.
     Done,
 }
 
-/// The items tee() iterators have read from their common source.
-#[derive(Debug)]
-pub struct TeeBuffer {
-    /// The source iterator.
-    pub inner: Value,
-    /// Every item read from it so far.
-    pub items: Vec<Value>,
+/// One item tee() iterators have read from their common source, and the link to the next.
+/// Iterators hold only the link of their next item, so a link is freed once every iterator
+/// has moved past it (CPython's tee frees what all its iterators have read, too).
+#[derive(Debug, Default)]
+pub struct TeeLink {
+    /// The item, once read.
+    pub item: RefCell<Option<Value>>,
+    /// The next link, made when the item is read.
+    pub next: RefCell<Option<Rc<TeeLink>>>,
+}
+
+impl Drop for TeeLink {
+    fn drop(&mut self) {
+        // Unlink iteratively: a chain of a million unread links must not recurse.
+        let mut next = self.next.get_mut().take();
+        while let Some(link) = next {
+            next = match Rc::try_unwrap(link) {
+                Ok(mut link) => link.next.get_mut().take(),
+                Err(_) => None,
+            };
+        }
+    }
 }
 
 /// A built-in iterator.

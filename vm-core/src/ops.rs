@@ -2213,27 +2213,26 @@ impl Vm {
                 }
                 Ok((!batch.is_empty()).then(|| Value::tuple(batch)))
             }
-            IterState::Tee { shared, index } => {
-                let (shared, i) = (shared.clone(), *index);
+            IterState::Tee { source, link } => {
+                let (source, link) = (source.clone(), link.clone());
                 drop(state);
-                let buffered = shared.borrow().items.get(i).cloned();
-                let item = match buffered {
-                    Some(v) => Some(v),
-                    None => {
-                        let inner = shared.borrow().inner.clone();
-                        let v = self.next(&inner)?;
-                        if let Some(v) = &v {
-                            shared.borrow_mut().items.push(v.clone());
+                let read = link.item.borrow().clone();
+                let item = match read {
+                    Some(v) => v,
+                    None => match self.next(&source)? {
+                        Some(v) => {
+                            *link.item.borrow_mut() = Some(v.clone());
+                            *link.next.borrow_mut() = Some(Rc::default());
+                            v
                         }
-                        v
-                    }
+                        None => return Ok(None),
+                    },
                 };
-                if item.is_some() {
-                    if let IterState::Tee { index, .. } = &mut *it.state.borrow_mut() {
-                        *index += 1;
-                    }
+                let next = link.next.borrow().clone().unwrap_or_default();
+                if let IterState::Tee { link, .. } = &mut *it.state.borrow_mut() {
+                    *link = next;
                 }
-                Ok(item)
+                Ok(Some(item))
             }
             IterState::Done => Ok(None),
         }
