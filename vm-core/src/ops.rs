@@ -2722,31 +2722,34 @@ impl Vm {
     pub fn get_attr(&mut self, obj: &Value, name: &Rc<PyStr>) -> PyResult<Value> {
         match obj {
             Value::Instance(inst) => {
-                let mut r = None;
-                if !inst.class.plain_attributes() {
-                    let gab = getattribute_name();
-                    if let Some(f @ Value::Function(_)) = inst.class.lookup(&gab) {
-                        r = Some(self.call(&f, &[obj.clone(), Value::Str(name.clone())], &[]));
+                let custom = if inst.class.plain_attributes() {
+                    None
+                } else {
+                    match inst.class.lookup(&getattribute_name()) {
+                        Some(f @ Value::Function(_)) => Some(f),
+                        _ => None,
                     }
-                }
-                let r = match r {
-                    Some(r) => r,
-                    None => self.instance_attr(inst, obj, name),
                 };
-                match r {
-                    // __getattr__ runs when the normal lookup raised AttributeError.
-                    Err(e) if self.err_is(&e, "AttributeError") => {
-                        let ga = self.n.getattr.clone();
-                        match inst.class.lookup(&ga) {
-                            Some(f) => self.call_descriptor(
-                                &f,
-                                obj,
-                                &[obj.clone(), Value::Str(name.clone())],
-                            ),
-                            None => Err(e),
-                        }
+                let found = match custom {
+                    Some(f) => self
+                        .call(&f, &[obj.clone(), Value::Str(name.clone())], &[])
+                        .map(Some),
+                    None => self.find_instance_attr(inst, obj, name),
+                };
+                // __getattr__ runs when the normal lookup finds nothing or raises
+                // AttributeError (the error is only built when there is no __getattr__).
+                let missing = match found {
+                    Ok(Some(v)) => return Ok(v),
+                    Ok(None) => None,
+                    Err(e) if self.err_is(&e, "AttributeError") => Some(e),
+                    Err(e) => return Err(e),
+                };
+                let ga = self.n.getattr.clone();
+                match inst.class.lookup(&ga) {
+                    Some(f) => {
+                        self.call_descriptor(&f, obj, &[obj.clone(), Value::Str(name.clone())])
                     }
-                    r => r,
+                    None => Err(missing.unwrap_or_else(|| self.attr_error(obj, name))),
                 }
             }
             Value::Type(t) => {
@@ -2817,25 +2820,38 @@ impl Vm {
         obj: &Value,
         name: &Rc<PyStr>,
     ) -> PyResult<Value> {
+        match self.find_instance_attr(inst, obj, name)? {
+            Some(v) => Ok(v),
+            None => Err(self.attr_error(obj, name)),
+        }
+    }
+
+    /// [`Self::instance_attr`], with None when there is no such attribute.
+    fn find_instance_attr(
+        &mut self,
+        inst: &Rc<Instance>,
+        obj: &Value,
+        name: &Rc<PyStr>,
+    ) -> PyResult<Option<Value>> {
         let descr = inst.class.lookup(name);
         if let Some(d) = &descr {
             if self.is_data_descriptor(d) {
-                return self.bind_descriptor(d.clone(), obj, None);
+                return self.bind_descriptor(d.clone(), obj, None).map(Some);
             }
         }
         if let Some(v) = inst.dict.get_str(name) {
-            return Ok(v);
+            return Ok(Some(v));
         }
         if let Some(d) = descr {
-            return self.bind_descriptor(d, obj, None);
+            return self.bind_descriptor(d, obj, None).map(Some);
         }
         if let Some(v) = self.instance_special_attr(inst, name) {
-            return Ok(v);
+            return Ok(Some(v));
         }
         if let Some(m) = crate::builtins::object_method(name.as_str()) {
-            return self.bind_descriptor(m, obj, None);
+            return self.bind_descriptor(m, obj, None).map(Some);
         }
-        Err(self.attr_error(obj, name))
+        Ok(None)
     }
 
     fn instance_special_attr(&mut self, inst: &Rc<Instance>, name: &Rc<PyStr>) -> Option<Value> {
