@@ -1619,6 +1619,9 @@ pub fn make_class(
         &vm.t.set,
         &vm.t.frozenset,
         &vm.t.generic,
+        &vm.t.property,
+        &vm.t.classmethod,
+        &vm.t.staticmethod,
     ];
     let mut layout: Option<Rc<Type>> = None;
     for b in &bases {
@@ -2700,9 +2703,18 @@ fn protocol_method(name: &str) -> Option<(&'static str, NativeFn)> {
     NAMES.iter().find(|n| **n == name).map(|n| (*n, f))
 }
 
+/// `getter`/`setter`/`deleter` (`which` 0, 1, 2) of a property, or of an instance of a
+/// property subclass (the copy is then made by calling that subclass, as CPython does).
 fn property_with(vm: &mut Vm, args: &[Value], which: usize) -> PyResult<Value> {
-    let [Value::Wrapper(w), f] = args else {
+    let [receiver, f] = args else {
         return Err(vm.type_error("property setter expects one function"));
+    };
+    let (wrapper, subclass) = match receiver {
+        Value::Instance(i) => (&i.payload, Some(i.class.clone())),
+        other => (other, None),
+    };
+    let Value::Wrapper(w) = wrapper else {
+        return Err(vm.type_error("not a property"));
     };
     let Wrapper::Property {
         fget,
@@ -2716,12 +2728,15 @@ fn property_with(vm: &mut Vm, args: &[Value], which: usize) -> PyResult<Value> {
     let mut slots = [fget.clone(), fset.clone(), fdel.clone()];
     slots[which] = f.clone();
     let [fget, fset, fdel] = slots;
-    Ok(Value::Wrapper(Rc::new(Wrapper::Property {
-        fget,
-        fset,
-        fdel,
-        doc: doc.clone(),
-    })))
+    match subclass {
+        Some(cls) => vm.call(&Value::Type(cls), &[fget, fset, fdel, doc.clone()], &[]),
+        None => Ok(Value::Wrapper(Rc::new(Wrapper::Property {
+            fget,
+            fset,
+            fdel,
+            doc: doc.clone(),
+        }))),
+    }
 }
 
 fn property_getter(vm: &mut Vm, args: &[Value], _: &[Rc<PyStr>]) -> PyResult<Value> {

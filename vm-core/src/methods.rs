@@ -160,6 +160,11 @@ pub fn install(vm: &mut Vm) {
     let t = &vm.t;
     add(&t.complex, "conjugate", complex_conjugate);
     add(&t.function, "__get__", function_get);
+    for ty in [&t.property, &t.classmethod, &t.staticmethod] {
+        add(ty, "__get__", descriptor_get);
+    }
+    add(&t.property, "__set__", property_set);
+    add(&t.property, "__delete__", property_delete);
     add(&t.generator, "send", gen_send);
     add(&t.generator, "throw", gen_throw);
     add(&t.generator, "close", gen_close);
@@ -1480,6 +1485,53 @@ fn exc_init(vm: &mut Vm, args: Args, kw: Kw) -> PyResult<Value> {
         }
         crate::exc_attrs::init(vm, i, &args[1..])?;
     }
+    Ok(Value::None)
+}
+
+/// `__get__(obj, owner=None)` of property, classmethod and staticmethod (reached by
+/// `super().__get__` from their subclasses).
+fn descriptor_get(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    nargs(vm, "__get__", &args[1..], 1, 2)?;
+    let owner = match args.get(2) {
+        Some(Value::Type(t)) => Some(t.clone()),
+        _ => None,
+    };
+    let obj = args[1].clone();
+    vm.bind_descriptor(args[0].clone(), &obj, owner.as_ref())
+}
+
+/// The setter and deleter of the property a `__set__`/`__delete__` call applies to.
+fn property_accessors(vm: &Vm, args: &[Value]) -> PyResult<(Value, Value)> {
+    match &args[0] {
+        Value::Wrapper(w) => match &**w {
+            crate::objects::Wrapper::Property { fset, fdel, .. } => {
+                Ok((fset.clone(), fdel.clone()))
+            }
+            _ => Err(vm.type_error("descriptor requires a 'property' object")),
+        },
+        _ => Err(vm.type_error("descriptor requires a 'property' object")),
+    }
+}
+
+/// `property.__set__(obj, value)`.
+fn property_set(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    nargs(vm, "__set__", &args[1..], 2, 2)?;
+    let (fset, _) = property_accessors(vm, args)?;
+    if matches!(fset, Value::None) {
+        return Err(vm.err("AttributeError", "property has no setter"));
+    }
+    vm.call(&fset, &[args[1].clone(), args[2].clone()], &[])?;
+    Ok(Value::None)
+}
+
+/// `property.__delete__(obj)`.
+fn property_delete(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
+    nargs(vm, "__delete__", &args[1..], 1, 1)?;
+    let (_, fdel) = property_accessors(vm, args)?;
+    if matches!(fdel, Value::None) {
+        return Err(vm.err("AttributeError", "property has no deleter"));
+    }
+    vm.call(&fdel, &args[1..2], &[])?;
     Ok(Value::None)
 }
 

@@ -2689,6 +2689,10 @@ impl Vm {
                 }
                 _ => attr.clone(),
             },
+            Value::Instance(_) if self.as_builtin_descriptor(&attr).is_some() => {
+                let wrapped = self.as_builtin_descriptor(&attr).unwrap_or(Value::None);
+                return self.bind_descriptor(wrapped, obj, owner);
+            }
             Value::Instance(inst) => {
                 let n = self.n.get.clone();
                 match inst.class.lookup(&n) {
@@ -2707,7 +2711,24 @@ impl Vm {
         })
     }
 
+    /// An instance of a subclass of property, classmethod or staticmethod that does not
+    /// override the descriptor methods acts as the built-in descriptor it wraps.
+    fn as_builtin_descriptor(&self, v: &Value) -> Option<Value> {
+        match v {
+            Value::Instance(i) if matches!(i.payload, Value::Wrapper(_)) => {
+                let overridden = [&self.n.get, &self.n.set, &self.n.delete]
+                    .iter()
+                    .any(|n| matches!(i.class.lookup(n), Some(Value::Function(_))));
+                (!overridden).then(|| i.payload.clone())
+            }
+            _ => None,
+        }
+    }
+
     fn is_data_descriptor(&self, v: &Value) -> bool {
+        if let Some(w) = self.as_builtin_descriptor(v) {
+            return self.is_data_descriptor(&w);
+        }
         match v {
             Value::Wrapper(w) => matches!(&**w, Wrapper::Property { .. } | Wrapper::Member { .. }),
             Value::Instance(i) => {
@@ -2850,6 +2871,27 @@ impl Vm {
         }
         if let Some(m) = crate::builtins::object_method(name.as_str()) {
             return self.bind_descriptor(m, obj, None).map(Some);
+        }
+        // Attributes of the built-in value a subclass instance wraps (a property's fget,
+        // setter, ...).
+        if matches!(inst.payload, Value::Wrapper(_)) {
+            return Ok(
+                match crate::builtins::value_attr(self, &inst.payload, name.as_str())? {
+                    // A subclass's getter/setter/deleter make an instance of the subclass.
+                    Some(Value::Builtin(b))
+                        if matches!(name.as_str(), "getter" | "setter" | "deleter") =>
+                    {
+                        Some(Value::Builtin(Rc::new(BuiltinFunction {
+                            name: b.name,
+                            func: b.func,
+                            bound: Some(obj.clone()),
+                            needs_frame: false,
+                            instance_method: false,
+                        })))
+                    }
+                    other => other,
+                },
+            );
         }
         Ok(None)
     }
@@ -3021,6 +3063,7 @@ impl Vm {
         value: Value,
     ) -> PyResult<()> {
         if let Some(d) = inst.class.lookup(name) {
+            let d = self.as_builtin_descriptor(&d).unwrap_or(d);
             match &d {
                 Value::Wrapper(w) => {
                     if let Wrapper::Member { name, index, owner } = &**w {
@@ -3122,7 +3165,11 @@ impl Vm {
         obj: &Value,
         name: &Rc<PyStr>,
     ) -> PyResult<()> {
-        match inst.class.lookup(name) {
+        let descr = inst
+            .class
+            .lookup(name)
+            .map(|d| self.as_builtin_descriptor(&d).unwrap_or(d));
+        match descr {
             Some(Value::Wrapper(w)) => match &*w {
                 Wrapper::Property { fdel, .. } => {
                     if matches!(fdel, Value::None) {
