@@ -430,6 +430,10 @@ pub fn native_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Option<Value>> {
         "copy" => crate::natives::copy_module(),
         "asyncio" => crate::asyncio::module(vm)?,
         "os" => crate::os::module(vm)?,
+        "types" => {
+            let module = Module::native("types", []);
+            crate::natives::with_python_half(vm, module, include_str!("py/types.py"))?
+        }
         "posixpath" => crate::os::path_module(vm)?,
         "importlib" => crate::importlib::module(),
         "importlib.util" => crate::importlib::util_module(),

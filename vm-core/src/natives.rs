@@ -32,6 +32,79 @@ fn function(name: &'static str, func: NativeFn) -> Value {
     crate::builtins::builtin(name, func)
 }
 
+/// `types.SimpleNamespace`: attributes given as keywords, compared and shown by them.
+pub fn simple_namespace_class(vm: &mut Vm) -> PyResult<Rc<Type>> {
+    let object = vm.t.object.clone();
+    let cls = native_class(
+        vm,
+        "types",
+        "SimpleNamespace",
+        &object,
+        &[
+            ("__init__", namespace_init),
+            ("__repr__", namespace_repr),
+            ("__eq__", namespace_eq),
+        ],
+    )?;
+    Ok(cls)
+}
+
+fn namespace_init(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
+    let (pos, kw) = split_kw(args, kwnames);
+    if pos.len() > 1 {
+        return Err(vm.type_error("no positional arguments expected"));
+    }
+    let inst = this(vm, pos)?;
+    for (k, v) in kw {
+        inst.dict.set_str(&intern(k), v.clone());
+    }
+    Ok(Value::None)
+}
+
+fn namespace_repr(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    let inst = this(vm, args)?;
+    // A namespace inside itself shows as `namespace(...)`, as in CPython.
+    if !vm.repr_enter(&args[0]) {
+        return Ok(Value::str("namespace(...)"));
+    }
+    let items: Vec<(Value, Value)> = inst
+        .dict
+        .map
+        .borrow()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut parts = Vec::with_capacity(items.len());
+    for (k, v) in items {
+        match vm.repr(&v) {
+            Ok(text) => parts.push(format!("{}={text}", vm.str_of(&k).unwrap_or_default())),
+            Err(e) => {
+                vm.repr_leave();
+                return Err(e);
+            }
+        }
+    }
+    vm.repr_leave();
+    let name = if inst.class.name.as_str() == "SimpleNamespace" {
+        "namespace".to_owned()
+    } else {
+        inst.class.name.as_str().to_owned()
+    };
+    Ok(Value::string(format!("{name}({})", parts.join(", "))))
+}
+
+fn namespace_eq(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
+    nargs(vm, "__eq__", args, 2, 2)?;
+    match (&args[0], &args[1]) {
+        (Value::Instance(a), Value::Instance(b)) if b.class.is_subtype(&a.class) => vm.compare(
+            &Value::Dict(a.dict.clone()),
+            &Value::Dict(b.dict.clone()),
+            crate::ops::CmpOp::Eq,
+        ),
+        _ => Ok(Value::NotImplemented),
+    }
+}
+
 /// A class `module.name(base)` with native methods.
 fn native_class(
     vm: &mut Vm,

@@ -1603,7 +1603,7 @@ impl Vm {
         self.repr(v)
     }
 
-    fn repr_enter(&mut self, v: &Value) -> bool {
+    pub(crate) fn repr_enter(&mut self, v: &Value) -> bool {
         let id = v.id();
         if self.repr_stack.contains(&id) {
             return false;
@@ -1612,7 +1612,7 @@ impl Vm {
         true
     }
 
-    fn repr_leave(&mut self) {
+    pub(crate) fn repr_leave(&mut self) {
         self.repr_stack.pop();
     }
 

@@ -74,12 +74,37 @@ pub fn install(vm: &mut Vm) -> PyResult<()> {
         ],
         [30, 4, 4300, 640].map(Value::Int).to_vec(),
     )?;
+    // The VM runs CPython 3.12's bytecode and uses its caches: it describes itself as that
+    // implementation, so that code choosing cache names or features by it chooses CPython's.
+    let namespace = crate::natives::simple_namespace_class(vm)?;
+    let implementation = vm.call_type(&namespace, &[], &[])?;
+    if let Value::Instance(i) = &implementation {
+        for (k, v) in [
+            ("name", Value::str("cpython")),
+            (
+                "cache_tag",
+                Value::str(pyc_loader::Target::DEFAULT.cache_tag()),
+            ),
+            ("version", version_info.clone()),
+            (
+                "hexversion",
+                Value::Int(major << 24 | minor << 16 | micro << 8 | 0xF0),
+            ),
+            (
+                "_multiarch",
+                Value::string(format!("{}-linux-gnu", std::env::consts::ARCH)),
+            ),
+        ] {
+            i.dict.set_str(&intern(k), v);
+        }
+    }
     let executable = std::env::current_exe()
         .map(|p| Value::string(p.display().to_string()))
         .unwrap_or_else(|_| Value::str(""));
     let sys = vm.sys.clone();
     let set = |name: &str, v: Value| sys.dict.set_str(&intern(name), v);
     set("version_info", version_info);
+    set("implementation", implementation);
     set(
         "version",
         Value::string(format!("{major}.{minor}.{micro} (pyc)")),
