@@ -430,6 +430,10 @@ pub fn native_module(vm: &mut Vm, name: &Rc<PyStr>) -> PyResult<Option<Value>> {
         "copy" => crate::natives::copy_module(),
         "asyncio" => crate::asyncio::module(vm)?,
         "os" => crate::os::module(vm)?,
+        "io" => {
+            let module = Module::native("io", []);
+            crate::natives::with_python_half(vm, module, include_str!("py/io.py"))?
+        }
         "types" => {
             let module = Module::native("types", []);
             crate::natives::with_python_half(vm, module, include_str!("py/types.py"))?
