@@ -89,7 +89,8 @@
 //! - builtins (including `open()` for UTF-8 text and bytes, `input()`, `globals()`,
 //!   `locals()`, `__import__`), `sys` ([`sys`]: struct sequences such as `version_info`),
 //!   `math` ([`math`], with CPython's error rules), `time` ([`time`]: clocks, `sleep`),
-//!   `itertools`, `os` and `os.path` ([`os`]), a seeded-identical `random`, native stand-ins
+//!   `itertools`, `os` and `os.path` ([`os`]), `io` (StringIO, BytesIO) and `types`, a
+//!   seeded-identical `random`, native stand-ins
 //!   for `collections`, `functools`, `heapq`, `dataclasses`, `operator`, `string` and `copy`
 //!   ([`natives`]); the parts of these simplest in Python are written in Python
 //!   (`src/py/*.py`, compiled by pyc-compiler when the module is first imported);
