@@ -1715,13 +1715,7 @@ pub fn make_class(
     });
     slots.install(&t);
     let cls = Value::Type(t.clone());
-    let items: Vec<(Value, Value)> = t
-        .dict
-        .map
-        .borrow()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let items = t.dict.items();
     let set_name = vm.n.set_name.clone();
     for (k, v) in items {
         if let Value::Instance(i) = &v {

@@ -6,7 +6,6 @@
 use std::rc::Rc;
 
 use crate::code::{flags, Code};
-use crate::dict::{DictMap, DictObj};
 use crate::generator::GenStep;
 use crate::natives::method;
 use crate::objects::{GenKind, Generator, Instance, NativeFn};
@@ -277,13 +276,11 @@ fn new_awaitable(vm: &Vm, target: Value, value: Value, mode: Mode, state: Value)
         Mode::Athrow | Mode::Aclose => vm.aio.athrow.clone(),
         Mode::AnextDefault => vm.aio.anext.clone(),
     };
-    Value::Instance(Rc::new(Instance {
-        class,
-        dict: DictObj::new(DictMap::new()),
-        exc: None,
-        payload: Value::list(vec![target, value, Value::Int(mode as i64), state]),
-        slots: Default::default(),
-    }))
+    Instance::plain(
+        &class,
+        &[],
+        Value::list(vec![target, value, Value::Int(mode as i64), state]),
+    )
 }
 
 fn agen_anext(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
@@ -384,13 +381,7 @@ fn unwrap_yielded(vm: &Vm, v: &Value) -> Option<Value> {
 
 /// CALL_INTRINSIC_1 ASYNC_GEN_WRAP: marks a value an async generator yields.
 pub fn wrap(vm: &Vm, v: Value) -> Value {
-    Value::Instance(Rc::new(Instance {
-        class: vm.aio.wrapped.clone(),
-        dict: DictObj::new(DictMap::new()),
-        exc: None,
-        payload: v,
-        slots: Default::default(),
-    }))
+    Instance::plain(&vm.aio.wrapped, &[], v)
 }
 
 /// Throws `exc` into the awaitable iterator `it`.

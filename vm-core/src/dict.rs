@@ -322,6 +322,16 @@ impl DictObj {
 
     /// Looks a str key up.
     #[inline]
+    /// A copy of the items, in order: what a loop that may run Python code (and so change the
+    /// dict) iterates over.
+    pub fn items(&self) -> Vec<(Value, Value)> {
+        self.map
+            .borrow()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     pub fn get_str(&self, key: &Rc<PyStr>) -> Option<Value> {
         self.map.borrow().get_str(key).cloned()
     }

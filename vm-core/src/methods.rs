@@ -816,12 +816,7 @@ fn str_maketrans(vm: &mut Vm, args: Args, _: Kw) -> PyResult<Value> {
     let d = crate::ops::new_dict();
     match args {
         [Value::Dict(src)] => {
-            let items: Vec<(Value, Value)> = src
-                .map
-                .borrow()
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            let items = src.items();
             for (k, v) in items {
                 let key = match &k {
                     Value::Str(s) if s.char_len() == 1 => {

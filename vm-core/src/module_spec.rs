@@ -96,22 +96,7 @@ fn class(
 }
 
 fn instance(class: &Rc<Type>, attrs: &[(&str, Value)]) -> Value {
-    with_payload(class, attrs, Value::Null)
-}
-
-/// An instance of `class` with `attrs`; `payload` is the built-in value of a list subclass.
-fn with_payload(class: &Rc<Type>, attrs: &[(&str, Value)], payload: Value) -> Value {
-    let dict = crate::ops::new_dict();
-    for (k, v) in attrs {
-        dict.set_str(&intern(k), v.clone());
-    }
-    Value::Instance(Rc::new(Instance {
-        class: class.clone(),
-        dict,
-        exc: None,
-        payload,
-        slots: Default::default(),
-    }))
+    Instance::plain(class, attrs, Value::Null)
 }
 
 fn path_value(p: &Path) -> Value {
@@ -144,7 +129,7 @@ pub fn spec_for(vm: &mut Vm, name: &str, found: Option<&Found>) -> PyResult<(Val
                 Location::Namespace(_) => LoaderKind::Namespace,
             };
             let locations = match (&f.location, &f.package_dir) {
-                (Location::Namespace(portions), _) => with_payload(
+                (Location::Namespace(portions), _) => Instance::plain(
                     &c.namespace_path,
                     &[],
                     Value::list(portions.iter().map(|p| path_value(p)).collect()),

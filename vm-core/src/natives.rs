@@ -67,13 +67,7 @@ fn namespace_repr(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
     if !vm.repr_enter(&args[0]) {
         return Ok(Value::str("namespace(...)"));
     }
-    let items: Vec<(Value, Value)> = inst
-        .dict
-        .map
-        .borrow()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let items = inst.dict.items();
     let mut parts = Vec::with_capacity(items.len());
     for (k, v) in items {
         match vm.repr(&v) {
@@ -228,12 +222,7 @@ fn counter_update(vm: &mut Vm, args: &[Value], kwnames: Kw) -> PyResult<Value> {
         };
         match mapping {
             Some(m) => {
-                let items: Vec<(Value, Value)> = m
-                    .map
-                    .borrow()
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
+                let items = m.items();
                 for (k, v) in items {
                     let old = vm.dict_get(&d, &k)?.unwrap_or(Value::Int(0));
                     let new = vm.binary_op(&old, &v, 0)?;
@@ -300,12 +289,7 @@ fn counter_total(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
 
 fn counter_elements(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
     let d = payload_dict(vm, args)?;
-    let items: Vec<(Value, Value)> = d
-        .map
-        .borrow()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let items = d.items();
     let mut out = Vec::new();
     for (k, v) in items {
         for _ in 0..vm.index_of(&v)?.max(0) {
@@ -1331,12 +1315,7 @@ fn asdict(vm: &mut Vm, args: &[Value], _: Kw) -> PyResult<Value> {
                 t.iter().map(|x| convert(vm, x)).collect::<PyResult<_>>()?,
             )),
             Value::Dict(d) => {
-                let items: Vec<(Value, Value)> = d
-                    .map
-                    .borrow()
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
+                let items = d.items();
                 let out = crate::ops::new_dict();
                 for (k, x) in items {
                     let k = convert(vm, &k)?;
@@ -1569,13 +1548,7 @@ fn copy_value(vm: &mut Vm, v: &Value, deep: bool) -> PyResult<Value> {
                 copy_value(vm, &i.payload, deep)?
             };
             let dict = crate::ops::new_dict();
-            let items: Vec<(Value, Value)> = i
-                .dict
-                .map
-                .borrow()
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            let items = i.dict.items();
             for (k, x) in items {
                 let x = rec(vm, &x)?;
                 vm.dict_set(&dict, k, x)?;

@@ -184,6 +184,24 @@ pub struct Instance {
     pub slots: RefCell<Vec<Value>>,
 }
 
+impl Instance {
+    /// An instance of `class` (one without `__slots__` and not an exception) with the
+    /// attributes `attrs`, wrapping `payload` (Null for none).
+    pub fn plain(class: &Rc<Type>, attrs: &[(&str, Value)], payload: Value) -> Value {
+        let dict = DictObj::new(crate::dict::DictMap::new());
+        for (k, v) in attrs {
+            dict.set_str(&crate::pystr::intern(k), v.clone());
+        }
+        Value::Instance(Rc::new(Instance {
+            class: class.clone(),
+            dict,
+            exc: None,
+            payload,
+            slots: Default::default(),
+        }))
+    }
+}
+
 /// A generator: its suspended frame.
 #[derive(Debug)]
 pub struct Generator {

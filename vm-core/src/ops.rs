@@ -1355,12 +1355,7 @@ impl Vm {
                 format!("[{}]", parts?.join(", "))
             }
             Value::Dict(d) => {
-                let items: Vec<(Value, Value)> = d
-                    .map
-                    .borrow()
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
+                let items = d.items();
                 if !self.repr_enter(v) {
                     return Ok("{...}".into());
                 }

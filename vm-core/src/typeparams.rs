@@ -11,7 +11,6 @@
 use std::rc::Rc;
 
 use crate::builtins::{builtin, split_kw};
-use crate::dict::DictMap;
 use crate::objects::{Instance, NativeFn, Wrapper};
 use crate::pystr::{intern, PyStr};
 use crate::types::Type;
@@ -25,21 +24,6 @@ type Kw<'a> = &'a [Rc<PyStr>];
 const BOUND_FN: &str = " bound";
 const CONSTRAINTS_FN: &str = " constraints";
 const VALUE_FN: &str = " value";
-
-/// A new instance of `class` with the given attributes.
-fn new_obj(class: &Rc<Type>, attrs: &[(&str, Value)]) -> Value {
-    let dict = crate::dict::DictObj::new(DictMap::new());
-    for (k, v) in attrs {
-        dict.set_str(&intern(k), v.clone());
-    }
-    Value::Instance(Rc::new(Instance {
-        class: class.clone(),
-        dict,
-        exc: None,
-        payload: Value::Null,
-        slots: Default::default(),
-    }))
-}
 
 fn attr(v: &Value, name: &str) -> Option<Value> {
     match v {
@@ -72,7 +56,7 @@ fn is_alias(vm: &Vm, v: &Value) -> bool {
 
 /// A TypeVar as the compiler makes them (variance inferred).
 fn typevar(vm: &Vm, name: Value, bound: Value, constraints: Value) -> Value {
-    new_obj(
+    Instance::plain(
         &vm.t.typevar,
         &[
             ("__name__", name),
@@ -82,6 +66,7 @@ fn typevar(vm: &Vm, name: Value, bound: Value, constraints: Value) -> Value {
             (BOUND_FN, bound),
             (CONSTRAINTS_FN, constraints),
         ],
+        Value::Null,
     )
 }
 
@@ -90,7 +75,7 @@ fn typevar(vm: &Vm, name: Value, bound: Value, constraints: Value) -> Value {
 pub fn intrinsic1(vm: &mut Vm, arg: u32, v: Value, module: Value) -> PyResult<Value> {
     Ok(match arg {
         7 => typevar(vm, v, Value::None, Value::None),
-        8 => new_obj(
+        8 => Instance::plain(
             &vm.t.paramspec,
             &[
                 ("__name__", v),
@@ -99,8 +84,9 @@ pub fn intrinsic1(vm: &mut Vm, arg: u32, v: Value, module: Value) -> PyResult<Va
                 ("__contravariant__", Value::Bool(false)),
                 ("__infer_variance__", Value::Bool(true)),
             ],
+            Value::Null,
         ),
-        9 => new_obj(&vm.t.typevartuple, &[("__name__", v)]),
+        9 => Instance::plain(&vm.t.typevartuple, &[("__name__", v)], Value::Null),
         10 => {
             let params = vm.to_vec(&v)?;
             make_alias(vm, true, Value::Type(vm.t.generic.clone()), params)
@@ -114,7 +100,7 @@ pub fn intrinsic1(vm: &mut Vm, arg: u32, v: Value, module: Value) -> PyResult<Va
                 Value::None => Value::tuple(vec![]),
                 p => p.clone(),
             };
-            new_obj(
+            Instance::plain(
                 &vm.t.type_alias,
                 &[
                     ("__name__", name.clone()),
@@ -123,6 +109,7 @@ pub fn intrinsic1(vm: &mut Vm, arg: u32, v: Value, module: Value) -> PyResult<Va
                     ("__module__", module),
                     (VALUE_FN, value_fn.clone()),
                 ],
+                Value::Null,
             )
         }
         _ => return Err(vm.err("SystemError", format!("no intrinsic function {arg}"))),
@@ -181,13 +168,14 @@ fn make_alias(vm: &mut Vm, typing: bool, origin: Value, args: Vec<Value>) -> Val
     } else {
         &vm.t.generic_alias
     };
-    new_obj(
+    Instance::plain(
         class,
         &[
             ("__origin__", origin),
             ("__args__", Value::tuple(args)),
             ("__parameters__", Value::tuple(params)),
         ],
+        Value::Null,
     )
 }
 
@@ -326,7 +314,7 @@ pub fn typevar_new(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
     if constraints.len() == 1 {
         return Err(vm.type_error("A single constraint is not allowed"));
     }
-    Ok(new_obj(
+    Ok(Instance::plain(
         &vm.t.typevar,
         &[
             ("__name__", name.clone()),
@@ -336,6 +324,7 @@ pub fn typevar_new(vm: &mut Vm, args: Args, kwnames: Kw) -> PyResult<Value> {
             ("__bound__", bound),
             ("__constraints__", Value::tuple(constraints.to_vec())),
         ],
+        Value::Null,
     ))
 }
 
@@ -730,12 +719,13 @@ pub fn union(vm: &mut Vm, a: &Value, b: &Value) -> PyResult<Option<Value>> {
     } else {
         &vm.t.union_type
     };
-    Ok(Some(new_obj(
+    Ok(Some(Instance::plain(
         class,
         &[
             ("__args__", Value::tuple(args)),
             ("__parameters__", Value::tuple(vec![])),
         ],
+        Value::Null,
     )))
 }
 
