@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::cache_path::{cache_from_source, CacheName, OptLevel, PYCACHE};
-use crate::header::{Header, Invalidation};
-use crate::load::{validate_code, verdict, CheckHashBasedPycs, SourceStamp, Verdict};
+use crate::header::Header;
+use crate::load::{stale_reason, validate_code, CheckHashBasedPycs};
 use crate::open_dir::{Kind, OpenDir};
 use crate::Target;
 
@@ -425,35 +425,26 @@ fn audit_source(
                 format!("source unreadable: {e}"),
             )
         };
-        // importlib stats the source only for timestamp caches; hash-based ones are checked
-        // (if at all) against the source's bytes.
-        let hash_based = Header::parse_for(data, options.target)
-            .is_ok_and(|h| matches!(h.invalidation, Invalidation::Hash { .. }));
-        let stamp = if hash_based {
-            SourceStamp { mtime: 0, size: 0 }
-        } else {
-            match dir.stamp(name) {
-                Ok(stamp) => stamp,
-                Err(e) => return unreadable(e),
-            }
+        let header = match Header::parse_for(data, options.target) {
+            Ok(header) => header,
+            Err(e) => return entry(Status::Corrupt, &source, &cache, e.to_string()),
         };
-        let verdict = verdict(data, options.target, stamp, options.check_hash, || {
-            dir.read(name, source_buf)
-        });
-        match verdict {
-            Ok(verdict) => verdict_entry(verdict, &source, &cache),
+        let stale = stale_reason(
+            options.target,
+            &header,
+            || dir.stamp(name),
+            options.check_hash,
+            || dir.read(name, source_buf),
+        );
+        match stale {
+            Ok(Some(reason)) => entry(Status::Stale, &source, &cache, reason.to_string()),
+            Ok(None) => match validate_code(data) {
+                Ok(()) => entry(Status::Fresh, &source, &cache, ""),
+                Err(e) => entry(Status::Corrupt, &source, &cache, e.to_string()),
+            },
             Err(e) => unreadable(e),
         }
     })
-}
-
-fn verdict_entry(verdict: Verdict, source: &Path, cache: &Path) -> Entry {
-    match verdict {
-        Verdict::Fresh => entry(Status::Fresh, source, cache, ""),
-        Verdict::Stale(reason) => entry(Status::Stale, source, cache, reason.to_string()),
-        Verdict::BadHeader(e) => entry(Status::Corrupt, source, cache, e.to_string()),
-        Verdict::BadBody(e) => entry(Status::Corrupt, source, cache, e.to_string()),
-    }
 }
 
 /// Cache `name` in `pycache` (the `__pycache__` of `dir`): `None` if one of `sources` (the

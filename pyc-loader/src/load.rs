@@ -259,7 +259,8 @@ pub fn verdict<S: AsRef<[u8]>>(
         Ok(header) => header,
         Err(e) => return Ok(Verdict::BadHeader(e)),
     };
-    if let Some(reason) = stale_reason(target, &header, source_stamp, check_hash, read_source)? {
+    let stamp = || Ok(source_stamp);
+    if let Some(reason) = stale_reason(target, &header, stamp, check_hash, read_source)? {
         return Ok(Verdict::Stale(reason));
     }
     Ok(match validate_code(pyc) {
@@ -268,16 +269,19 @@ pub fn verdict<S: AsRef<[u8]>>(
     })
 }
 
-/// The timestamp or hash rule of importlib for a well-formed header.
+/// The timestamp or hash rule of importlib for a well-formed header. As importlib,
+/// `source_stamp` (the source's stat) is asked for only by a timestamp cache, and
+/// `read_source` only when a hash must be checked.
 pub fn stale_reason<S: AsRef<[u8]>>(
     target: Target,
     header: &Header,
-    source_stamp: SourceStamp,
+    source_stamp: impl FnOnce() -> io::Result<SourceStamp>,
     check_hash: CheckHashBasedPycs,
     read_source: impl FnOnce() -> io::Result<S>,
 ) -> io::Result<Option<StaleReason>> {
     Ok(match header.invalidation {
         Invalidation::Timestamp { mtime, size } => {
+            let source_stamp = source_stamp()?;
             if mtime != source_stamp.mtime {
                 Some(StaleReason::Mtime {
                     cached: mtime,

@@ -106,9 +106,13 @@ fn cached_code(
     })?;
     let header = Header::parse_for(&pyc.data, Target::V3_12)
         .map_err(|e| format!("{shown} is unusable: {}", header_problem(&pyc.data, e)))?;
-    match stale_reason(Target::V3_12, &header, stamp, check_hash, || {
-        std::fs::read(source)
-    }) {
+    match stale_reason(
+        Target::V3_12,
+        &header,
+        || Ok(stamp),
+        check_hash,
+        || std::fs::read(source),
+    ) {
         Ok(None) => {}
         Ok(Some(reason)) => return Err(format!("{shown} is stale ({reason})")),
         Err(e) => return Err(format!("{}: {e}", source.display())),
