@@ -1,8 +1,8 @@
 //! Tree audits: every source and every cache under some paths, each with the status importlib
 //! would give it.
 
+use rustc_hash::FxHashSet;
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::ffi::{CStr, CString, OsStr};
 use std::fs;
 use std::io;
@@ -208,7 +208,7 @@ impl Listing {
 }
 
 /// The names of a directory's sources, for lookups by name.
-type SourceNames<'a> = HashSet<&'a [u8]>;
+type SourceNames<'a> = FxHashSet<&'a [u8]>;
 
 /// Audits the tree under `dir`: its sources with their caches, its `__pycache__`, its legacy
 /// caches, and its subdirectories, all in parallel.
@@ -340,7 +340,7 @@ fn audit_named_file(path: &Path, options: &AuditOptions) -> Vec<Entry> {
                 (Ok(dir), Ok(pycache)) => (dir, pycache),
                 (Err(e), _) | (_, Err(e)) => return unreadable(e),
             };
-            audit_pep3147_cache(&dir, &pycache, &name, &SourceNames::new(), options)
+            audit_pep3147_cache(&dir, &pycache, &name, &SourceNames::default(), options)
                 .into_iter()
                 .collect()
         }
@@ -348,7 +348,7 @@ fn audit_named_file(path: &Path, options: &AuditOptions) -> Vec<Entry> {
             Ok(dir) => vec![audit_legacy_cache(
                 &dir,
                 &name,
-                &SourceNames::new(),
+                &SourceNames::default(),
                 options.target,
             )],
             Err(e) => unreadable(e),

@@ -1,7 +1,7 @@
 //! The marshal reader. Every length is checked against the bytes left and nesting is limited,
 //! so hostile input yields an error, never a panic or an unbounded allocation.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -70,7 +70,7 @@ pub fn loads(data: Bytes) -> Result<Object, MarshalError> {
         pos: 0,
         refs: Vec::new(),
         depth: 0,
-        str_tuples: HashMap::new(),
+        str_tuples: FxHashMap::default(),
     };
     let start = reader.pos;
     match reader.object()? {
@@ -91,7 +91,7 @@ struct Reader {
     /// Name tuples already converted, by the address of the tuple read, so that a tuple the
     /// data shares (through `REF`) stays one shared `Arc<[Str]>`; the tuple is kept alive so
     /// its address is not reused.
-    str_tuples: HashMap<usize, ConvertedNames>,
+    str_tuples: FxHashMap<usize, ConvertedNames>,
 }
 
 type Result<T, E = MarshalError> = std::result::Result<T, E>;

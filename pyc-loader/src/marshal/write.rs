@@ -18,10 +18,11 @@
 //!
 //! Equal input gives equal bytes, whatever the thread, order or environment.
 
-use std::collections::HashMap;
+use std::cell::Cell;
 use std::sync::Arc;
 
 use num_bigint::Sign;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::type_code as tc;
 use super::{on_deep_stack, Int, Object, Str, DEEP, FLAG_REF, LONG_SHIFT, MAX_DEPTH};
@@ -35,21 +36,38 @@ pub struct TooDeep;
 /// Serializes `obj` in marshal format version 4, writing set items in the order `obj` holds
 /// them (what was read from marshal data stays as it was).
 pub fn dumps(obj: &Object) -> Result<Vec<u8>, TooDeep> {
-    let mut writer = Writer::default();
-    writer.write(obj)?;
-    Ok(writer.finish())
+    write_with(obj, false)
 }
 
 /// Serializes `obj` as CPython 3.12's marshal writes a freshly compiled object: set items
 /// sorted by their own marshal bytes (see [`Writer::set_order`]), whatever order `obj` holds
 /// them in. For values made by the compiler, whose sets are in insertion order.
 pub fn dumps_compiled(obj: &Object) -> Result<Vec<u8>, TooDeep> {
+    write_with(obj, true)
+}
+
+thread_local! {
+    /// This thread's sharing tables, emptied after each object but kept with their capacity
+    /// for the next one (a tree compile writes thousands of objects per thread).
+    static TABLES: Cell<Option<Refs>> = const { Cell::new(None) };
+}
+
+/// Tables grown past this many keys are dropped after use rather than kept.
+const KEPT_KEYS: usize = 1 << 16;
+
+fn write_with(obj: &Object, sort_sets: bool) -> Result<Vec<u8>, TooDeep> {
     let mut writer = Writer {
-        sort_sets: true,
-        ..Writer::default()
+        out: Vec::new(),
+        refs: TABLES.take().unwrap_or_default(),
+        sort_sets,
     };
-    writer.write(obj)?;
-    Ok(writer.finish())
+    let written = writer.write(obj);
+    let Writer { out, mut refs, .. } = writer;
+    if refs.ids.capacity() <= KEPT_KEYS {
+        refs.clear();
+        TABLES.set(Some(refs));
+    }
+    written.map(|()| out)
 }
 
 /// The names CPython's compiler gives unnamed scopes: static, immortal strings.
@@ -91,27 +109,60 @@ enum Key {
 /// often each occurs, then which reference index it was given.
 #[derive(Default)]
 struct Refs {
-    ids: HashMap<Key, u32>,
+    ids: FxHashMap<Key, u32>,
     /// Key id of each tuple and frozenset met, by address: each is keyed once.
-    memo: HashMap<usize, u32>,
-    count: HashMap<u32, u32>,
-    index: HashMap<u32, u32>,
+    memo: FxHashMap<usize, u32>,
+    /// Key id of each node keyed so far, by [`Node::place`]: both passes key every node they
+    /// visit, the second one from here.
+    placed: FxHashMap<(usize, u8), u32>,
+    /// Occurrences of each key id.
+    count: Vec<u32>,
+    /// The reference index of each key id written with FLAG_REF so far (`None` past the end).
+    index: Vec<Option<u32>>,
     next: u32,
     /// Class bodies (by address) whose `co_qualname` is the object of their `__qualname__`
     /// constant.
-    qualname_is_const: std::collections::HashSet<usize>,
+    qualname_is_const: FxHashSet<usize>,
 }
 
 impl Refs {
+    /// Forgets every key, keeping the tables' capacity.
+    fn clear(&mut self) {
+        self.ids.clear();
+        self.memo.clear();
+        self.placed.clear();
+        self.count.clear();
+        self.index.clear();
+        self.next = 0;
+        self.qualname_is_const.clear();
+    }
+
     fn intern(&mut self, key: Key) -> u32 {
         let next = self.ids.len() as u32;
-        *self.ids.entry(key).or_insert(next)
+        let id = *self.ids.entry(key).or_insert(next);
+        if id == next {
+            self.count.push(0);
+        }
+        id
+    }
+
+    fn index_of(&self, id: u32) -> Option<u32> {
+        self.index.get(id as usize).copied().flatten()
+    }
+
+    /// Gives key `id` the next reference index.
+    fn assign_index(&mut self, id: u32) {
+        let at = id as usize;
+        if self.index.len() <= at {
+            self.index.resize(at + 1, None);
+        }
+        self.index[at] = Some(self.next);
+        self.next += 1;
     }
 }
 
 /// A marshal writer for one object (addresses key objects, so everything written must stay
 /// alive until the writer is done).
-#[derive(Default)]
 struct Writer {
     out: Vec<u8>,
     refs: Refs,
@@ -172,7 +223,28 @@ fn is_immortal_str(s: &Str) -> bool {
     }
 }
 
+fn place_of<T>(value: &T, role: u8) -> (usize, u8) {
+    (value as *const T as usize, role)
+}
+
 impl Node<'_> {
+    /// Where the node's value lives in the object being written, and its role: the same place
+    /// in the same role always gets the same key.
+    fn place(self) -> (usize, u8) {
+        match self {
+            Node::Obj(obj) | Node::SetItem(obj) => place_of(obj, 0),
+            Node::Tuple(items) => place_of(items, 1),
+            Node::StrTuple(items) => place_of(items, 2),
+            Node::Table(b) => place_of(b, 3),
+            Node::Code(b, _) => place_of(b, 4),
+            Node::Kinds(b, _) => place_of(b, 5),
+            Node::Filename(s) => place_of(s, 6),
+            Node::Name(s, _) => place_of(s, 7),
+            Node::Str(s) => place_of(s, 8),
+            Node::Qualname(s, _) => place_of(s, 9),
+        }
+    }
+
     /// Objects CPython always holds more than once (immortal, interned, or kept by the
     /// writer or its caller); `outermost` is the object `write` was given.
     fn always_shared(self, outermost: bool) -> bool {
@@ -200,13 +272,29 @@ impl Writer {
     /// The key id of a node, or `None` for singletons (never flagged). Tuples are keyed by
     /// their items' ids, computed once per tuple.
     fn key(&mut self, node: Node, depth: usize) -> Result<Option<u32>, TooDeep> {
+        if let Node::Obj(obj) | Node::SetItem(obj) = node {
+            if is_singleton(obj) {
+                return Ok(None);
+            }
+        }
+        let place = node.place();
+        if let Some(&id) = self.refs.placed.get(&place) {
+            return Ok(Some(id));
+        }
+        let id = self.new_key(node, depth)?;
+        self.refs.placed.insert(place, id);
+        Ok(Some(id))
+    }
+
+    /// The key id of a node not keyed before (not a singleton).
+    fn new_key(&mut self, node: Node, depth: usize) -> Result<u32, TooDeep> {
         let key = match node {
             Node::Obj(obj) | Node::SetItem(obj) => match obj {
                 Object::None
                 | Object::True
                 | Object::False
                 | Object::Ellipsis
-                | Object::StopIteration => return Ok(None),
+                | Object::StopIteration => unreachable!("singletons have no key"),
                 Object::Int(i) => Key::Int(i.clone()),
                 // NaN never equals itself, so CPython's constant cache never merges one.
                 Object::Float(f) if f.is_nan() => Key::Field(obj as *const Object as usize, 4),
@@ -217,7 +305,7 @@ impl Writer {
                 Object::Complex(re, im) => Key::Complex(re.to_bits(), im.to_bits()),
                 Object::Bytes(b) => Key::Bytes(b.clone()),
                 Object::Str(s) => str_key(s),
-                Object::Tuple(items) => return self.items_key(items, false, depth).map(Some),
+                Object::Tuple(items) => return self.items_key(items, false, depth),
                 // CPython 3.12's constant cache does not merge equal frozensets of
                 // different code objects (it does compare them by value inside tuples).
                 Object::FrozenSet(items) | Object::List(items) | Object::Set(items) => {
@@ -226,7 +314,7 @@ impl Writer {
                 Object::Dict(items) => Key::Address(addr(items)),
                 Object::Code(code) => Key::Address(addr(code)),
             },
-            Node::Tuple(items) => return self.items_key(items, false, depth).map(Some),
+            Node::Tuple(items) => return self.items_key(items, false, depth),
             Node::StrTuple(items) => {
                 let ids = items.iter().map(|s| self.refs.intern(str_key(s))).collect();
                 Key::Tuple(ids)
@@ -244,7 +332,7 @@ impl Writer {
             Node::Qualname(s, _) if s.is_interned() => str_key(s),
             Node::Qualname(_, code) => Key::Field(code, 2),
         };
-        Ok(Some(self.refs.intern(key)))
+        Ok(self.refs.intern(key))
     }
 
     fn items_key(
@@ -303,7 +391,7 @@ impl Writer {
             .refs
             .ids
             .get(&key)
-            .is_some_and(|id| self.refs.count.get(id).is_some_and(|&n| n > 0));
+            .is_some_and(|&id| self.refs.count[id as usize] > 0);
         !met
     }
 
@@ -312,11 +400,6 @@ impl Writer {
         self.count(Node::Obj(obj), 0)?;
         self.node(Node::Obj(obj), 0);
         Ok(())
-    }
-
-    /// The bytes written so far.
-    fn finish(self) -> Vec<u8> {
-        self.out
     }
 
     /// First pass: count occurrences of each shareable object.
@@ -334,7 +417,7 @@ impl Writer {
         let Some(key) = self.key(node, depth)? else {
             return Ok(());
         };
-        let seen = self.refs.count.entry(key).or_insert(0);
+        let seen = &mut self.refs.count[key as usize];
         *seen += 1;
         if *seen > 1 {
             return Ok(()); // its contents were counted the first time
@@ -395,15 +478,13 @@ impl Writer {
         let mut flag = 0;
         let key = self.key(node, depth).expect("keyed while counting");
         if let Some(key) = key {
-            if let Some(&index) = self.refs.index.get(&key) {
+            if let Some(index) = self.refs.index_of(key) {
                 self.out.push(tc::REF);
                 self.i32_le(index);
                 return;
             }
-            if node.always_shared(depth == 0) || self.refs.count.get(&key).copied().unwrap_or(0) > 1
-            {
-                self.refs.index.insert(key, self.refs.next);
-                self.refs.next += 1;
+            if node.always_shared(depth == 0) || self.refs.count[key as usize] > 1 {
+                self.refs.assign_index(key);
                 flag = FLAG_REF;
             }
         }
@@ -598,7 +679,7 @@ impl Writer {
 /// eighth.
 fn code_children<'a>(
     code: &'a Arc<CodeObject>,
-    qualname_is_const: &std::collections::HashSet<usize>,
+    qualname_is_const: &FxHashSet<usize>,
 ) -> [Node<'a>; 10] {
     let at = addr(code);
     // The compiler reuses the name object as the qualified name when they are equal.
@@ -633,6 +714,14 @@ fn digits_15(magnitude: &num_bigint::BigUint) -> Vec<u16> {
                 .fold(0u16, |d, b| d | (1 << b))
         })
         .collect()
+}
+
+/// Whether `obj` is one of the singletons, which marshal never flags.
+fn is_singleton(obj: &Object) -> bool {
+    matches!(
+        obj,
+        Object::None | Object::True | Object::False | Object::Ellipsis | Object::StopIteration
+    )
 }
 
 /// The type code of a singleton.
