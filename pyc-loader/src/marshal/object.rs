@@ -220,6 +220,12 @@ impl Iterator for SurrogatepassChars<'_> {
 
 /// Whether `data` is UTF-8 in which lone surrogates may also appear.
 pub(super) fn is_surrogatepass_utf8(data: &[u8]) -> bool {
+    // Strict UTF-8 is a subset, checked by std many bytes at a time; surrogates are rare.
+    std::str::from_utf8(data).is_ok() || is_utf8_with_surrogates(data)
+}
+
+/// [`is_surrogatepass_utf8`], a character at a time.
+fn is_utf8_with_surrogates(data: &[u8]) -> bool {
     let mut i = 0;
     while i < data.len() {
         let lead = data[i];

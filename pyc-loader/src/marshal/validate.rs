@@ -130,37 +130,45 @@ impl Validator<'_> {
             .ok_or_else(|| self.error_at(at, MarshalErrorKind::BadLength(n.into())))
     }
 
-    fn object(&mut self) -> Result<Option<Shape>> {
+    /// The records that make up most of a pyc and need no recursion, when well-formed: short
+    /// ASCII strings (names) and references to objects already read.
+    #[inline(always)]
+    fn leaf(&mut self) -> Option<Shape> {
         let start = self.pos;
-        // Fast path for the records that make up most of a pyc: short ASCII strings (names)
-        // and references, which need no recursion.
-        if let Some(&code) = self.data.get(start) {
-            match code & !FLAG_REF {
-                tc::SHORT_ASCII | tc::SHORT_ASCII_INTERNED => {
-                    if let Some(&n) = self.data.get(start + 1) {
-                        let end = start + 2 + usize::from(n);
-                        if end <= self.data.len() {
-                            self.pos = end;
-                            if code & FLAG_REF != 0 {
-                                self.refs.push(Shape::Str);
-                            }
-                            return Ok(Some(Shape::Str));
-                        }
-                    }
+        let code = *self.data.get(start)?;
+        match code & !FLAG_REF {
+            tc::SHORT_ASCII | tc::SHORT_ASCII_INTERNED => {
+                let n = *self.data.get(start + 1)?;
+                let end = start + 2 + usize::from(n);
+                if end > self.data.len() {
+                    return None;
                 }
-                tc::REF if code == tc::REF && start + 5 <= self.data.len() => {
-                    let raw = &self.data[start + 1..start + 5];
-                    let index = u32::from_le_bytes(raw.try_into().expect("4 bytes"));
-                    if let Some(&shape) = self.refs.get(index as usize) {
-                        if shape != Shape::Pending {
-                            self.pos = start + 5;
-                            return Ok(Some(shape));
-                        }
-                    }
+                self.pos = end;
+                if code & FLAG_REF != 0 {
+                    self.refs.push(Shape::Str);
                 }
-                _ => {}
+                Some(Shape::Str)
             }
+            tc::REF if code == tc::REF => {
+                let raw = self.data.get(start + 1..start + 5)?;
+                let index = u32::from_le_bytes(raw.try_into().expect("4 bytes"));
+                match self.refs.get(index as usize) {
+                    Some(&shape) if shape != Shape::Pending => {
+                        self.pos = start + 5;
+                        Some(shape)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
         }
+    }
+
+    fn object(&mut self) -> Result<Option<Shape>> {
+        if let Some(shape) = self.leaf() {
+            return Ok(Some(shape));
+        }
+        let start = self.pos;
         if self.depth >= MAX_DEPTH {
             return Err(self.error_at(start, MarshalErrorKind::TooDeep));
         }
@@ -293,7 +301,12 @@ impl Validator<'_> {
     fn tuple(&mut self, n: usize) -> Result<Shape> {
         let mut all_str = true;
         for _ in 0..n {
-            all_str &= self.required("tuple")? == Shape::Str;
+            // Most items are names: read them here rather than through a call.
+            let shape = match self.leaf() {
+                Some(shape) => shape,
+                None => self.required("tuple")?,
+            };
+            all_str &= shape == Shape::Str;
         }
         // Marshal lengths are 32-bit.
         Ok(Shape::Tuple {
