@@ -4,11 +4,18 @@
 use bytes::Bytes;
 use pyc_loader::marshal;
 
-/// Feeds `data` to `marshal::loads`; whatever it accepts must be accepted by `dumps`, read
-/// back equal, and rewritten to the same bytes (the writer is deterministic and its output is
-/// a fixed point). Panics otherwise.
+/// Feeds `data` to `marshal::loads` and `marshal::validate`, which must agree; whatever they
+/// accept must be accepted by `dumps`, read back equal, and rewritten to the same bytes (the
+/// writer is deterministic and its output is a fixed point). Panics otherwise.
 pub fn unmarshal(data: &[u8]) {
-    let Ok(obj) = marshal::loads(Bytes::copy_from_slice(data)) else {
+    let loaded = marshal::loads(Bytes::copy_from_slice(data));
+    // The audit's validator must accept exactly what the reader accepts, with the same error.
+    match (&loaded, marshal::validate(data)) {
+        (Ok(_), Ok(_)) => {}
+        (Err(read), Err(validated)) => assert_eq!(*read, validated, "validate's error differs"),
+        (read, validated) => panic!("loads gave {read:?} but validate gave {validated:?}"),
+    }
+    let Ok(obj) = loaded else {
         return;
     };
     let written =

@@ -79,3 +79,15 @@ fn agree_on_real_truncated_and_mutated_data() {
     }
     assert!(cases > 5000);
 }
+
+/// Inputs on which the fuzzer (`make fuzz`) once found the two disagreeing.
+#[test]
+fn agree_on_fuzz_findings() {
+    // A code object whose `co_code` is a complex truncated in its imaginary part: the error
+    // is at the second double, where the reader stops.
+    let truncated_complex =
+        b"\xe3\x00\x00\x00\x00\x00\xf3\x04\x00\x00\x00\x97\x00y\x00)ot/.pyendit__.\x03\x00\x00\x00";
+    let (v, l) = both(truncated_complex);
+    assert!(l.is_err());
+    assert_eq!(v, l);
+}
