@@ -584,6 +584,8 @@ impl ConstKey {
 pub struct IndexSet<K, V> {
     keys: Vec<K>,
     values: Vec<V>,
+    /// The hash of each key, so that growing the table hashes no key again.
+    hashes: Vec<u64>,
     /// Indices into `keys`, hashed by their key.
     table: hashbrown::HashTable<u32>,
 }
@@ -593,6 +595,7 @@ impl<K, V> Default for IndexSet<K, V> {
         IndexSet {
             keys: Vec::new(),
             values: Vec::new(),
+            hashes: Vec::new(),
             table: hashbrown::HashTable::new(),
         }
     }
@@ -627,8 +630,9 @@ impl<K: std::hash::Hash + Eq, V> IndexSet<K, V> {
         let next = self.values.len() as u32;
         self.keys.push(key);
         self.values.push(value);
-        let keys = &self.keys;
-        let rehash = |&i: &u32| hash_of(&keys[i as usize]);
+        self.hashes.push(hash);
+        let hashes = &self.hashes;
+        let rehash = |&i: &u32| hashes[i as usize];
         if self.table.capacity() == 0 {
             // Room for a typical unit's entries at once: growing from the smallest table
             // rehashes every key at each step.

@@ -54,7 +54,7 @@ use pyc_loader::target::Target;
 use crate::error::CompileError;
 use crate::flowgraph::{self, BlockId, Cfg, UnitShape};
 use crate::ir::{CodeUnit, Opcode};
-use exception_table::Handler;
+use exception_table::{ExceptionTable, Handler};
 use linetable::LineTable;
 use opmap::OpMap;
 
@@ -130,21 +130,25 @@ fn encode(cfg: &Cfg, ops: &OpMap, firstlineno: i32) -> Result<Encoded, CompileEr
     let cache = ops
         .number(Opcode::CACHE)
         .ok_or_else(|| missing(Opcode::CACHE))?;
-    let ninstrs: usize = cfg.blocks.iter().map(|b| b.instrs.len()).sum();
+    let ninstrs: usize = cfg.blocks.iter().map(|b| b.len()).sum();
     let mut code = Vec::with_capacity(ninstrs * 4);
     let mut lines = LineTable::new(firstlineno, ninstrs);
-    let mut sizes = Vec::with_capacity(ninstrs);
+    let mut exceptions = ExceptionTable::default();
+    // The handler block last looked up, and its handler.
+    let mut last_handler: Option<(BlockId, Handler)> = None;
     let mut run: Option<(crate::ir::Location, u32)> = None;
     let mut cursor = Some(cfg.entry);
     while let Some(b) = cursor {
         cursor = cfg.blocks[b].next;
-        for instr in &cfg.blocks[b].instrs {
+        for instr in cfg.block_instrs(b) {
             let number = ops.number(instr.op).ok_or_else(|| missing(instr.op))?;
             let size = flowgraph::instr_size(instr, |op| ops.caches(op));
             let arg = instr.arg;
-            for shift in [24, 16, 8] {
-                if arg >> shift != 0 {
-                    code.extend([extended_arg, (arg >> shift) as u8]);
+            if arg > 0xFF {
+                for shift in [24, 16, 8] {
+                    if arg >> shift != 0 {
+                        code.extend([extended_arg, (arg >> shift) as u8]);
+                    }
                 }
             }
             code.extend([number, arg as u8]);
@@ -159,17 +163,24 @@ fn encode(cfg: &Cfg, ops: &OpMap, firstlineno: i32) -> Result<Encoded, CompileEr
                 }
                 None => Some((instr.loc, size)),
             };
-            sizes.push((size, instr.except.map(|h| handler(cfg, h))));
+            let handler = instr.except().map(|h| match last_handler {
+                Some((block, handler)) if block == h => handler,
+                _ => {
+                    let handler = handler_of(cfg, h);
+                    last_handler = Some((h, handler));
+                    handler
+                }
+            });
+            exceptions.add(size, handler);
         }
     }
     if let Some((loc, n)) = run {
         lines.emit(loc, n);
     }
-    let exceptiontable = exception_table::build(sizes.into_iter());
-    Ok((code, lines.finish(), exceptiontable))
+    Ok((code, lines.finish(), exceptions.finish()))
 }
 
-fn handler(cfg: &Cfg, block: BlockId) -> Handler {
+fn handler_of(cfg: &Cfg, block: BlockId) -> Handler {
     let b = &cfg.blocks[block];
     Handler {
         offset: b.offset,

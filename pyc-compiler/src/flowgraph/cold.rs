@@ -22,9 +22,9 @@ fn mark_warm(cfg: &mut Cfg) {
                 cfg.blocks[next].visited = true;
             }
         }
-        for i in 0..cfg.blocks[b].instrs.len() {
-            let instr = cfg.blocks[b].instrs[i];
-            if let Some(target) = instr.target.filter(|_| is_jump(instr.op)) {
+        for i in cfg.blocks[b].range() {
+            let instr = cfg.instrs[i];
+            if let Some(target) = instr.target().filter(|_| is_jump(instr.op)) {
                 if !cfg.blocks[target].visited {
                     stack.push(target);
                     cfg.blocks[target].visited = true;
@@ -55,9 +55,9 @@ fn mark_cold(cfg: &mut Cfg) {
                 cfg.blocks[next].visited = true;
             }
         }
-        for i in 0..cfg.blocks[b].instrs.len() {
-            let instr = cfg.blocks[b].instrs[i];
-            if let Some(target) = instr.target.filter(|_| is_jump(instr.op)) {
+        for i in cfg.blocks[b].range() {
+            let instr = cfg.instrs[i];
+            if let Some(target) = instr.target().filter(|_| is_jump(instr.op)) {
                 if !cfg.blocks[target].warm && !cfg.blocks[target].visited {
                     stack.push(target);
                     cfg.blocks[target].visited = true;
@@ -84,8 +84,8 @@ pub(crate) fn push_cold_blocks_to_end(cfg: &mut Cfg) {
             let label = cfg.ensure_label(next, &mut next_label);
             let jump = cfg.new_block();
             let mut instr = Instr::new(Opcode::JUMP, label, Location::NONE);
-            instr.target = Some(next);
-            cfg.blocks[jump].instrs.push(instr);
+            instr.set_target(Some(next));
+            cfg.push(jump, instr);
             cfg.blocks[jump].cold = true;
             cfg.blocks[jump].next = Some(next);
             cfg.blocks[b].next = Some(jump);

@@ -10,10 +10,10 @@ pub(crate) fn mark_except_handlers(cfg: &mut Cfg) {
     let mut cursor = Some(cfg.entry);
     while let Some(b) = cursor {
         cursor = cfg.blocks[b].next;
-        for i in 0..cfg.blocks[b].instrs.len() {
-            let instr = cfg.blocks[b].instrs[i];
+        for i in cfg.blocks[b].range() {
+            let instr = cfg.instrs[i];
             if is_block_push(instr.op) {
-                if let Some(target) = instr.target {
+                if let Some(target) = instr.target() {
                     cfg.blocks[target].except_handler = true;
                 }
             }
@@ -36,10 +36,10 @@ pub(crate) fn label_exception_targets(cfg: &mut Cfg) {
     while let Some(b) = todo.pop() {
         let mut stack = stacks[b].take();
         let mut handler = stack.as_ref().and_then(|s| *s.last().unwrap());
-        for i in 0..cfg.blocks[b].instrs.len() {
-            let instr = cfg.blocks[b].instrs[i];
+        for i in cfg.blocks[b].range() {
+            let instr = cfg.instrs[i];
             if is_block_push(instr.op) {
-                let target = instr.target.expect("handler push without target");
+                let target = instr.target().expect("handler push without target");
                 let s = stack.as_mut().expect("except stack");
                 if !cfg.blocks[target].visited {
                     stacks[target] = Some(s.clone());
@@ -58,8 +58,8 @@ pub(crate) fn label_exception_targets(cfg: &mut Cfg) {
                 }
                 handler = *s.last().unwrap();
             } else if is_jump(instr.op) {
-                cfg.blocks[b].instrs[i].except = handler;
-                let target = instr.target.expect("jump without target");
+                cfg.instrs[i].set_except(handler);
+                let target = instr.target().expect("jump without target");
                 if !cfg.blocks[target].visited {
                     stacks[target] = if cfg.has_fallthrough(b) {
                         stack.clone()
@@ -72,9 +72,9 @@ pub(crate) fn label_exception_targets(cfg: &mut Cfg) {
             } else {
                 if instr.op == Opcode::YIELD_VALUE {
                     let depth = stack.as_ref().map_or(0, |s| s.len() - 1);
-                    cfg.blocks[b].instrs[i].arg = depth as u32;
+                    cfg.instrs[i].arg = depth as u32;
                 }
-                cfg.blocks[b].instrs[i].except = handler;
+                cfg.instrs[i].set_except(handler);
             }
         }
         if cfg.has_fallthrough(b) {

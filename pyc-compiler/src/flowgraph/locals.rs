@@ -52,10 +52,16 @@ fn maybe_push(cfg: &mut Cfg, b: BlockId, unsafe_mask: u64, stack: &mut Vec<Block
 
 fn scan_block_for_locals(cfg: &mut Cfg, b: BlockId, stack: &mut Vec<BlockId>) {
     let mut unsafe_mask = cfg.blocks[b].unsafe_locals_mask;
-    for i in 0..cfg.blocks[b].instrs.len() {
-        let instr = cfg.blocks[b].instrs[i];
-        if let Some(handler) = instr.except {
-            maybe_push(cfg, handler, unsafe_mask, stack);
+    // The last handler given a mask here, and that mask: the handler's mask includes it
+    // since, so giving it again changes nothing (runs of instructions share a handler).
+    let mut pushed: Option<(BlockId, u64)> = None;
+    for i in cfg.blocks[b].range() {
+        let instr = cfg.instrs[i];
+        if let Some(handler) = instr.except() {
+            if pushed != Some((handler, unsafe_mask)) {
+                maybe_push(cfg, handler, unsafe_mask, stack);
+                pushed = Some((handler, unsafe_mask));
+            }
         }
         if instr.arg >= 64 {
             continue;
@@ -68,7 +74,7 @@ fn scan_block_for_locals(cfg: &mut Cfg, b: BlockId, stack: &mut Vec<BlockId>) {
             Opcode::STORE_FAST | Opcode::LOAD_FAST_CHECK => unsafe_mask &= !bit,
             Opcode::LOAD_FAST => {
                 if unsafe_mask & bit != 0 {
-                    cfg.blocks[b].instrs[i].op = Opcode::LOAD_FAST_CHECK;
+                    cfg.instrs[i].op = Opcode::LOAD_FAST_CHECK;
                 }
                 unsafe_mask &= !bit;
             }
@@ -82,7 +88,7 @@ fn scan_block_for_locals(cfg: &mut Cfg, b: BlockId, stack: &mut Vec<BlockId>) {
     }
     if let Some(last) = cfg.last(b).copied() {
         if is_jump(last.op) {
-            if let Some(target) = last.target {
+            if let Some(target) = last.target() {
                 maybe_push(cfg, target, unsafe_mask, stack);
             }
         }
@@ -97,7 +103,7 @@ fn fast_scan_many_locals(cfg: &mut Cfg, nlocals: usize) {
     while let Some(b) = cursor {
         cursor = cfg.blocks[b].next;
         blocknum += 1;
-        for instr in &mut cfg.blocks[b].instrs {
+        for instr in cfg.block_instrs_mut(b) {
             let arg = instr.arg as usize;
             if arg < 64 {
                 continue;

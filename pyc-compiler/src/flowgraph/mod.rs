@@ -46,18 +46,15 @@ pub(crate) fn optimize_code_unit(
     consts: &mut Vec<Object>,
     shape: UnitShape,
 ) -> Result<(), CompileError> {
-    let mut cursor = Some(cfg.entry);
-    while let Some(b) = cursor {
-        cursor = cfg.blocks[b].next;
-        for instr in &cfg.blocks[b].instrs {
-            if crate::opcode_info::has_const(instr.op) && instr.arg as usize >= consts.len() {
-                return Err(cfg::internal(format!(
-                    "{:?} {} beyond the {} constants",
-                    instr.op,
-                    instr.arg,
-                    consts.len()
-                )));
-            }
+    // Every instruction is still in a block of the chain.
+    for instr in &cfg.instrs {
+        if crate::opcode_info::has_const(instr.op) && instr.arg as usize >= consts.len() {
+            return Err(cfg::internal(format!(
+                "{:?} {} beyond the {} constants",
+                instr.op,
+                instr.arg,
+                consts.len()
+            )));
         }
     }
     except::mark_except_handlers(cfg);
@@ -102,13 +99,13 @@ pub fn optimized_instructions(
     let mut next = 0;
     for &b in &order {
         start[b] = next;
-        next += cfg.blocks[b].instrs.len() as u32;
+        next += cfg.blocks[b].len() as u32;
     }
     Ok(order
         .iter()
-        .flat_map(|&b| cfg.blocks[b].instrs.iter())
+        .flat_map(|&b| cfg.block_instrs(b).iter())
         .map(|i| {
-            let arg = match i.target.filter(|_| has_target(i.op)) {
+            let arg = match i.target().filter(|_| has_target(i.op)) {
                 Some(t) => start[t],
                 None => i.arg,
             };

@@ -41,7 +41,7 @@ pub(crate) fn optimize_cfg(
     mark_reachable(cfg);
     for &b in &order {
         if cfg.blocks[b].predecessors == 0 {
-            cfg.blocks[b].instrs.clear();
+            cfg.truncate(b, 0);
         }
     }
     for &b in &order {
@@ -57,7 +57,7 @@ fn check_cfg(cfg: &Cfg) -> Result<(), CompileError> {
     let mut cursor = Some(cfg.entry);
     while let Some(b) = cursor {
         cursor = cfg.blocks[b].next;
-        let instrs = &cfg.blocks[b].instrs;
+        let instrs = cfg.block_instrs(b);
         for (i, instr) in instrs.iter().enumerate() {
             if is_assembler_jump(instr.op) {
                 return Err(internal(format!(
@@ -76,19 +76,19 @@ fn check_cfg(cfg: &Cfg) -> Result<(), CompileError> {
 /// Unlinks empty blocks and retargets jumps to the next non-empty block.
 pub(crate) fn eliminate_empty_basic_blocks(cfg: &mut Cfg) {
     // Without an empty block (linked or not) there is nothing to unlink or retarget.
-    if cfg.blocks.iter().all(|block| !block.instrs.is_empty()) {
+    if cfg.blocks.iter().all(|block| !block.is_empty()) {
         return;
     }
     let mut b = Some(cfg.entry);
     while let Some(id) = b {
         let mut next = cfg.blocks[id].next;
-        while let Some(n) = next.filter(|&n| cfg.blocks[n].instrs.is_empty()) {
+        while let Some(n) = next.filter(|&n| cfg.blocks[n].is_empty()) {
             next = cfg.blocks[n].next;
         }
         cfg.blocks[id].next = next;
         b = next;
     }
-    while cfg.blocks[cfg.entry].instrs.is_empty() {
+    while cfg.blocks[cfg.entry].is_empty() {
         match cfg.blocks[cfg.entry].next {
             Some(next) => cfg.entry = next,
             None => break,
@@ -99,14 +99,14 @@ pub(crate) fn eliminate_empty_basic_blocks(cfg: &mut Cfg) {
     let mut cursor = Some(cfg.entry);
     while let Some(id) = cursor {
         cursor = cfg.blocks[id].next;
-        for i in 0..cfg.blocks[id].instrs.len() {
-            let instr = &cfg.blocks[id].instrs[i];
+        for i in cfg.blocks[id].range() {
+            let instr = &cfg.instrs[i];
             if !has_target(instr.op) {
                 continue;
             }
-            if let Some(old) = instr.target {
+            if let Some(old) = instr.target() {
                 let mut target = old;
-                while cfg.blocks[target].instrs.is_empty() {
+                while cfg.blocks[target].is_empty() {
                     match cfg.blocks[target].next {
                         Some(next) => target = next,
                         None => break,
@@ -115,8 +115,8 @@ pub(crate) fn eliminate_empty_basic_blocks(cfg: &mut Cfg) {
                 if old != target {
                     let next_label = next_label.get_or_insert_with(|| cfg.next_free_label());
                     let label = cfg.ensure_label(target, next_label);
-                    let instr = &mut cfg.blocks[id].instrs[i];
-                    instr.target = Some(target);
+                    let instr = &mut cfg.instrs[i];
+                    instr.set_target(Some(target));
                     instr.arg = label;
                 }
             }
@@ -132,14 +132,12 @@ pub(crate) fn inline_small_exit_blocks(cfg: &mut Cfg, b: BlockId) -> bool {
     if !is_unconditional_jump(last.op) {
         return false;
     }
-    let Some(target) = last.target else {
+    let Some(target) = last.target() else {
         return false;
     };
-    if cfg.exits_scope(target) && cfg.blocks[target].instrs.len() <= MAX_COPY_SIZE {
-        let copied = cfg.blocks[target].instrs.clone();
-        let block = &mut cfg.blocks[b];
-        block.instrs.last_mut().unwrap().set_nop();
-        block.instrs.extend(copied);
+    if cfg.exits_scope(target) && cfg.blocks[target].len() <= MAX_COPY_SIZE {
+        cfg.last_mut(b).unwrap().set_nop();
+        cfg.append_copy(b, target);
         return true;
     }
     false
@@ -148,11 +146,11 @@ pub(crate) fn inline_small_exit_blocks(cfg: &mut Cfg, b: BlockId) -> bool {
 /// Makes `inst` jump where the jump at the start of its target goes, if that keeps the line
 /// numbers right; returns whether it did.
 fn jump_thread(cfg: &mut Cfg, b: BlockId, i: usize, target: &Instr, op: Opcode) -> bool {
-    let inst = &mut cfg.blocks[b].instrs[i];
+    let inst = &mut cfg.block_instrs_mut(b)[i];
     if (inst.loc.lineno == target.loc.lineno || target.loc.lineno == -1)
-        && inst.target != target.target
+        && inst.target() != target.target()
     {
-        inst.target = target.target;
+        inst.set_target(target.target());
         inst.op = op;
         return true;
     }
@@ -196,7 +194,7 @@ fn fold_tuple_on_constants(
     n: usize,
     consts: &mut Vec<Object>,
 ) -> Result<(), CompileError> {
-    let instrs = &mut cfg.blocks[b].instrs;
+    let instrs = cfg.block_instrs_mut(b);
     if instrs[start..start + n].iter().any(|i| !has_const(i.op)) {
         return Ok(());
     }
@@ -230,7 +228,7 @@ fn fold_tuple_on_constants(
 /// Replaces a run of `SWAP`s and `NOP`s starting at `*ix` by the shortest run with the same
 /// effect, and moves `*ix` to its last instruction.
 fn swaptimize(cfg: &mut Cfg, b: BlockId, ix: &mut usize) {
-    let instrs = &mut cfg.blocks[b].instrs[*ix..];
+    let instrs = &mut cfg.block_instrs_mut(b)[*ix..];
     let mut depth = instrs[0].arg as usize;
     let mut len = 1;
     let mut more = false;
@@ -319,7 +317,7 @@ fn next_swappable_instruction(
 /// Applies the `SWAP`s at and before `i` by exchanging the instructions that consume the
 /// swapped values, when that is safe.
 fn apply_static_swaps(cfg: &mut Cfg, b: BlockId, i: usize) {
-    let instrs = &mut cfg.blocks[b].instrs;
+    let instrs = cfg.block_instrs_mut(b);
     for i in (0..=i).rev() {
         let swap = instrs[i];
         if swap.op != Opcode::SWAP {
@@ -370,21 +368,23 @@ fn optimize_basic_block(
     let mut opcode = Opcode::NOP;
     let mut oparg = 0u32;
     let mut i = 0usize;
-    while i < cfg.blocks[b].instrs.len() {
-        let inst = cfg.blocks[b].instrs[i];
+    // The block keeps its place and length: instructions only change in place.
+    let range = cfg.blocks[b].range();
+    let (start, len) = (range.start, range.len());
+    while i < len {
+        let inst = cfg.instrs[start + i];
         let is_copy_of_load_const =
             opcode == Opcode::LOAD_CONST && inst.op == Opcode::COPY && inst.arg == 1;
         if !is_copy_of_load_const {
             opcode = inst.op;
             oparg = inst.arg;
-            target = match inst.target.filter(|_| has_target(opcode)) {
-                Some(t) => *cfg.blocks[t].instrs.first().unwrap_or(&nop),
+            target = match inst.target().filter(|_| has_target(opcode)) {
+                Some(t) => *cfg.block_instrs(t).first().unwrap_or(&nop),
                 None => nop,
             };
         }
-        let len = cfg.blocks[b].instrs.len();
         let nextop = if i + 1 < len {
-            Some(cfg.blocks[b].instrs[i + 1].op)
+            Some(cfg.instrs[start + i + 1].op)
         } else {
             None
         };
@@ -392,7 +392,7 @@ fn optimize_basic_block(
             Opcode::LOAD_CONST => match nextop {
                 Some(next @ (Opcode::POP_JUMP_IF_FALSE | Opcode::POP_JUMP_IF_TRUE)) => {
                     let value = const_value(consts, &Instr::new(opcode, oparg, inst.loc))?;
-                    let instrs = &mut cfg.blocks[b].instrs;
+                    let instrs = cfg.block_instrs_mut(b);
                     instrs[i].set_nop();
                     if is_true(&value) == (next == Opcode::POP_JUMP_IF_TRUE) {
                         instrs[i + 1].op = Opcode::JUMP;
@@ -402,7 +402,7 @@ fn optimize_basic_block(
                 }
                 Some(Opcode::IS_OP) => {
                     let value = const_value(consts, &Instr::new(opcode, oparg, inst.loc))?;
-                    let instrs = &mut cfg.blocks[b].instrs;
+                    let instrs = cfg.block_instrs_mut(b);
                     let jump_op = instrs.get(i + 2).map(|i| i.op);
                     if value == Object::None
                         && matches!(
@@ -422,7 +422,7 @@ fn optimize_basic_block(
                     }
                 }
                 Some(Opcode::RETURN_VALUE) => {
-                    let instrs = &mut cfg.blocks[b].instrs;
+                    let instrs = cfg.block_instrs_mut(b);
                     instrs[i].set_nop();
                     i += 1;
                     instrs[i].op = Opcode::RETURN_CONST;
@@ -431,7 +431,7 @@ fn optimize_basic_block(
                 _ => {}
             },
             Opcode::BUILD_TUPLE => {
-                let instrs = &mut cfg.blocks[b].instrs;
+                let instrs = cfg.block_instrs_mut(b);
                 if nextop == Some(Opcode::UNPACK_SEQUENCE) && oparg == instrs[i + 1].arg {
                     match oparg {
                         1 => {
@@ -464,14 +464,14 @@ fn optimize_basic_block(
             }
             Opcode::SWAP => {
                 if oparg == 1 {
-                    cfg.blocks[b].instrs[i].set_nop();
+                    cfg.block_instrs_mut(b)[i].set_nop();
                 } else {
                     swaptimize(cfg, b, &mut i);
                     apply_static_swaps(cfg, b, i);
                 }
             }
             Opcode::PUSH_NULL => {
-                let instrs = &mut cfg.blocks[b].instrs;
+                let instrs = cfg.block_instrs_mut(b);
                 if nextop == Some(Opcode::LOAD_GLOBAL) && load_global_is_even {
                     instrs[i].set_nop();
                     instrs[i + 1].arg |= 1;
@@ -487,8 +487,8 @@ fn optimize_basic_block(
 /// Removes the `NOP`s of a block that carry no line of their own.
 pub(crate) fn remove_redundant_nops(cfg: &mut Cfg, b: BlockId) -> usize {
     // Without a NOP the block stays as it is.
-    let Some(first_nop) = cfg.blocks[b]
-        .instrs
+    let range = cfg.blocks[b].range();
+    let Some(first_nop) = cfg.instrs[range.clone()]
         .iter()
         .position(|i| i.op == Opcode::NOP)
     else {
@@ -496,11 +496,11 @@ pub(crate) fn remove_redundant_nops(cfg: &mut Cfg, b: BlockId) -> usize {
     };
     // The first instruction of the next non-empty block, for a NOP ending this one.
     let mut next = cfg.blocks[b].next;
-    while let Some(n) = next.filter(|&n| cfg.blocks[n].instrs.is_empty()) {
+    while let Some(n) = next.filter(|&n| cfg.blocks[n].is_empty()) {
         next = cfg.blocks[n].next;
     }
-    let next_lineno = next.map(|n| cfg.blocks[n].instrs[0].loc.lineno);
-    let instrs = &mut cfg.blocks[b].instrs;
+    let next_lineno = next.map(|n| cfg.block_instrs(n)[0].loc.lineno);
+    let instrs = &mut cfg.instrs[range];
     // The instructions before the first NOP stay in place.
     let mut dest = first_nop;
     let mut prev_lineno = match first_nop {
@@ -531,7 +531,7 @@ pub(crate) fn remove_redundant_nops(cfg: &mut Cfg, b: BlockId) -> usize {
         prev_lineno = lineno;
     }
     let removed = instrs.len() - dest;
-    instrs.truncate(dest);
+    cfg.truncate(b, dest);
     removed
 }
 
@@ -540,32 +540,31 @@ fn remove_redundant_nops_and_pairs(cfg: &mut Cfg) {
     let mut done = false;
     while !done {
         done = true;
-        let mut instr: Option<(BlockId, usize)> = None;
+        // The previous instruction, as an index of `cfg.instrs`.
+        let mut instr: Option<usize> = None;
         let mut b = Some(cfg.entry);
         while let Some(id) = b {
             remove_redundant_nops(cfg, id);
             if cfg.blocks[id].label.is_some() {
                 instr = None;
             }
-            for i in 0..cfg.blocks[id].instrs.len() {
+            for i in cfg.blocks[id].range() {
                 let prev = instr;
-                instr = Some((id, i));
-                let (prev_op, prev_arg) = prev.map_or((None, 0), |(pb, pi)| {
-                    let p = &cfg.blocks[pb].instrs[pi];
+                instr = Some(i);
+                let (prev_op, prev_arg) = prev.map_or((None, 0), |p| {
+                    let p = &cfg.instrs[p];
                     (Some(p.op), p.arg)
                 });
-                if cfg.blocks[id].instrs[i].op == Opcode::POP_TOP
+                if cfg.instrs[i].op == Opcode::POP_TOP
                     && (prev_op == Some(Opcode::LOAD_CONST)
                         || (prev_op == Some(Opcode::COPY) && prev_arg == 1))
                 {
-                    let (pb, pi) = prev.unwrap();
-                    cfg.blocks[pb].instrs[pi].set_nop();
-                    cfg.blocks[id].instrs[i].set_nop();
+                    cfg.instrs[prev.unwrap()].set_nop();
+                    cfg.instrs[i].set_nop();
                     done = false;
                 }
             }
-            let ends_with_jump =
-                instr.is_some_and(|(ib, ii)| is_jump(cfg.blocks[ib].instrs[ii].op));
+            let ends_with_jump = instr.is_some_and(|i| is_jump(cfg.instrs[i].op));
             if ends_with_jump || !cfg.has_fallthrough(id) {
                 instr = None;
             }
@@ -580,8 +579,8 @@ pub(crate) fn remove_redundant_jumps(cfg: &mut Cfg) {
     while let Some(b) = cursor {
         cursor = cfg.blocks[b].next;
         let next = cfg.blocks[b].next;
-        if let Some(last) = cfg.blocks[b].instrs.last_mut() {
-            if is_unconditional_jump(last.op) && last.target == next {
+        if let Some(last) = cfg.last_mut(b) {
+            if is_unconditional_jump(last.op) && last.target() == next {
                 last.set_nop();
             }
         }
@@ -605,10 +604,10 @@ fn mark_reachable(cfg: &mut Cfg) {
                 cfg.blocks[next].predecessors += 1;
             }
         }
-        for i in 0..cfg.blocks[b].instrs.len() {
-            let instr = cfg.blocks[b].instrs[i];
+        for i in cfg.blocks[b].range() {
+            let instr = cfg.instrs[i];
             if is_jump(instr.op) || is_block_push(instr.op) {
-                if let Some(target) = instr.target {
+                if let Some(target) = instr.target() {
                     if !cfg.blocks[target].visited {
                         stack.push(target);
                     }
@@ -629,7 +628,7 @@ pub(crate) fn remove_unused_consts(cfg: &mut Cfg, consts: &mut Vec<Object>) {
     used[0] = true;
     let order = cfg.order();
     for &b in &order {
-        for instr in &cfg.blocks[b].instrs {
+        for instr in cfg.block_instrs(b) {
             if has_const(instr.op) {
                 if let Some(u) = used.get_mut(instr.arg as usize) {
                     *u = true;
@@ -652,7 +651,7 @@ pub(crate) fn remove_unused_consts(cfg: &mut Cfg, consts: &mut Vec<Object>) {
         }
     }
     for &b in &order {
-        for instr in &mut cfg.blocks[b].instrs {
+        for instr in cfg.block_instrs_mut(b) {
             if has_const(instr.op) {
                 instr.arg = new_index[instr.arg as usize];
             }

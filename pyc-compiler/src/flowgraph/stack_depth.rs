@@ -31,8 +31,8 @@ pub(crate) fn stack_depth(cfg: &mut Cfg, code_flags: u32) -> Result<u32, Compile
     while let Some(b) = stack.pop() {
         let mut depth = cfg.blocks[b].startdepth;
         let mut next = cfg.blocks[b].next;
-        for i in 0..cfg.blocks[b].instrs.len() {
-            let instr = cfg.blocks[b].instrs[i];
+        for i in cfg.blocks[b].range() {
+            let instr = cfg.instrs[i];
             let effect = stack_effect(instr.op, instr.arg, false)
                 .ok_or_else(|| internal(format!("no stack effect for {:?}", instr.op)))?;
             let new_depth = depth + effect;
@@ -48,7 +48,7 @@ pub(crate) fn stack_depth(cfg: &mut Cfg, code_flags: u32) -> Result<u32, Compile
                     return Err(internal(format!("stack underflow at {:?}", instr.op)));
                 }
                 maxdepth = maxdepth.max(target_depth);
-                if let Some(target) = instr.target {
+                if let Some(target) = instr.target() {
                     push(cfg, &mut stack, target, target_depth);
                 }
             }
