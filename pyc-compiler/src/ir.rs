@@ -628,6 +628,11 @@ impl<K: std::hash::Hash + Eq, V> IndexSet<K, V> {
     /// Appends a new entry whose key hashes to `hash`.
     fn push(&mut self, hash: u64, key: K, value: V) -> u32 {
         let next = self.values.len() as u32;
+        if self.keys.capacity() == 0 {
+            self.keys.reserve(INITIAL_ENTRIES);
+            self.values.reserve(INITIAL_ENTRIES);
+            self.hashes.reserve(INITIAL_ENTRIES);
+        }
         self.keys.push(key);
         self.values.push(value);
         self.hashes.push(hash);

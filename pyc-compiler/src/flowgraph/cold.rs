@@ -22,12 +22,12 @@ fn mark_warm(cfg: &mut Cfg) {
                 cfg.blocks[next].visited = true;
             }
         }
-        for i in cfg.blocks[b].range() {
-            let instr = cfg.instrs[i];
+        let Cfg { instrs, blocks, .. } = &mut *cfg;
+        for instr in &instrs[blocks[b].range()] {
             if let Some(target) = instr.target().filter(|_| is_jump(instr.op)) {
-                if !cfg.blocks[target].visited {
+                if !blocks[target].visited {
                     stack.push(target);
-                    cfg.blocks[target].visited = true;
+                    blocks[target].visited = true;
                 }
             }
         }
@@ -55,12 +55,12 @@ fn mark_cold(cfg: &mut Cfg) {
                 cfg.blocks[next].visited = true;
             }
         }
-        for i in cfg.blocks[b].range() {
-            let instr = cfg.instrs[i];
+        let Cfg { instrs, blocks, .. } = &mut *cfg;
+        for instr in &instrs[blocks[b].range()] {
             if let Some(target) = instr.target().filter(|_| is_jump(instr.op)) {
-                if !cfg.blocks[target].warm && !cfg.blocks[target].visited {
+                if !blocks[target].warm && !blocks[target].visited {
                     stack.push(target);
-                    cfg.blocks[target].visited = true;
+                    blocks[target].visited = true;
                 }
             }
         }

@@ -9,8 +9,9 @@ use crate::opcode_info::{is_block_push, is_jump};
 /// Replaces `SETUP_*` and `POP_BLOCK` by `NOP`s (then removed) and `STORE_FAST_MAYBE_NULL` by
 /// `STORE_FAST`.
 pub(crate) fn convert_pseudo_ops(cfg: &mut Cfg) {
-    let order = cfg.order();
-    for &b in &order {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         for instr in cfg.block_instrs_mut(b) {
             if is_block_push(instr.op) || instr.op == Opcode::POP_BLOCK {
                 instr.set_nop();
@@ -19,7 +20,11 @@ pub(crate) fn convert_pseudo_ops(cfg: &mut Cfg) {
             }
         }
     }
-    for &b in &order {
+    // Blocks keep their places: a NOP at the end of a block is judged by the next block's
+    // first line, after that block's pseudo-instructions are lowered too.
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         remove_redundant_nops(cfg, b);
     }
 }

@@ -24,7 +24,7 @@ use pyc_loader::target::Target;
 
 use crate::error::CompileError;
 use crate::ir::{InstrSequence, Location, Opcode};
-use crate::opcode_info::has_target;
+use crate::opcode_info::{has_const, has_target, is_assembler_jump, is_block_push};
 
 /// What the passes need to know about the code unit besides its graph and constants.
 #[derive(Clone, Copy, Debug)]
@@ -46,9 +46,11 @@ pub(crate) fn optimize_code_unit(
     consts: &mut Vec<Object>,
     shape: UnitShape,
 ) -> Result<(), CompileError> {
-    // Every instruction is still in a block of the chain.
+    // One pass over the new graph, whose blocks are all in the chain: constants in range, no
+    // jump only the assembler emits (a terminator ends its block by construction), and the
+    // targets of `SETUP_*` marked as handlers (CPython's `mark_except_handlers`).
     for instr in &cfg.instrs {
-        if crate::opcode_info::has_const(instr.op) && instr.arg as usize >= consts.len() {
+        if has_const(instr.op) && instr.arg as usize >= consts.len() {
             return Err(cfg::internal(format!(
                 "{:?} {} beyond the {} constants",
                 instr.op,
@@ -56,8 +58,18 @@ pub(crate) fn optimize_code_unit(
                 consts.len()
             )));
         }
+        if is_assembler_jump(instr.op) {
+            return Err(cfg::internal(format!(
+                "{:?} emitted by code generation",
+                instr.op
+            )));
+        }
+        if is_block_push(instr.op) {
+            if let Some(target) = instr.target() {
+                cfg.blocks[target].except_handler = true;
+            }
+        }
     }
-    except::mark_except_handlers(cfg);
     except::label_exception_targets(cfg);
     optimize::optimize_cfg(cfg, consts, shape.load_global_is_even)?;
     optimize::remove_unused_consts(cfg, consts);

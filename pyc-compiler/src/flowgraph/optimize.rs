@@ -8,10 +8,7 @@ use pyc_loader::marshal::Object;
 use super::cfg::{internal, BlockId, Cfg, Instr};
 use crate::error::CompileError;
 use crate::ir::{ConstKey, Opcode};
-use crate::opcode_info::{
-    has_const, has_target, is_assembler_jump, is_block_push, is_jump, is_terminator,
-    is_unconditional_jump,
-};
+use crate::opcode_info::{has_const, has_target, is_jump, is_unconditional_jump};
 
 /// Exit blocks at most this long are copied into blocks that jump to them.
 const MAX_COPY_SIZE: usize = 4;
@@ -23,7 +20,6 @@ pub(crate) fn optimize_cfg(
     consts: &mut Vec<Object>,
     load_global_is_even: bool,
 ) -> Result<(), CompileError> {
-    check_cfg(cfg)?;
     eliminate_empty_basic_blocks(cfg);
     // Only `eliminate_empty_basic_blocks` relinks blocks: the passes in between share one
     // layout order.
@@ -49,27 +45,6 @@ pub(crate) fn optimize_cfg(
     }
     eliminate_empty_basic_blocks(cfg);
     remove_redundant_jumps(cfg);
-    Ok(())
-}
-
-/// Rejects a block with a jump or exit before its end.
-fn check_cfg(cfg: &Cfg) -> Result<(), CompileError> {
-    let mut cursor = Some(cfg.entry);
-    while let Some(b) = cursor {
-        cursor = cfg.blocks[b].next;
-        let instrs = cfg.block_instrs(b);
-        for (i, instr) in instrs.iter().enumerate() {
-            if is_assembler_jump(instr.op) {
-                return Err(internal(format!(
-                    "{:?} emitted by code generation",
-                    instr.op
-                )));
-            }
-            if is_terminator(instr.op) && i + 1 != instrs.len() {
-                return Err(internal("malformed control flow graph".to_string()));
-            }
-        }
-    }
     Ok(())
 }
 
@@ -604,14 +579,14 @@ fn mark_reachable(cfg: &mut Cfg) {
                 cfg.blocks[next].predecessors += 1;
             }
         }
-        for i in cfg.blocks[b].range() {
-            let instr = cfg.instrs[i];
-            if is_jump(instr.op) || is_block_push(instr.op) {
+        let Cfg { instrs, blocks, .. } = &mut *cfg;
+        for instr in &instrs[blocks[b].range()] {
+            if has_target(instr.op) {
                 if let Some(target) = instr.target() {
-                    if !cfg.blocks[target].visited {
+                    if !blocks[target].visited {
                         stack.push(target);
                     }
-                    cfg.blocks[target].predecessors += 1;
+                    blocks[target].predecessors += 1;
                 }
             }
         }
@@ -626,8 +601,9 @@ pub(crate) fn remove_unused_consts(cfg: &mut Cfg, consts: &mut Vec<Object>) {
     }
     let mut used = vec![false; consts.len()];
     used[0] = true;
-    let order = cfg.order();
-    for &b in &order {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         for instr in cfg.block_instrs(b) {
             if has_const(instr.op) {
                 if let Some(u) = used.get_mut(instr.arg as usize) {
@@ -650,7 +626,9 @@ pub(crate) fn remove_unused_consts(cfg: &mut Cfg, consts: &mut Vec<Object>) {
             consts.push(value);
         }
     }
-    for &b in &order {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
         for instr in cfg.block_instrs_mut(b) {
             if has_const(instr.op) {
                 instr.arg = new_index[instr.arg as usize];
