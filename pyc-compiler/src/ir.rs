@@ -586,7 +586,8 @@ pub struct IndexSet<K, V> {
     values: Vec<V>,
     /// The hash of each key, so that growing the table hashes no key again.
     hashes: Vec<u64>,
-    /// Indices into `keys`, hashed by their key.
+    /// Indices into `keys`, hashed by their key; empty while the set is searched linearly
+    /// (at most [`LINEAR_ENTRIES`] entries).
     table: hashbrown::HashTable<u32>,
 }
 
@@ -609,8 +610,12 @@ impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for IndexSet<K, V> 
     }
 }
 
-/// The entries an [`IndexSet`]'s table has room for when its first entry arrives.
+/// The entries an [`IndexSet`] has room for when its first entry arrives.
 const INITIAL_ENTRIES: usize = 14;
+
+/// Sets of up to this many entries are searched linearly, without a hash table (most sets of
+/// names and constants are this small).
+const LINEAR_ENTRIES: usize = 8;
 
 fn hash_of<Q: std::hash::Hash + ?Sized>(value: &Q) -> u64 {
     use std::hash::BuildHasher;
@@ -620,6 +625,14 @@ fn hash_of<Q: std::hash::Hash + ?Sized>(value: &Q) -> u64 {
 impl<K: std::hash::Hash + Eq, V> IndexSet<K, V> {
     /// The index of the entry whose key hashes to `hash` and satisfies `is_key`, if any.
     fn find(&self, hash: u64, is_key: impl Fn(&K) -> bool) -> Option<u32> {
+        if self.keys.len() <= LINEAR_ENTRIES {
+            return self
+                .hashes
+                .iter()
+                .zip(&self.keys)
+                .position(|(&h, k)| h == hash && is_key(k))
+                .map(|i| i as u32);
+        }
         self.table
             .find(hash, |&i| is_key(&self.keys[i as usize]))
             .copied()
@@ -636,12 +649,17 @@ impl<K: std::hash::Hash + Eq, V> IndexSet<K, V> {
         self.keys.push(key);
         self.values.push(value);
         self.hashes.push(hash);
+        if self.keys.len() <= LINEAR_ENTRIES {
+            return next;
+        }
         let hashes = &self.hashes;
         let rehash = |&i: &u32| hashes[i as usize];
         if self.table.capacity() == 0 {
-            // Room for a typical unit's entries at once: growing from the smallest table
-            // rehashes every key at each step.
-            self.table.reserve(INITIAL_ENTRIES, rehash);
+            // The set outgrows linear search: room for the entries so far and as many more.
+            self.table.reserve(2 * self.hashes.len(), rehash);
+            for (i, &h) in self.hashes[..next as usize].iter().enumerate() {
+                self.table.insert_unique(h, i as u32, rehash);
+            }
         }
         self.table.insert_unique(hash, next, rehash);
         next

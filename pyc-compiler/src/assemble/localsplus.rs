@@ -48,7 +48,8 @@ pub(crate) fn prepare_localsplus(md: &UnitMetadata, cfg: &mut Cfg) -> usize {
             dropped += 1;
         }
     }
-    let mut cursor = Some(cfg.entry);
+    // Without cells and free variables no argument indexes them.
+    let mut cursor = Some(cfg.entry).filter(|_| !fixed.is_empty());
     while let Some(b) = cursor {
         cursor = cfg.blocks[b].next;
         for instr in cfg.block_instrs_mut(b) {

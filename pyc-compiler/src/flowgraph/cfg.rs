@@ -101,6 +101,8 @@ pub(crate) struct Block {
     pub warm: bool,
     /// Bit i: local i may be unbound on entry (the uninitialized-locals analysis).
     pub unsafe_locals_mask: u64,
+    /// The entry mask the uninitialized-locals analysis last scanned the block with.
+    pub scanned_locals_mask: Option<u64>,
 }
 
 impl Block {
@@ -119,6 +121,7 @@ impl Block {
             cold: false,
             warm: false,
             unsafe_locals_mask: 0,
+            scanned_locals_mask: None,
         }
     }
 

@@ -22,13 +22,14 @@ fn mark_warm(cfg: &mut Cfg) {
                 cfg.blocks[next].visited = true;
             }
         }
-        let Cfg { instrs, blocks, .. } = &mut *cfg;
-        for instr in &instrs[blocks[b].range()] {
-            if let Some(target) = instr.target().filter(|_| is_jump(instr.op)) {
-                if !blocks[target].visited {
-                    stack.push(target);
-                    blocks[target].visited = true;
-                }
+        // A jump ends its block.
+        if let Some(target) = cfg
+            .last(b)
+            .and_then(|i| i.target().filter(|_| is_jump(i.op)))
+        {
+            if !cfg.blocks[target].visited {
+                stack.push(target);
+                cfg.blocks[target].visited = true;
             }
         }
     }
@@ -55,13 +56,13 @@ fn mark_cold(cfg: &mut Cfg) {
                 cfg.blocks[next].visited = true;
             }
         }
-        let Cfg { instrs, blocks, .. } = &mut *cfg;
-        for instr in &instrs[blocks[b].range()] {
-            if let Some(target) = instr.target().filter(|_| is_jump(instr.op)) {
-                if !blocks[target].warm && !blocks[target].visited {
-                    stack.push(target);
-                    blocks[target].visited = true;
-                }
+        if let Some(target) = cfg
+            .last(b)
+            .and_then(|i| i.target().filter(|_| is_jump(i.op)))
+        {
+            if !cfg.blocks[target].warm && !cfg.blocks[target].visited {
+                stack.push(target);
+                cfg.blocks[target].visited = true;
             }
         }
     }
@@ -72,6 +73,16 @@ fn mark_cold(cfg: &mut Cfg) {
 pub(crate) fn push_cold_blocks_to_end(cfg: &mut Cfg) {
     let entry = cfg.entry;
     if cfg.blocks[entry].next.is_none() {
+        return;
+    }
+    // Only handlers and what only they reach are cold: without a handler nothing moves.
+    let mut cursor = Some(entry);
+    let mut has_handler = false;
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
+        has_handler |= cfg.blocks[b].except_handler;
+    }
+    if !has_handler {
         return;
     }
     mark_cold(cfg);

@@ -50,8 +50,15 @@ fn maybe_push(blocks: &mut [Block], b: BlockId, unsafe_mask: u64, stack: &mut Ve
     }
 }
 
+/// Scans block `b` from its entry mask, marking its loads and passing its exit mask on. A
+/// block scanned again with the mask of its last scan is skipped: that scan would find the
+/// same loads (already marked) and pass on masks its successors already include.
 fn scan_block_for_locals(cfg: &mut Cfg, b: BlockId, stack: &mut Vec<BlockId>) {
     let mut unsafe_mask = cfg.blocks[b].unsafe_locals_mask;
+    if cfg.blocks[b].scanned_locals_mask == Some(unsafe_mask) {
+        return;
+    }
+    cfg.blocks[b].scanned_locals_mask = Some(unsafe_mask);
     // The last handler given a mask here, and that mask: the handler's mask includes it
     // since, so giving it again changes nothing (runs of instructions share a handler).
     let mut pushed: Option<(BlockId, u64)> = None;

@@ -48,8 +48,11 @@ pub(crate) fn optimize_code_unit(
 ) -> Result<(), CompileError> {
     // One pass over the new graph, whose blocks are all in the chain: constants in range, no
     // jump only the assembler emits (a terminator ends its block by construction), and the
-    // targets of `SETUP_*` marked as handlers (CPython's `mark_except_handlers`).
-    for instr in &cfg.instrs {
+    // targets of `SETUP_*` marked as handlers (CPython's `mark_except_handlers`). Each
+    // `YIELD_VALUE` starts at handler depth 0: `label_exception_targets` sets the depth of
+    // those it reaches, and the others are in blocks the optimizations find unreachable.
+    let mut has_handlers = false;
+    for instr in &mut cfg.instrs {
         if has_const(instr.op) && instr.arg as usize >= consts.len() {
             return Err(cfg::internal(format!(
                 "{:?} {} beyond the {} constants",
@@ -67,10 +70,17 @@ pub(crate) fn optimize_code_unit(
         if is_block_push(instr.op) {
             if let Some(target) = instr.target() {
                 cfg.blocks[target].except_handler = true;
+                has_handlers = true;
             }
         }
+        if instr.op == Opcode::YIELD_VALUE {
+            instr.arg = 0;
+        }
     }
-    except::label_exception_targets(cfg);
+    // Without handlers every instruction keeps "no handler" and every depth is 0.
+    if has_handlers {
+        except::label_exception_targets(cfg);
+    }
     optimize::optimize_cfg(cfg, consts, shape.load_global_is_even)?;
     optimize::remove_unused_consts(cfg, consts);
     locals::add_checks_for_loads_of_uninitialized_variables(cfg, shape.nlocals, shape.nparams);
