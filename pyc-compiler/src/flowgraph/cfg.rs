@@ -306,25 +306,22 @@ impl Cfg {
         let mut instrs = Vec::with_capacity(n);
         // The block starting at each offset of the sequence, or `NONE`.
         let mut block_at_offset = vec![NONE; n];
-        // A label bound at the current offset, waiting for its block.
-        let mut pending_label: Option<u32> = None;
         // Whether the last instruction placed ends its block.
         let mut after_terminator = false;
-        for (i, instr) in seq.instrs.iter().enumerate() {
-            if label_at_offset[i] != 0 {
-                pending_label = Some(label_at_offset[i]);
-            }
+        // The instructions that designate a block, by index.
+        let mut with_target = Vec::new();
+        for (i, (instr, &label)) in seq.instrs.iter().zip(&label_at_offset).enumerate() {
             // CPython's `cfg_builder_maybe_start_new_block`, at a label or after a
-            // terminator: the current block takes a pending label if it is still empty and
-            // unlabelled, otherwise a new block starts.
-            if pending_label.is_some() || after_terminator {
+            // terminator: the current block takes the label if it is still empty and
+            // unlabelled, otherwise a new block starts (block lengths are set below).
+            if label != 0 || after_terminator {
                 let current = blocks.len() - 1;
                 let block: &mut Block = &mut blocks[current];
-                if !after_terminator && block.len == 0 && block.label.is_none() {
-                    block.label = pending_label.take();
+                let label = (label != 0).then_some(label);
+                if !after_terminator && block.start as usize == i && block.label.is_none() {
+                    block.label = label;
                     block_at_offset[i] = current as u32;
                 } else {
-                    let label = pending_label.take();
                     block.next = Some(current + 1);
                     blocks.push(Block::new(label, i));
                     if label.is_some() {
@@ -343,6 +340,7 @@ impl Cfg {
                         .flatten()
                         .filter(|&offset| offset < n)
                         .ok_or_else(|| internal(format!("{:?} to an unbound label", instr.op)))?;
+                    with_target.push(i as u32);
                     (offset as u32, label_at_offset[offset])
                 }
                 (false, Arg::Int(arg)) => (NONE, arg),
@@ -355,18 +353,25 @@ impl Cfg {
                 return Err(internal(format!("{:?} 0", instr.op)));
             }
             after_terminator = is_terminator(instr.op);
-            let mut placed = Instr::new(instr.op, arg, instr.loc);
-            placed.target = target;
-            instrs.push(placed);
-            let last = blocks.len() - 1;
-            blocks[last].len += 1;
+            instrs.push(Instr {
+                op: instr.op,
+                arg,
+                target,
+                except: NONE,
+                loc: instr.loc,
+            });
         }
-        for instr in &mut instrs {
-            if instr.target != NONE {
-                instr.target = block_at_offset[instr.target as usize];
-                if instr.target == NONE {
-                    return Err(internal("jump target without block".to_string()));
-                }
+        // Each block ends where the next starts.
+        let mut end = n as u32;
+        for block in blocks.iter_mut().rev() {
+            block.len = end - block.start;
+            end = block.start;
+        }
+        for i in with_target {
+            let instr = &mut instrs[i as usize];
+            instr.target = block_at_offset[instr.target as usize];
+            if instr.target == NONE {
+                return Err(internal("jump target without block".to_string()));
             }
         }
         Ok(Cfg {

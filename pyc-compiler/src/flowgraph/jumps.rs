@@ -9,22 +9,27 @@ use crate::opcode_info::{is_block_push, is_jump};
 /// Replaces `SETUP_*` and `POP_BLOCK` by `NOP`s (then removed) and `STORE_FAST_MAYBE_NULL` by
 /// `STORE_FAST`.
 pub(crate) fn convert_pseudo_ops(cfg: &mut Cfg) {
+    // The blocks holding a NOP afterwards (the others have none to remove).
+    let mut with_nops = Vec::new();
     let mut cursor = Some(cfg.entry);
     while let Some(b) = cursor {
         cursor = cfg.blocks[b].next;
+        let mut has_nop = false;
         for instr in cfg.block_instrs_mut(b) {
             if is_block_push(instr.op) || instr.op == Opcode::POP_BLOCK {
                 instr.set_nop();
             } else if instr.op == Opcode::STORE_FAST_MAYBE_NULL {
                 instr.op = Opcode::STORE_FAST;
             }
+            has_nop |= instr.op == Opcode::NOP;
+        }
+        if has_nop {
+            with_nops.push(b);
         }
     }
-    // Blocks keep their places: a NOP at the end of a block is judged by the next block's
-    // first line, after that block's pseudo-instructions are lowered too.
-    let mut cursor = Some(cfg.entry);
-    while let Some(b) = cursor {
-        cursor = cfg.blocks[b].next;
+    // Only once all are lowered: a NOP ending a block is judged by the next block's first
+    // line.
+    for b in with_nops {
         remove_redundant_nops(cfg, b);
     }
 }

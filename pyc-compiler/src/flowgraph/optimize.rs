@@ -132,6 +132,18 @@ fn jump_thread(cfg: &mut Cfg, b: BlockId, i: usize, target: &Instr, op: Opcode) 
     false
 }
 
+/// Threads the jump `inst` (at `i` in block `b`) through the unconditional jump that starts
+/// its target, if there is one; returns whether it did.
+fn thread_to_jump(cfg: &mut Cfg, b: BlockId, i: usize, inst: &Instr) -> bool {
+    let Some(t) = inst.target() else {
+        return false;
+    };
+    match cfg.block_instrs(t).first() {
+        Some(&target) if target.op == Opcode::JUMP => jump_thread(cfg, b, i, &target, inst.op),
+        _ => false,
+    }
+}
+
 /// Python's truth value of a constant.
 fn is_true(value: &Object) -> bool {
     match value {
@@ -338,8 +350,6 @@ fn optimize_basic_block(
     consts: &mut Vec<Object>,
     load_global_is_even: bool,
 ) -> Result<(), CompileError> {
-    let nop = Instr::new(Opcode::NOP, 0, crate::ir::Location::NONE);
-    let mut target = nop;
     let mut opcode = Opcode::NOP;
     let mut oparg = 0u32;
     let mut i = 0usize;
@@ -353,10 +363,6 @@ fn optimize_basic_block(
         if !is_copy_of_load_const {
             opcode = inst.op;
             oparg = inst.arg;
-            target = match inst.target().filter(|_| has_target(opcode)) {
-                Some(t) => *cfg.block_instrs(t).first().unwrap_or(&nop),
-                None => nop,
-            };
         }
         let nextop = if i + 1 < len {
             Some(cfg.instrs[start + i + 1].op)
@@ -433,7 +439,7 @@ fn optimize_basic_block(
             | Opcode::POP_JUMP_IF_FALSE
             | Opcode::POP_JUMP_IF_TRUE
             | Opcode::JUMP
-                if target.op == Opcode::JUMP && jump_thread(cfg, b, i, &target, inst.op) =>
+                if thread_to_jump(cfg, b, i, &inst) =>
             {
                 continue;
             }
@@ -515,8 +521,8 @@ fn remove_redundant_nops_and_pairs(cfg: &mut Cfg) {
     let mut done = false;
     while !done {
         done = true;
-        // The previous instruction, as an index of `cfg.instrs`.
-        let mut instr: Option<usize> = None;
+        // The previous instruction: its index in `cfg.instrs`, opcode and argument.
+        let mut instr: Option<(usize, Opcode, u32)> = None;
         let mut b = Some(cfg.entry);
         while let Some(id) = b {
             remove_redundant_nops(cfg, id);
@@ -524,22 +530,20 @@ fn remove_redundant_nops_and_pairs(cfg: &mut Cfg) {
                 instr = None;
             }
             for i in cfg.blocks[id].range() {
-                let prev = instr;
-                instr = Some(i);
-                let (prev_op, prev_arg) = prev.map_or((None, 0), |p| {
-                    let p = &cfg.instrs[p];
-                    (Some(p.op), p.arg)
-                });
-                if cfg.instrs[i].op == Opcode::POP_TOP
-                    && (prev_op == Some(Opcode::LOAD_CONST)
-                        || (prev_op == Some(Opcode::COPY) && prev_arg == 1))
-                {
-                    cfg.instrs[prev.unwrap()].set_nop();
-                    cfg.instrs[i].set_nop();
-                    done = false;
+                let (op, arg) = (cfg.instrs[i].op, cfg.instrs[i].arg);
+                match instr {
+                    Some((p, Opcode::LOAD_CONST, _) | (p, Opcode::COPY, 1))
+                        if op == Opcode::POP_TOP =>
+                    {
+                        cfg.instrs[p].set_nop();
+                        cfg.instrs[i].set_nop();
+                        done = false;
+                        instr = Some((i, Opcode::NOP, 0));
+                    }
+                    _ => instr = Some((i, op, arg)),
                 }
             }
-            let ends_with_jump = instr.is_some_and(|i| is_jump(cfg.instrs[i].op));
+            let ends_with_jump = instr.is_some_and(|(_, op, _)| is_jump(op));
             if ends_with_jump || !cfg.has_fallthrough(id) {
                 instr = None;
             }

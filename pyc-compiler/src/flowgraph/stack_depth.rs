@@ -3,7 +3,7 @@
 
 use super::cfg::{internal, Block, BlockId, Cfg};
 use crate::error::CompileError;
-use crate::opcode_info::{has_target, is_scope_exit, is_unconditional_jump, stack_effect};
+use crate::opcode_info::{has_target, stack_effect};
 
 /// `co_flags` bits of generators and coroutines, whose frames start with the sent value.
 const GENERATOR_LIKE: u32 = 0x20 | 0x80 | 0x200;
@@ -30,7 +30,9 @@ pub(crate) fn stack_depth(cfg: &mut Cfg, code_flags: u32) -> Result<u32, Compile
     let mut maxdepth = 0;
     while let Some(b) = stack.pop() {
         let mut depth = cfg.blocks[b].startdepth;
-        let mut next = cfg.blocks[b].next;
+        // Jumps and exits end their blocks: control falls through unless the last one is
+        // an unconditional jump or an exit.
+        let next = cfg.blocks[b].next.filter(|_| cfg.has_fallthrough(b));
         let Cfg { instrs, blocks, .. } = &mut *cfg;
         for instr in &instrs[blocks[b].range()] {
             let effect = stack_effect(instr.op, instr.arg, false)
@@ -53,10 +55,6 @@ pub(crate) fn stack_depth(cfg: &mut Cfg, code_flags: u32) -> Result<u32, Compile
                 }
             }
             depth = new_depth;
-            if is_unconditional_jump(instr.op) || is_scope_exit(instr.op) {
-                next = None;
-                break;
-            }
         }
         if let Some(next) = next {
             push(&mut cfg.blocks, &mut stack, next, depth);
