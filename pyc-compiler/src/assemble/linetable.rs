@@ -57,9 +57,31 @@ impl LineTable {
         self.varint(zigzag);
     }
 
-    /// Appends one entry. The short and one-line forms (most entries) are appended as one
-    /// slice.
+    /// Appends one entry: the short form (most entries: same line, narrow columns) here,
+    /// the others in [`LineTable::long_entry`].
+    #[inline]
     fn entry(&mut self, loc: Location, size: u32) {
+        let (column, end_column) = (loc.col_offset, loc.end_col_offset);
+        if loc.lineno >= 0
+            && loc.lineno == self.lineno
+            && loc.end_lineno == loc.lineno
+            && (0..80).contains(&column)
+            && end_column >= column
+            && end_column - column < 16
+        {
+            let code = (column / 8) as u8;
+            debug_assert!(code <= CODE_SHORT_MAX);
+            let columns = (((column % 8) as u8) << 4) | (end_column - column) as u8;
+            self.bytes
+                .extend_from_slice(&[0x80 | (code << 3) | (size as u8 - 1), columns]);
+        } else {
+            self.long_entry(loc, size);
+        }
+    }
+
+    /// Appends an entry in any form but the short one (which [`LineTable::entry`] chose
+    /// not to use).
+    fn long_entry(&mut self, loc: Location, size: u32) {
         let first_byte = |code: u8| 0x80 | (code << 3) | (size as u8 - 1);
         if loc.lineno < 0 {
             self.bytes.push(first_byte(CODE_NONE));
@@ -75,23 +97,18 @@ impl LineTable {
                 self.lineno = loc.lineno;
                 return;
             }
-        } else if loc.end_lineno == loc.lineno {
-            if line_delta == 0 && column < 80 && end_column - column < 16 && end_column >= column {
-                let code = (column / 8) as u8;
-                debug_assert!(code <= CODE_SHORT_MAX);
-                let columns = (((column % 8) as u8) << 4) | (end_column - column) as u8;
-                self.bytes.extend_from_slice(&[first_byte(code), columns]);
-                return;
-            }
-            if (0..3).contains(&line_delta) && column < 128 && end_column < 128 {
-                self.bytes.extend_from_slice(&[
-                    first_byte(CODE_ONE_LINE + line_delta as u8),
-                    column as u8,
-                    end_column as u8,
-                ]);
-                self.lineno = loc.lineno;
-                return;
-            }
+        } else if loc.end_lineno == loc.lineno
+            && (0..3).contains(&line_delta)
+            && column < 128
+            && end_column < 128
+        {
+            self.bytes.extend_from_slice(&[
+                first_byte(CODE_ONE_LINE + line_delta as u8),
+                column as u8,
+                end_column as u8,
+            ]);
+            self.lineno = loc.lineno;
+            return;
         }
         self.bytes.push(first_byte(CODE_LONG));
         self.signed_varint(line_delta);

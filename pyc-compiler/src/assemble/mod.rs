@@ -78,7 +78,7 @@ pub fn assemble_unit(
         instrs,
     } = unit;
     let mut consts: Vec<Object> = std::mem::take(&mut md.consts).into_values();
-    let mut cfg = Cfg::from_sequence(&instrs)?;
+    let mut cfg = Cfg::from_sequence(&instrs, consts.len())?;
     drop(instrs);
 
     let nparams = (md.posonlyargcount + md.argcount + md.kwonlyargcount) as usize
@@ -106,7 +106,14 @@ pub fn assemble_unit(
         flags: md.flags,
         code: Bytes::from(code),
         consts: consts.into_iter().map(intern_constant).collect(),
-        names: md.names.values().iter().map(localsplus::interned).collect(),
+        names: std::mem::take(&mut md.names)
+            .into_values()
+            .into_iter()
+            .map(|name| match name.is_interned() {
+                true => name,
+                false => localsplus::interned(&name),
+            })
+            .collect(),
         localsplusnames,
         localspluskinds,
         filename: filename.clone(),

@@ -3,7 +3,10 @@
 
 use crate::error::CompileError;
 use crate::ir::{Arg, InstrSequence, Location, Opcode};
-use crate::opcode_info::{has_target, is_scope_exit, is_terminator, is_unconditional_jump};
+use crate::opcode_info::{
+    has_const, has_target, is_assembler_jump, is_block_push, is_scope_exit, is_terminator,
+    is_unconditional_jump,
+};
 
 /// Index of a block in [`Cfg::blocks`].
 pub(crate) type BlockId = usize;
@@ -152,6 +155,9 @@ pub(crate) struct Cfg {
     pub instrs: Vec<Instr>,
     pub blocks: Vec<Block>,
     pub entry: BlockId,
+    /// Whether some instruction pushes an exception handler (`SETUP_*`); without one, only
+    /// the last instruction of a block designates a block.
+    pub has_handlers: bool,
 }
 
 impl Cfg {
@@ -290,8 +296,12 @@ impl Cfg {
 
     /// Builds the graph of a code unit's instruction sequence: a block starts at each bound
     /// label and after each instruction that ends a block (the sequence's instructions keep
-    /// their order in [`Cfg::instrs`]).
-    pub fn from_sequence(seq: &InstrSequence) -> Result<Cfg, CompileError> {
+    /// their order in [`Cfg::instrs`]). It checks the instructions (constant indices below
+    /// `nconsts`, no jump only the assembler emits), marks the targets of `SETUP_*` as
+    /// handlers (CPython's `mark_except_handlers`), and gives each `YIELD_VALUE` handler
+    /// depth 0 (`label_exception_targets` sets the depth of those it reaches; the others are
+    /// in blocks the optimizations find unreachable).
+    pub fn from_sequence(seq: &InstrSequence, nconsts: usize) -> Result<Cfg, CompileError> {
         let n = seq.instrs.len();
         // One label per offset is used, the last bound there, numbered as CPython's code
         // generation does (from 1; 0: none); an offset's block is found through it.
@@ -352,10 +362,26 @@ impl Cfg {
             if matches!(instr.op, Opcode::SWAP | Opcode::COPY) && arg == 0 {
                 return Err(internal(format!("{:?} 0", instr.op)));
             }
+            if has_const(instr.op) && arg as usize >= nconsts {
+                return Err(internal(format!(
+                    "{:?} {arg} beyond the {nconsts} constants",
+                    instr.op
+                )));
+            }
+            if is_assembler_jump(instr.op) {
+                return Err(internal(format!(
+                    "{:?} emitted by code generation",
+                    instr.op
+                )));
+            }
             after_terminator = is_terminator(instr.op);
             instrs.push(Instr {
                 op: instr.op,
-                arg,
+                arg: if instr.op == Opcode::YIELD_VALUE {
+                    0
+                } else {
+                    arg
+                },
                 target,
                 except: NONE,
                 loc: instr.loc,
@@ -367,17 +393,23 @@ impl Cfg {
             block.len = end - block.start;
             end = block.start;
         }
+        let mut has_handlers = false;
         for i in with_target {
             let instr = &mut instrs[i as usize];
             instr.target = block_at_offset[instr.target as usize];
             if instr.target == NONE {
                 return Err(internal("jump target without block".to_string()));
             }
+            if is_block_push(instr.op) {
+                blocks[instr.target as usize].except_handler = true;
+                has_handlers = true;
+            }
         }
         Ok(Cfg {
             instrs,
             blocks,
             entry: 0,
+            has_handlers,
         })
     }
 }

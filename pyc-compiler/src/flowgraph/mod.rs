@@ -24,7 +24,7 @@ use pyc_loader::target::Target;
 
 use crate::error::CompileError;
 use crate::ir::{InstrSequence, Location, Opcode};
-use crate::opcode_info::{has_const, has_target, is_assembler_jump, is_block_push};
+use crate::opcode_info::has_target;
 
 /// What the passes need to know about the code unit besides its graph and constants.
 #[derive(Clone, Copy, Debug)]
@@ -38,47 +38,19 @@ pub(crate) struct UnitShape {
     pub load_global_is_even: bool,
 }
 
-/// Runs CPython's `_PyCfg_OptimizeCodeUnit`: resolves handlers, optimizes, drops unused
-/// constants (renumbering `consts`), checks loads of maybe-unbound locals, moves cold blocks
-/// to the end and resolves line numbers.
+/// Runs CPython's `_PyCfg_OptimizeCodeUnit` on a graph built by [`Cfg::from_sequence`] with
+/// `consts.len()` constants: resolves handlers, optimizes, drops unused constants
+/// (renumbering `consts`), checks loads of maybe-unbound locals, moves cold blocks to the end
+/// and resolves line numbers.
 pub(crate) fn optimize_code_unit(
     cfg: &mut Cfg,
     consts: &mut Vec<Object>,
     shape: UnitShape,
 ) -> Result<(), CompileError> {
-    // One pass over the new graph, whose blocks are all in the chain: constants in range, no
-    // jump only the assembler emits (a terminator ends its block by construction), and the
-    // targets of `SETUP_*` marked as handlers (CPython's `mark_except_handlers`). Each
-    // `YIELD_VALUE` starts at handler depth 0: `label_exception_targets` sets the depth of
-    // those it reaches, and the others are in blocks the optimizations find unreachable.
-    let mut has_handlers = false;
-    for instr in &mut cfg.instrs {
-        if has_const(instr.op) && instr.arg as usize >= consts.len() {
-            return Err(cfg::internal(format!(
-                "{:?} {} beyond the {} constants",
-                instr.op,
-                instr.arg,
-                consts.len()
-            )));
-        }
-        if is_assembler_jump(instr.op) {
-            return Err(cfg::internal(format!(
-                "{:?} emitted by code generation",
-                instr.op
-            )));
-        }
-        if is_block_push(instr.op) {
-            if let Some(target) = instr.target() {
-                cfg.blocks[target].except_handler = true;
-                has_handlers = true;
-            }
-        }
-        if instr.op == Opcode::YIELD_VALUE {
-            instr.arg = 0;
-        }
-    }
-    // Without handlers every instruction keeps "no handler" and every depth is 0.
-    if has_handlers {
+    // The graph's construction marked the handlers (CPython's `mark_except_handlers`).
+    // Without handlers every instruction keeps "no handler" and every `YIELD_VALUE` depth
+    // is the 0 construction gave it.
+    if cfg.has_handlers {
         except::label_exception_targets(cfg);
     }
     optimize::optimize_cfg(cfg, consts, shape.load_global_is_even)?;
@@ -105,7 +77,7 @@ pub fn optimized_instructions(
     firstlineno: i32,
     target: Target,
 ) -> Result<Vec<FlatInstr>, CompileError> {
-    let mut cfg = Cfg::from_sequence(seq)?;
+    let mut cfg = Cfg::from_sequence(seq, consts.len())?;
     let shape = UnitShape {
         nlocals,
         nparams,

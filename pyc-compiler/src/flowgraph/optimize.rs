@@ -583,8 +583,18 @@ fn mark_reachable(cfg: &mut Cfg) {
                 cfg.blocks[next].predecessors += 1;
             }
         }
-        let Cfg { instrs, blocks, .. } = &mut *cfg;
-        for instr in &instrs[blocks[b].range()] {
+        let Cfg {
+            instrs,
+            blocks,
+            has_handlers,
+            ..
+        } = &mut *cfg;
+        let mut range = blocks[b].range();
+        if !*has_handlers && !range.is_empty() {
+            // Only jumps designate blocks, and a jump ends its block.
+            range.start = range.end - 1;
+        }
+        for instr in &instrs[range] {
             if has_target(instr.op) {
                 if let Some(target) = instr.target() {
                     if !blocks[target].visited {
