@@ -148,6 +148,7 @@ pub fn has_free(op: Opcode) -> bool {
 /// The net change of the stack depth when `op` runs with argument `arg`, along its jump
 /// (`jump`) or its fall-through (CPython's `PyCompile_OpcodeStackEffectWithJump`). `None` for
 /// opcodes the compiler never emits (`CACHE`, `EXTENDED_ARG` has effect 0 and is accepted).
+#[inline]
 pub fn stack_effect(op: Opcode, arg: u32, jump: bool) -> Option<i32> {
     use Opcode::*;
     let arg = arg as i64;

@@ -223,6 +223,18 @@ impl Cfg {
         block.len = block.len.min(len as u32);
     }
 
+    /// The instructions of block `b` that may designate a block, as a range of
+    /// [`Cfg::instrs`]: all of them if the unit pushes handlers, else only the last (only
+    /// jumps designate blocks then, and a jump ends its block).
+    #[inline]
+    pub fn target_range(&self, b: BlockId) -> std::ops::Range<usize> {
+        let mut range = self.blocks[b].range();
+        if !self.has_handlers && !range.is_empty() {
+            range.start = range.end - 1;
+        }
+        range
+    }
+
     /// The last instruction of block `b`.
     #[inline]
     pub fn last(&self, b: BlockId) -> Option<&Instr> {

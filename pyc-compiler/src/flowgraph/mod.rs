@@ -53,8 +53,8 @@ pub(crate) fn optimize_code_unit(
     if cfg.has_handlers {
         except::label_exception_targets(cfg);
     }
-    optimize::optimize_cfg(cfg, consts, shape.load_global_is_even)?;
-    optimize::remove_unused_consts(cfg, consts);
+    let used = optimize::optimize_cfg(cfg, consts, shape.load_global_is_even)?;
+    optimize::remove_unused_consts(cfg, consts, used);
     locals::add_checks_for_loads_of_uninitialized_variables(cfg, shape.nlocals, shape.nparams);
     cold::push_cold_blocks_to_end(cfg);
     lines::resolve_line_numbers(cfg, shape.firstlineno);

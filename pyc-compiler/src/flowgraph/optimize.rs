@@ -13,13 +13,14 @@ use crate::opcode_info::{has_const, has_target, is_jump, is_unconditional_jump};
 /// Exit blocks at most this long are copied into blocks that jump to them.
 const MAX_COPY_SIZE: usize = 4;
 
-/// Runs the optimization passes in CPython's order. `load_global_is_even` reports the parity
-/// of the target's `LOAD_GLOBAL` number, which CPython's `PUSH_NULL` peephole tests.
+/// Runs the optimization passes in CPython's order, and returns which constants the
+/// remaining instructions use. `load_global_is_even` reports the parity of the target's
+/// `LOAD_GLOBAL` number, which CPython's `PUSH_NULL` peephole tests.
 pub(crate) fn optimize_cfg(
     cfg: &mut Cfg,
     consts: &mut Vec<Object>,
     load_global_is_even: bool,
-) -> Result<(), CompileError> {
+) -> Result<Vec<bool>, CompileError> {
     eliminate_empty_basic_blocks(cfg);
     // Only `eliminate_empty_basic_blocks` relinks blocks: the passes in between share one
     // layout order.
@@ -40,12 +41,26 @@ pub(crate) fn optimize_cfg(
             cfg.truncate(b, 0);
         }
     }
+    // One scan per block finds its NOPs and the constants it uses (the passes left change
+    // no constant's use).
+    let mut used = vec![false; consts.len()];
     for &b in &order {
-        remove_redundant_nops(cfg, b);
+        let mut has_nop = false;
+        for instr in cfg.block_instrs(b) {
+            has_nop |= instr.op == Opcode::NOP;
+            if has_const(instr.op) {
+                if let Some(u) = used.get_mut(instr.arg as usize) {
+                    *u = true;
+                }
+            }
+        }
+        if has_nop {
+            remove_redundant_nops(cfg, b);
+        }
     }
     eliminate_empty_basic_blocks(cfg);
     remove_redundant_jumps(cfg);
-    Ok(())
+    Ok(used)
 }
 
 /// Unlinks empty blocks and retargets jumps to the next non-empty block.
@@ -74,7 +89,7 @@ pub(crate) fn eliminate_empty_basic_blocks(cfg: &mut Cfg) {
     let mut cursor = Some(cfg.entry);
     while let Some(id) = cursor {
         cursor = cfg.blocks[id].next;
-        for i in cfg.blocks[id].range() {
+        for i in cfg.target_range(id) {
             let instr = &cfg.instrs[i];
             if !has_target(instr.op) {
                 continue;
@@ -583,17 +598,8 @@ fn mark_reachable(cfg: &mut Cfg) {
                 cfg.blocks[next].predecessors += 1;
             }
         }
-        let Cfg {
-            instrs,
-            blocks,
-            has_handlers,
-            ..
-        } = &mut *cfg;
-        let mut range = blocks[b].range();
-        if !*has_handlers && !range.is_empty() {
-            // Only jumps designate blocks, and a jump ends its block.
-            range.start = range.end - 1;
-        }
+        let range = cfg.target_range(b);
+        let Cfg { instrs, blocks, .. } = &mut *cfg;
         for instr in &instrs[range] {
             if has_target(instr.op) {
                 if let Some(target) = instr.target() {
@@ -607,25 +613,13 @@ fn mark_reachable(cfg: &mut Cfg) {
     }
 }
 
-/// Drops the constants no instruction uses (the first is kept: it may be a docstring) and
-/// renumbers the arguments that index them.
-pub(crate) fn remove_unused_consts(cfg: &mut Cfg, consts: &mut Vec<Object>) {
+/// Drops the constants no instruction uses (`used`, as [`optimize_cfg`] found; the first is
+/// kept: it may be a docstring) and renumbers the arguments that index them.
+pub(crate) fn remove_unused_consts(cfg: &mut Cfg, consts: &mut Vec<Object>, mut used: Vec<bool>) {
     if consts.is_empty() {
         return;
     }
-    let mut used = vec![false; consts.len()];
     used[0] = true;
-    let mut cursor = Some(cfg.entry);
-    while let Some(b) = cursor {
-        cursor = cfg.blocks[b].next;
-        for instr in cfg.block_instrs(b) {
-            if has_const(instr.op) {
-                if let Some(u) = used.get_mut(instr.arg as usize) {
-                    *u = true;
-                }
-            }
-        }
-    }
     if used.iter().all(|&u| u) {
         return;
     }
