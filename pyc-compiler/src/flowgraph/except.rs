@@ -1,6 +1,5 @@
 //! Exception handlers: which handler covers each instruction (CPython's
-//! `label_exception_targets`; `mark_except_handlers` is part of `optimize_code_unit`'s first
-//! pass).
+//! `label_exception_targets`; `Cfg::from_sequence` does `mark_except_handlers`).
 
 use super::cfg::{BlockId, Cfg};
 use crate::ir::Opcode;
