@@ -16,6 +16,7 @@ mod flag {
     pub const ASSEMBLER_JUMP: u8 = 16;
     pub const HAS_CONST: u8 = 32;
     pub const HAS_FREE: u8 = 64;
+    pub const BUILD_CHECKED: u8 = 128;
 }
 
 /// The properties of each opcode, indexed by `Opcode as usize`: the passes test them for
@@ -82,6 +83,11 @@ const fn flags_of(op: Opcode) -> u8 {
     ) {
         flags |= flag::HAS_FREE;
     }
+    if flags & (flag::HAS_CONST | flag::ASSEMBLER_JUMP) != 0
+        || matches!(op, SWAP | COPY | YIELD_VALUE)
+    {
+        flags |= flag::BUILD_CHECKED;
+    }
     flags
 }
 
@@ -139,21 +145,38 @@ pub fn has_const(op: Opcode) -> bool {
     has(op, flag::HAS_CONST)
 }
 
+/// Whether graph construction looks closer at `op`: it checks its argument (constant
+/// indices, `SWAP` and `COPY` depths), sets it (`YIELD_VALUE`), or rejects it (jumps only the
+/// assembler emits).
+#[inline]
+pub fn is_build_checked(op: Opcode) -> bool {
+    has(op, flag::BUILD_CHECKED)
+}
+
 /// Whether the argument of `op` indexes the cell and free variables.
 #[inline]
 pub fn has_free(op: Opcode) -> bool {
     has(op, flag::HAS_FREE)
 }
 
-/// The net change of the stack depth when `op` runs with argument `arg`, along its jump
-/// (`jump`) or its fall-through (CPython's `PyCompile_OpcodeStackEffectWithJump`). `None` for
-/// opcodes the compiler never emits (`CACHE`, `EXTENDED_ARG` has effect 0 and is accepted).
-#[inline]
-pub fn stack_effect(op: Opcode, arg: u32, jump: bool) -> Option<i32> {
+/// What [`FIXED_EFFECTS`] holds for an opcode whose stack effect depends on its argument or
+/// branch, or that the compiler never emits.
+const VARIES: i8 = i8::MIN;
+
+/// The stack effect of each opcode whose effect is fixed, indexed by `Opcode as usize`.
+static FIXED_EFFECTS: [i8; Opcode::ALL.len()] = {
+    let mut effects = [VARIES; Opcode::ALL.len()];
+    let mut i = 0;
+    while i < effects.len() {
+        effects[i] = fixed_effect(Opcode::ALL[i]);
+        i += 1;
+    }
+    effects
+};
+
+const fn fixed_effect(op: Opcode) -> i8 {
     use Opcode::*;
-    let arg = arg as i64;
-    let effect: i64 = match op {
-        CACHE | RESERVED => return None,
+    match op {
         NOP
         | UNARY_NEGATIVE
         | UNARY_NOT
@@ -230,6 +253,27 @@ pub fn stack_effect(op: Opcode, arg: u32, jump: bool) -> Option<i32> {
         | MATCH_CLASS => -2,
         STORE_SUBSCR => -3,
         STORE_SLICE => -4,
+        _ => VARIES,
+    }
+}
+
+/// The net change of the stack depth when `op` runs with argument `arg`, along its jump
+/// (`jump`) or its fall-through (CPython's `PyCompile_OpcodeStackEffectWithJump`). `None` for
+/// opcodes the compiler never emits (`CACHE`, `EXTENDED_ARG` has effect 0 and is accepted).
+#[inline]
+pub fn stack_effect(op: Opcode, arg: u32, jump: bool) -> Option<i32> {
+    match FIXED_EFFECTS[op as usize] {
+        VARIES => varying_stack_effect(op, arg, jump),
+        effect => Some(i32::from(effect)),
+    }
+}
+
+/// [`stack_effect`] of the opcodes without a fixed effect.
+fn varying_stack_effect(op: Opcode, arg: u32, jump: bool) -> Option<i32> {
+    use Opcode::*;
+    let arg = arg as i64;
+    let effect: i64 = match op {
+        CACHE | RESERVED => return None,
         UNPACK_SEQUENCE => arg - 1,
         UNPACK_EX => (arg & 0xFF) + (arg >> 8),
         BUILD_TUPLE | BUILD_LIST | BUILD_SET | BUILD_STRING => 1 - arg,
@@ -257,6 +301,7 @@ pub fn stack_effect(op: Opcode, arg: u32, jump: bool) -> Option<i32> {
         CALL => -1 - arg,
         SETUP_FINALLY | SETUP_WITH => i64::from(jump),
         SETUP_CLEANUP => 2 * i64::from(jump),
+        _ => unreachable!("{op:?} has a fixed stack effect"),
     };
     i32::try_from(effect).ok()
 }

@@ -4,8 +4,8 @@
 use crate::error::CompileError;
 use crate::ir::{Arg, InstrSequence, Location, Opcode};
 use crate::opcode_info::{
-    has_const, has_target, is_assembler_jump, is_block_push, is_scope_exit, is_terminator,
-    is_unconditional_jump,
+    has_const, has_target, is_assembler_jump, is_block_push, is_build_checked, is_scope_exit,
+    is_terminator, is_unconditional_jump,
 };
 
 /// Index of a block in [`Cfg::blocks`].
@@ -368,32 +368,15 @@ impl Cfg {
                 (false, Arg::Int(arg)) => (NONE, arg),
                 _ => return Err(internal(format!("bad argument for {:?}", instr.op))),
             };
-            if arg >= 1 << 30 {
-                return Err(internal(format!("argument of {:?} too large", instr.op)));
-            }
-            if matches!(instr.op, Opcode::SWAP | Opcode::COPY) && arg == 0 {
-                return Err(internal(format!("{:?} 0", instr.op)));
-            }
-            if has_const(instr.op) && arg as usize >= nconsts {
-                return Err(internal(format!(
-                    "{:?} {arg} beyond the {nconsts} constants",
-                    instr.op
-                )));
-            }
-            if is_assembler_jump(instr.op) {
-                return Err(internal(format!(
-                    "{:?} emitted by code generation",
-                    instr.op
-                )));
-            }
+            let arg = if arg >= 1 << 30 || is_build_checked(instr.op) {
+                checked_arg(instr.op, arg, nconsts)?
+            } else {
+                arg
+            };
             after_terminator = is_terminator(instr.op);
             instrs.push(Instr {
                 op: instr.op,
-                arg: if instr.op == Opcode::YIELD_VALUE {
-                    0
-                } else {
-                    arg
-                },
+                arg,
                 target,
                 except: NONE,
                 loc: instr.loc,
@@ -424,6 +407,26 @@ impl Cfg {
             has_handlers,
         })
     }
+}
+
+/// The argument of an instruction that graph construction checks (see `is_build_checked`)
+/// or with an argument too large: the argument to keep, or why the instruction is malformed.
+fn checked_arg(op: Opcode, arg: u32, nconsts: usize) -> Result<u32, CompileError> {
+    if arg >= 1 << 30 {
+        return Err(internal(format!("argument of {op:?} too large")));
+    }
+    if matches!(op, Opcode::SWAP | Opcode::COPY) && arg == 0 {
+        return Err(internal(format!("{op:?} 0")));
+    }
+    if has_const(op) && arg as usize >= nconsts {
+        return Err(internal(format!(
+            "{op:?} {arg} beyond the {nconsts} constants"
+        )));
+    }
+    if is_assembler_jump(op) {
+        return Err(internal(format!("{op:?} emitted by code generation")));
+    }
+    Ok(if op == Opcode::YIELD_VALUE { 0 } else { arg })
 }
 
 /// An error CPython reports as `SystemError`: code generation produced something malformed.
