@@ -379,6 +379,22 @@ fn optimize_basic_block(
             opcode = inst.op;
             oparg = inst.arg;
         }
+        // Most instructions have no peephole.
+        if !matches!(
+            opcode,
+            Opcode::LOAD_CONST
+                | Opcode::BUILD_TUPLE
+                | Opcode::POP_JUMP_IF_NOT_NONE
+                | Opcode::POP_JUMP_IF_NONE
+                | Opcode::POP_JUMP_IF_FALSE
+                | Opcode::POP_JUMP_IF_TRUE
+                | Opcode::JUMP
+                | Opcode::SWAP
+                | Opcode::PUSH_NULL
+        ) {
+            i += 1;
+            continue;
+        }
         let nextop = if i + 1 < len {
             Some(cfg.instrs[start + i + 1].op)
         } else {
