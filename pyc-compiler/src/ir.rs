@@ -484,7 +484,7 @@ impl InstrSequence {
 /// equal values of the same type, with `0.0` and `-0.0` kept apart, and code objects by the
 /// fields CPython's code equality compares (so a body compiled twice, as a `finally` block is,
 /// gives one constant).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConstKey {
     None,
     True,
@@ -549,6 +549,128 @@ impl std::hash::Hash for CodeKey {
     }
 }
 
+/// The tags [`ConstKey`]'s hash starts with, one per variant.
+mod tag {
+    pub const NONE: u8 = 0;
+    pub const TRUE: u8 = 1;
+    pub const FALSE: u8 = 2;
+    pub const ELLIPSIS: u8 = 3;
+    pub const INT: u8 = 4;
+    pub const FLOAT: u8 = 5;
+    pub const COMPLEX: u8 = 6;
+    pub const BYTES: u8 = 7;
+    pub const STR: u8 = 8;
+    pub const TUPLE: u8 = 9;
+    pub const FROZENSET: u8 = 10;
+    pub const CODE: u8 = 11;
+    pub const IDENTITY: u8 = 12;
+}
+
+impl std::hash::Hash for ConstKey {
+    /// The variant's tag, then its payload; [`scalar_key_hash`] hashes a scalar constant
+    /// the same way without making its key.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self {
+            ConstKey::None => state.write_u8(tag::NONE),
+            ConstKey::True => state.write_u8(tag::TRUE),
+            ConstKey::False => state.write_u8(tag::FALSE),
+            ConstKey::Ellipsis => state.write_u8(tag::ELLIPSIS),
+            ConstKey::Int(i) => {
+                state.write_u8(tag::INT);
+                i.hash(state);
+            }
+            ConstKey::Float(bits) => {
+                state.write_u8(tag::FLOAT);
+                bits.hash(state);
+            }
+            ConstKey::Complex(re, im) => {
+                state.write_u8(tag::COMPLEX);
+                re.hash(state);
+                im.hash(state);
+            }
+            ConstKey::Bytes(b) => {
+                state.write_u8(tag::BYTES);
+                b.as_slice().hash(state);
+            }
+            ConstKey::Str(s) => {
+                state.write_u8(tag::STR);
+                s.hash(state);
+            }
+            ConstKey::Tuple(items) => {
+                state.write_u8(tag::TUPLE);
+                items.hash(state);
+            }
+            ConstKey::FrozenSet(items) => {
+                state.write_u8(tag::FROZENSET);
+                items.hash(state);
+            }
+            ConstKey::Code(code) => {
+                state.write_u8(tag::CODE);
+                code.hash(state);
+            }
+            ConstKey::Identity(address) => {
+                state.write_u8(tag::IDENTITY);
+                address.hash(state);
+            }
+        }
+    }
+}
+
+/// The hash of a scalar constant's key (`None`, booleans, `...`, numbers, bytes, strings),
+/// computed without making the key; `None` for other constants.
+fn scalar_key_hash(value: &Object) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut state = rustc_hash::FxHasher::default();
+    match value {
+        Object::None => state.write_u8(tag::NONE),
+        Object::True => state.write_u8(tag::TRUE),
+        Object::False => state.write_u8(tag::FALSE),
+        Object::Ellipsis => state.write_u8(tag::ELLIPSIS),
+        Object::Int(i) => {
+            state.write_u8(tag::INT);
+            i.hash(&mut state);
+        }
+        Object::Float(f) => {
+            state.write_u8(tag::FLOAT);
+            f.to_bits().hash(&mut state);
+        }
+        Object::Complex(re, im) => {
+            state.write_u8(tag::COMPLEX);
+            re.to_bits().hash(&mut state);
+            im.to_bits().hash(&mut state);
+        }
+        Object::Bytes(b) => {
+            state.write_u8(tag::BYTES);
+            b.as_ref().hash(&mut state);
+        }
+        Object::Str(s) => {
+            state.write_u8(tag::STR);
+            s.hash(&mut state);
+        }
+        _ => return None,
+    }
+    Some(state.finish())
+}
+
+/// Whether `key` is the key of the scalar constant `value` (`key == ConstKey::of(value)`
+/// for the constants [`scalar_key_hash`] hashes).
+fn is_scalar_key(key: &ConstKey, value: &Object) -> bool {
+    match (key, value) {
+        (ConstKey::None, Object::None)
+        | (ConstKey::True, Object::True)
+        | (ConstKey::False, Object::False)
+        | (ConstKey::Ellipsis, Object::Ellipsis) => true,
+        (ConstKey::Int(a), Object::Int(b)) => a == b,
+        (ConstKey::Float(a), Object::Float(b)) => *a == b.to_bits(),
+        (ConstKey::Complex(a, b), Object::Complex(re, im)) => {
+            *a == re.to_bits() && *b == im.to_bits()
+        }
+        (ConstKey::Bytes(a), Object::Bytes(b)) => a.as_slice() == b.as_ref(),
+        (ConstKey::Str(a), Object::Str(b)) => a == b,
+        _ => false,
+    }
+}
+
 impl ConstKey {
     /// The key of a constant; lists, dicts and sets (never constants) key by address.
     pub fn of(value: &Object) -> ConstKey {
@@ -584,7 +706,10 @@ impl ConstKey {
 pub struct IndexSet<K, V> {
     keys: Vec<K>,
     values: Vec<V>,
-    /// Indices into `keys`, hashed by their key.
+    /// The hash of each key, so that growing the table hashes no key again.
+    hashes: Vec<u64>,
+    /// Indices into `keys`, hashed by their key; empty while the set is searched linearly
+    /// (at most [`LINEAR_ENTRIES`] entries).
     table: hashbrown::HashTable<u32>,
 }
 
@@ -593,6 +718,7 @@ impl<K, V> Default for IndexSet<K, V> {
         IndexSet {
             keys: Vec::new(),
             values: Vec::new(),
+            hashes: Vec::new(),
             table: hashbrown::HashTable::new(),
         }
     }
@@ -606,8 +732,12 @@ impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for IndexSet<K, V> 
     }
 }
 
-/// The entries an [`IndexSet`]'s table has room for when its first entry arrives.
+/// The entries an [`IndexSet`] has room for when its first entry arrives.
 const INITIAL_ENTRIES: usize = 14;
+
+/// Sets of up to this many entries are searched linearly, without a hash table (most sets of
+/// names and constants are this small).
+const LINEAR_ENTRIES: usize = 8;
 
 fn hash_of<Q: std::hash::Hash + ?Sized>(value: &Q) -> u64 {
     use std::hash::BuildHasher;
@@ -617,6 +747,14 @@ fn hash_of<Q: std::hash::Hash + ?Sized>(value: &Q) -> u64 {
 impl<K: std::hash::Hash + Eq, V> IndexSet<K, V> {
     /// The index of the entry whose key hashes to `hash` and satisfies `is_key`, if any.
     fn find(&self, hash: u64, is_key: impl Fn(&K) -> bool) -> Option<u32> {
+        if self.keys.len() <= LINEAR_ENTRIES {
+            return self
+                .hashes
+                .iter()
+                .zip(&self.keys)
+                .position(|(&h, k)| h == hash && is_key(k))
+                .map(|i| i as u32);
+        }
         self.table
             .find(hash, |&i| is_key(&self.keys[i as usize]))
             .copied()
@@ -625,14 +763,25 @@ impl<K: std::hash::Hash + Eq, V> IndexSet<K, V> {
     /// Appends a new entry whose key hashes to `hash`.
     fn push(&mut self, hash: u64, key: K, value: V) -> u32 {
         let next = self.values.len() as u32;
+        if self.keys.capacity() == 0 {
+            self.keys.reserve(INITIAL_ENTRIES);
+            self.values.reserve(INITIAL_ENTRIES);
+            self.hashes.reserve(INITIAL_ENTRIES);
+        }
         self.keys.push(key);
         self.values.push(value);
-        let keys = &self.keys;
-        let rehash = |&i: &u32| hash_of(&keys[i as usize]);
+        self.hashes.push(hash);
+        if self.keys.len() <= LINEAR_ENTRIES {
+            return next;
+        }
+        let hashes = &self.hashes;
+        let rehash = |&i: &u32| hashes[i as usize];
         if self.table.capacity() == 0 {
-            // Room for a typical unit's entries at once: growing from the smallest table
-            // rehashes every key at each step.
-            self.table.reserve(INITIAL_ENTRIES, rehash);
+            // The set outgrows linear search: room for the entries so far and as many more.
+            self.table.reserve(2 * self.hashes.len(), rehash);
+            for (i, &h) in self.hashes[..next as usize].iter().enumerate() {
+                self.table.insert_unique(h, i as u32, rehash);
+            }
         }
         self.table.insert_unique(hash, next, rehash);
         next
@@ -677,10 +826,17 @@ impl<K: std::hash::Hash + Eq, V> IndexSet<K, V> {
 pub type ConstPool = IndexSet<ConstKey, Object>;
 
 impl ConstPool {
-    /// The index of `value` in the pool, adding it if new.
+    /// The index of `value` in the pool, adding it if new. A scalar constant already in the
+    /// pool (most of them) is found without making its key.
     pub fn add(&mut self, value: Object) -> u32 {
-        let key = ConstKey::of(&value);
-        self.insert_with(key, || value)
+        let Some(hash) = scalar_key_hash(&value) else {
+            let key = ConstKey::of(&value);
+            return self.insert_with(key, || value);
+        };
+        match self.find(hash, |key| is_scalar_key(key, &value)) {
+            Some(i) => i,
+            None => self.push(hash, ConstKey::of(&value), value),
+        }
     }
 }
 
@@ -742,6 +898,44 @@ pub struct CodeUnit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A scalar constant's key hashes and compares as the pool's shortcut for scalars
+    /// assumes.
+    #[test]
+    fn scalar_keys_found_without_keys() {
+        let values = [
+            Object::None,
+            Object::True,
+            Object::False,
+            Object::Ellipsis,
+            Object::Int(Int::Small(0)),
+            Object::Int(Int::Small(-7)),
+            Object::Float(0.0),
+            Object::Float(-0.0),
+            Object::Complex(1.0, -0.0),
+            Object::Bytes(bytes::Bytes::from_static(b"ab")),
+            Object::Str(Str::new("ab", false)),
+            Object::Str(Str::new("ab", true)),
+        ];
+        for value in &values {
+            let key = ConstKey::of(value);
+            assert_eq!(scalar_key_hash(value), Some(hash_of(&key)), "{value:?}");
+            for other in &values {
+                assert_eq!(
+                    is_scalar_key(&key, other),
+                    key == ConstKey::of(other),
+                    "{value:?} {other:?}"
+                );
+            }
+        }
+        let tuple = Object::tuple(vec![Object::None]);
+        assert_eq!(scalar_key_hash(&tuple), None);
+        let mut pool = ConstPool::default();
+        let indices: Vec<u32> = values.iter().map(|v| pool.add(v.clone())).collect();
+        let again: Vec<u32> = values.iter().map(|v| pool.add(v.clone())).collect();
+        assert_eq!(indices, again);
+        assert_eq!(pool.add(tuple.clone()), pool.add(tuple));
+    }
 
     /// `add_interned` hashes a name's text as `add` hashes its `Str`: each finds the other's
     /// entries, whatever the table's size.

@@ -7,11 +7,35 @@
 
 use crate::ir::Opcode;
 
-/// Whether `op` transfers control to its target (CPython's `IS_JUMP_OPCODE`): conditional and
-/// unconditional jumps, `FOR_ITER` and `SEND`. Such an instruction ends its basic block.
-pub fn is_jump(op: Opcode) -> bool {
+/// Opcode properties, as bits of [`FLAGS`].
+mod flag {
+    pub const JUMP: u8 = 1;
+    pub const BLOCK_PUSH: u8 = 2;
+    pub const SCOPE_EXIT: u8 = 4;
+    pub const UNCONDITIONAL_JUMP: u8 = 8;
+    pub const ASSEMBLER_JUMP: u8 = 16;
+    pub const HAS_CONST: u8 = 32;
+    pub const HAS_FREE: u8 = 64;
+    pub const BUILD_CHECKED: u8 = 128;
+}
+
+/// The properties of each opcode, indexed by `Opcode as usize`: the passes test them for
+/// every instruction, and one load is cheaper than a chain of comparisons.
+static FLAGS: [u8; Opcode::ALL.len()] = {
+    let mut flags = [0; Opcode::ALL.len()];
+    let mut i = 0;
+    while i < flags.len() {
+        flags[i] = flags_of(Opcode::ALL[i]);
+        i += 1;
+    }
+    flags
+};
+
+const fn flags_of(op: Opcode) -> u8 {
     use Opcode::*;
-    matches!(
+    let mut flags = 0;
+    // CPython's `IS_JUMP_OPCODE`.
+    if matches!(
         op,
         FOR_ITER
             | JUMP_FORWARD
@@ -24,67 +48,31 @@ pub fn is_jump(op: Opcode) -> bool {
             | JUMP_BACKWARD
             | JUMP
             | JUMP_NO_INTERRUPT
-    )
-}
-
-/// Whether `op` pushes an exception handler (`SETUP_FINALLY`, `SETUP_CLEANUP`, `SETUP_WITH`).
-pub fn is_block_push(op: Opcode) -> bool {
-    matches!(
+    ) {
+        flags |= flag::JUMP;
+    }
+    if matches!(op, SETUP_FINALLY | SETUP_CLEANUP | SETUP_WITH) {
+        flags |= flag::BLOCK_PUSH;
+    }
+    if matches!(op, RETURN_VALUE | RETURN_CONST | RAISE_VARARGS | RERAISE) {
+        flags |= flag::SCOPE_EXIT;
+    }
+    if matches!(
         op,
-        Opcode::SETUP_FINALLY | Opcode::SETUP_CLEANUP | Opcode::SETUP_WITH
-    )
-}
-
-/// Whether the argument of `op` designates a block (a jump or a handler push).
-pub fn has_target(op: Opcode) -> bool {
-    is_jump(op) || is_block_push(op)
-}
-
-/// Whether `op` leaves the code unit (returns or raises).
-pub fn is_scope_exit(op: Opcode) -> bool {
-    matches!(
+        JUMP | JUMP_NO_INTERRUPT | JUMP_FORWARD | JUMP_BACKWARD | JUMP_BACKWARD_NO_INTERRUPT
+    ) {
+        flags |= flag::UNCONDITIONAL_JUMP;
+    }
+    if matches!(
         op,
-        Opcode::RETURN_VALUE | Opcode::RETURN_CONST | Opcode::RAISE_VARARGS | Opcode::RERAISE
-    )
-}
-
-/// Whether `op` must be the last instruction of its basic block.
-pub fn is_terminator(op: Opcode) -> bool {
-    is_jump(op) || is_scope_exit(op)
-}
-
-/// Whether `op` always jumps.
-pub fn is_unconditional_jump(op: Opcode) -> bool {
-    matches!(
-        op,
-        Opcode::JUMP
-            | Opcode::JUMP_NO_INTERRUPT
-            | Opcode::JUMP_FORWARD
-            | Opcode::JUMP_BACKWARD
-            | Opcode::JUMP_BACKWARD_NO_INTERRUPT
-    )
-}
-
-/// Whether `op` is one of the jumps only the assembler emits (direction resolved).
-pub fn is_assembler_jump(op: Opcode) -> bool {
-    matches!(
-        op,
-        Opcode::JUMP_FORWARD | Opcode::JUMP_BACKWARD | Opcode::JUMP_BACKWARD_NO_INTERRUPT
-    )
-}
-
-/// Whether the argument of `op` indexes `co_consts`.
-pub fn has_const(op: Opcode) -> bool {
-    matches!(
-        op,
-        Opcode::LOAD_CONST | Opcode::RETURN_CONST | Opcode::KW_NAMES
-    )
-}
-
-/// Whether the argument of `op` indexes the cell and free variables.
-pub fn has_free(op: Opcode) -> bool {
-    use Opcode::*;
-    matches!(
+        JUMP_FORWARD | JUMP_BACKWARD | JUMP_BACKWARD_NO_INTERRUPT
+    ) {
+        flags |= flag::ASSEMBLER_JUMP;
+    }
+    if matches!(op, LOAD_CONST | RETURN_CONST | KW_NAMES) {
+        flags |= flag::HAS_CONST;
+    }
+    if matches!(
         op,
         MAKE_CELL
             | LOAD_CLOSURE
@@ -92,17 +80,103 @@ pub fn has_free(op: Opcode) -> bool {
             | STORE_DEREF
             | DELETE_DEREF
             | LOAD_FROM_DICT_OR_DEREF
-    )
+    ) {
+        flags |= flag::HAS_FREE;
+    }
+    if flags & (flag::HAS_CONST | flag::ASSEMBLER_JUMP) != 0
+        || matches!(op, SWAP | COPY | YIELD_VALUE)
+    {
+        flags |= flag::BUILD_CHECKED;
+    }
+    flags
 }
 
-/// The net change of the stack depth when `op` runs with argument `arg`, along its jump
-/// (`jump`) or its fall-through (CPython's `PyCompile_OpcodeStackEffectWithJump`). `None` for
-/// opcodes the compiler never emits (`CACHE`, `EXTENDED_ARG` has effect 0 and is accepted).
-pub fn stack_effect(op: Opcode, arg: u32, jump: bool) -> Option<i32> {
+#[inline]
+fn has(op: Opcode, flags: u8) -> bool {
+    FLAGS[op as usize] & flags != 0
+}
+
+/// Whether `op` transfers control to its target (CPython's `IS_JUMP_OPCODE`): conditional and
+/// unconditional jumps, `FOR_ITER` and `SEND`. Such an instruction ends its basic block.
+#[inline]
+pub fn is_jump(op: Opcode) -> bool {
+    has(op, flag::JUMP)
+}
+
+/// Whether `op` pushes an exception handler (`SETUP_FINALLY`, `SETUP_CLEANUP`, `SETUP_WITH`).
+#[inline]
+pub fn is_block_push(op: Opcode) -> bool {
+    has(op, flag::BLOCK_PUSH)
+}
+
+/// Whether the argument of `op` designates a block (a jump or a handler push).
+#[inline]
+pub fn has_target(op: Opcode) -> bool {
+    has(op, flag::JUMP | flag::BLOCK_PUSH)
+}
+
+/// Whether `op` leaves the code unit (returns or raises).
+#[inline]
+pub fn is_scope_exit(op: Opcode) -> bool {
+    has(op, flag::SCOPE_EXIT)
+}
+
+/// Whether `op` must be the last instruction of its basic block.
+#[inline]
+pub fn is_terminator(op: Opcode) -> bool {
+    has(op, flag::JUMP | flag::SCOPE_EXIT)
+}
+
+/// Whether `op` always jumps.
+#[inline]
+pub fn is_unconditional_jump(op: Opcode) -> bool {
+    has(op, flag::UNCONDITIONAL_JUMP)
+}
+
+/// Whether `op` is one of the jumps only the assembler emits (direction resolved).
+#[inline]
+pub fn is_assembler_jump(op: Opcode) -> bool {
+    has(op, flag::ASSEMBLER_JUMP)
+}
+
+/// Whether the argument of `op` indexes `co_consts`.
+#[inline]
+pub fn has_const(op: Opcode) -> bool {
+    has(op, flag::HAS_CONST)
+}
+
+/// Whether graph construction looks closer at `op`: it checks its argument (constant
+/// indices, `SWAP` and `COPY` depths), sets it (`YIELD_VALUE`), or rejects it (jumps only the
+/// assembler emits).
+#[inline]
+pub fn is_build_checked(op: Opcode) -> bool {
+    has(op, flag::BUILD_CHECKED)
+}
+
+/// Whether the argument of `op` indexes the cell and free variables.
+#[inline]
+pub fn has_free(op: Opcode) -> bool {
+    has(op, flag::HAS_FREE)
+}
+
+/// What [`FIXED_EFFECTS`] holds for an opcode whose stack effect depends on its argument or
+/// branch, or that the compiler never emits.
+const VARIES: i8 = i8::MIN;
+
+/// The stack effect of each opcode whose effect is fixed, indexed by `Opcode as usize`.
+static FIXED_EFFECTS: [i8; Opcode::ALL.len()] = {
+    let mut effects = [VARIES; Opcode::ALL.len()];
+    let mut i = 0;
+    while i < effects.len() {
+        effects[i] = fixed_effect(Opcode::ALL[i]);
+        i += 1;
+    }
+    effects
+};
+
+const fn fixed_effect(op: Opcode) -> i8 {
     use Opcode::*;
-    let arg = arg as i64;
-    let effect: i64 = match op {
-        CACHE | RESERVED => return None,
+    match op {
         NOP
         | UNARY_NEGATIVE
         | UNARY_NOT
@@ -179,6 +253,27 @@ pub fn stack_effect(op: Opcode, arg: u32, jump: bool) -> Option<i32> {
         | MATCH_CLASS => -2,
         STORE_SUBSCR => -3,
         STORE_SLICE => -4,
+        _ => VARIES,
+    }
+}
+
+/// The net change of the stack depth when `op` runs with argument `arg`, along its jump
+/// (`jump`) or its fall-through (CPython's `PyCompile_OpcodeStackEffectWithJump`). `None` for
+/// opcodes the compiler never emits (`CACHE`, `EXTENDED_ARG` has effect 0 and is accepted).
+#[inline]
+pub fn stack_effect(op: Opcode, arg: u32, jump: bool) -> Option<i32> {
+    match FIXED_EFFECTS[op as usize] {
+        VARIES => varying_stack_effect(op, arg, jump),
+        effect => Some(i32::from(effect)),
+    }
+}
+
+/// [`stack_effect`] of the opcodes without a fixed effect.
+fn varying_stack_effect(op: Opcode, arg: u32, jump: bool) -> Option<i32> {
+    use Opcode::*;
+    let arg = arg as i64;
+    let effect: i64 = match op {
+        CACHE | RESERVED => return None,
         UNPACK_SEQUENCE => arg - 1,
         UNPACK_EX => (arg & 0xFF) + (arg >> 8),
         BUILD_TUPLE | BUILD_LIST | BUILD_SET | BUILD_STRING => 1 - arg,
@@ -206,6 +301,7 @@ pub fn stack_effect(op: Opcode, arg: u32, jump: bool) -> Option<i32> {
         CALL => -1 - arg,
         SETUP_FINALLY | SETUP_WITH => i64::from(jump),
         SETUP_CLEANUP => 2 * i64::from(jump),
+        _ => unreachable!("{op:?} has a fixed stack effect"),
     };
     i32::try_from(effect).ok()
 }

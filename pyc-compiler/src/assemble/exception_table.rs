@@ -14,25 +14,35 @@ pub(crate) struct Handler {
 }
 
 /// Builds the exception table from each instruction's size and handler, in layout order.
-pub(crate) fn build(instrs: impl Iterator<Item = (u32, Option<Handler>)>) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    let mut current: Option<Handler> = None;
-    let mut start = 0;
-    for (size, handler) in instrs {
-        if handler.map(|h| h.offset) != current.map(|h| h.offset) {
-            if let Some(h) = current {
-                entry(&mut out, start, offset, h);
+#[derive(Default)]
+pub(crate) struct ExceptionTable {
+    out: Vec<u8>,
+    /// Offset of the next instruction.
+    offset: u32,
+    /// Where the current range starts, and its handler.
+    start: u32,
+    current: Option<Handler>,
+}
+
+impl ExceptionTable {
+    /// Adds the next instruction: `size` code units covered by `handler`.
+    pub fn add(&mut self, size: u32, handler: Option<Handler>) {
+        if handler.map(|h| h.offset) != self.current.map(|h| h.offset) {
+            if let Some(h) = self.current {
+                entry(&mut self.out, self.start, self.offset, h);
             }
-            start = offset;
-            current = handler;
+            self.start = self.offset;
+            self.current = handler;
         }
-        offset += size;
+        self.offset += size;
     }
-    if let Some(h) = current {
-        entry(&mut out, start, offset, h);
+
+    pub fn finish(mut self) -> Vec<u8> {
+        if let Some(h) = self.current {
+            entry(&mut self.out, self.start, self.offset, h);
+        }
+        self.out
     }
-    out
 }
 
 fn entry(out: &mut Vec<u8>, start: u32, end: u32, handler: Handler) {

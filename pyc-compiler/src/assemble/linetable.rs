@@ -40,10 +40,6 @@ impl LineTable {
         self.bytes
     }
 
-    fn first_byte(&mut self, code: u8, size: u32) {
-        self.bytes.push(0x80 | (code << 3) | (size as u8 - 1));
-    }
-
     fn varint(&mut self, mut value: u32) {
         while value >= 64 {
             self.bytes.push(0x40 | (value & 0x3F) as u8);
@@ -61,9 +57,34 @@ impl LineTable {
         self.varint(zigzag);
     }
 
+    /// Appends one entry: the short form (most entries: same line, narrow columns) here,
+    /// the others in [`LineTable::long_entry`].
+    #[inline]
     fn entry(&mut self, loc: Location, size: u32) {
+        let (column, end_column) = (loc.col_offset, loc.end_col_offset);
+        if loc.lineno >= 0
+            && loc.lineno == self.lineno
+            && loc.end_lineno == loc.lineno
+            && (0..80).contains(&column)
+            && end_column >= column
+            && end_column - column < 16
+        {
+            let code = (column / 8) as u8;
+            debug_assert!(code <= CODE_SHORT_MAX);
+            let columns = (((column % 8) as u8) << 4) | (end_column - column) as u8;
+            self.bytes
+                .extend_from_slice(&[0x80 | (code << 3) | (size as u8 - 1), columns]);
+        } else {
+            self.long_entry(loc, size);
+        }
+    }
+
+    /// Appends an entry in any form but the short one (which [`LineTable::entry`] chose
+    /// not to use).
+    fn long_entry(&mut self, loc: Location, size: u32) {
+        let first_byte = |code: u8| 0x80 | (code << 3) | (size as u8 - 1);
         if loc.lineno < 0 {
-            self.first_byte(CODE_NONE, size);
+            self.bytes.push(first_byte(CODE_NONE));
             return;
         }
         let line_delta = loc.lineno - self.lineno;
@@ -71,29 +92,25 @@ impl LineTable {
         let end_column = loc.end_col_offset;
         if column < 0 || end_column < 0 {
             if loc.end_lineno == loc.lineno || loc.end_lineno == -1 {
-                self.first_byte(CODE_NO_COLUMN, size);
+                self.bytes.push(first_byte(CODE_NO_COLUMN));
                 self.signed_varint(line_delta);
                 self.lineno = loc.lineno;
                 return;
             }
-        } else if loc.end_lineno == loc.lineno {
-            if line_delta == 0 && column < 80 && end_column - column < 16 && end_column >= column {
-                let code = (column / 8) as u8;
-                debug_assert!(code <= CODE_SHORT_MAX);
-                self.first_byte(code, size);
-                self.bytes
-                    .push((((column % 8) as u8) << 4) | (end_column - column) as u8);
-                return;
-            }
-            if (0..3).contains(&line_delta) && column < 128 && end_column < 128 {
-                self.first_byte(CODE_ONE_LINE + line_delta as u8, size);
-                self.bytes.push(column as u8);
-                self.bytes.push(end_column as u8);
-                self.lineno = loc.lineno;
-                return;
-            }
+        } else if loc.end_lineno == loc.lineno
+            && (0..3).contains(&line_delta)
+            && column < 128
+            && end_column < 128
+        {
+            self.bytes.extend_from_slice(&[
+                first_byte(CODE_ONE_LINE + line_delta as u8),
+                column as u8,
+                end_column as u8,
+            ]);
+            self.lineno = loc.lineno;
+            return;
         }
-        self.first_byte(CODE_LONG, size);
+        self.bytes.push(first_byte(CODE_LONG));
         self.signed_varint(line_delta);
         self.varint((loc.end_lineno - loc.lineno) as u32);
         self.varint((column + 1) as u32);

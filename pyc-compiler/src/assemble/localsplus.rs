@@ -48,10 +48,11 @@ pub(crate) fn prepare_localsplus(md: &UnitMetadata, cfg: &mut Cfg) -> usize {
             dropped += 1;
         }
     }
-    let mut cursor = Some(cfg.entry);
+    // Without cells and free variables no argument indexes them.
+    let mut cursor = Some(cfg.entry).filter(|_| !fixed.is_empty());
     while let Some(b) = cursor {
         cursor = cfg.blocks[b].next;
-        for instr in &mut cfg.blocks[b].instrs {
+        for instr in cfg.block_instrs_mut(b) {
             if has_free(instr.op) {
                 if let Some(&slot) = fixed.get(instr.arg as usize) {
                     instr.arg = slot as u32;
@@ -63,8 +64,26 @@ pub(crate) fn prepare_localsplus(md: &UnitMetadata, cfg: &mut Cfg) -> usize {
 }
 
 fn insert_prefix_instructions(md: &UnitMetadata, cfg: &mut Cfg, fixed: &[usize]) {
-    let entry = cfg.entry;
-    let instrs = &mut cfg.blocks[entry].instrs;
+    // In order: COPY_FREE_VARS, MAKE_CELL in slot order (cells of parameters first),
+    // RETURN_GENERATOR and POP_TOP.
+    let mut prefix = Vec::new();
+    let nfree = md.freevars.len();
+    if nfree > 0 {
+        prefix.push(Instr::new(
+            Opcode::COPY_FREE_VARS,
+            nfree as u32,
+            Location::NONE,
+        ));
+    }
+    let ncells = md.cellvars.len();
+    if ncells > 0 {
+        let mut by_slot: Vec<(usize, usize)> =
+            (0..ncells).map(|cell| (fixed[cell], cell)).collect();
+        by_slot.sort_unstable();
+        for (_, cell) in by_slot {
+            prefix.push(Instr::new(Opcode::MAKE_CELL, cell as u32, Location::NONE));
+        }
+    }
     if md.flags & GENERATOR_LIKE != 0 {
         let first = Location {
             lineno: md.firstlineno,
@@ -72,28 +91,12 @@ fn insert_prefix_instructions(md: &UnitMetadata, cfg: &mut Cfg, fixed: &[usize])
             col_offset: -1,
             end_col_offset: -1,
         };
-        instrs.insert(0, Instr::new(Opcode::RETURN_GENERATOR, 0, first));
-        instrs.insert(1, Instr::new(Opcode::POP_TOP, 0, Location::NONE));
+        prefix.push(Instr::new(Opcode::RETURN_GENERATOR, 0, first));
+        prefix.push(Instr::new(Opcode::POP_TOP, 0, Location::NONE));
     }
-    let ncells = md.cellvars.len();
-    if ncells > 0 {
-        // MAKE_CELL in slot order (cells of parameters first).
-        let mut by_slot: Vec<(usize, usize)> =
-            (0..ncells).map(|cell| (fixed[cell], cell)).collect();
-        by_slot.sort_unstable();
-        for (n, (_, cell)) in by_slot.into_iter().enumerate() {
-            instrs.insert(
-                n,
-                Instr::new(Opcode::MAKE_CELL, cell as u32, Location::NONE),
-            );
-        }
-    }
-    let nfree = md.freevars.len();
-    if nfree > 0 {
-        instrs.insert(
-            0,
-            Instr::new(Opcode::COPY_FREE_VARS, nfree as u32, Location::NONE),
-        );
+    if !prefix.is_empty() {
+        let entry = cfg.entry;
+        cfg.prepend(entry, &prefix);
     }
 }
 

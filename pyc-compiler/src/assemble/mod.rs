@@ -54,7 +54,7 @@ use pyc_loader::target::Target;
 use crate::error::CompileError;
 use crate::flowgraph::{self, BlockId, Cfg, UnitShape};
 use crate::ir::{CodeUnit, Opcode};
-use exception_table::Handler;
+use exception_table::{ExceptionTable, Handler};
 use linetable::LineTable;
 use opmap::OpMap;
 
@@ -78,7 +78,7 @@ pub fn assemble_unit(
         instrs,
     } = unit;
     let mut consts: Vec<Object> = std::mem::take(&mut md.consts).into_values();
-    let mut cfg = Cfg::from_sequence(&instrs)?;
+    let mut cfg = Cfg::from_sequence(&instrs, consts.len())?;
     drop(instrs);
 
     let nparams = (md.posonlyargcount + md.argcount + md.kwonlyargcount) as usize
@@ -106,7 +106,14 @@ pub fn assemble_unit(
         flags: md.flags,
         code: Bytes::from(code),
         consts: consts.into_iter().map(intern_constant).collect(),
-        names: md.names.values().iter().map(localsplus::interned).collect(),
+        names: std::mem::take(&mut md.names)
+            .into_values()
+            .into_iter()
+            .map(|name| match name.is_interned() {
+                true => name,
+                false => localsplus::interned(&name),
+            })
+            .collect(),
         localsplusnames,
         localspluskinds,
         filename: filename.clone(),
@@ -130,21 +137,25 @@ fn encode(cfg: &Cfg, ops: &OpMap, firstlineno: i32) -> Result<Encoded, CompileEr
     let cache = ops
         .number(Opcode::CACHE)
         .ok_or_else(|| missing(Opcode::CACHE))?;
-    let ninstrs: usize = cfg.blocks.iter().map(|b| b.instrs.len()).sum();
+    let ninstrs: usize = cfg.blocks.iter().map(|b| b.len()).sum();
     let mut code = Vec::with_capacity(ninstrs * 4);
     let mut lines = LineTable::new(firstlineno, ninstrs);
-    let mut sizes = Vec::with_capacity(ninstrs);
+    let mut exceptions = ExceptionTable::default();
+    // The handler block last looked up, and its handler.
+    let mut last_handler: Option<(BlockId, Handler)> = None;
     let mut run: Option<(crate::ir::Location, u32)> = None;
     let mut cursor = Some(cfg.entry);
     while let Some(b) = cursor {
         cursor = cfg.blocks[b].next;
-        for instr in &cfg.blocks[b].instrs {
+        for instr in cfg.block_instrs(b) {
             let number = ops.number(instr.op).ok_or_else(|| missing(instr.op))?;
             let size = flowgraph::instr_size(instr, |op| ops.caches(op));
             let arg = instr.arg;
-            for shift in [24, 16, 8] {
-                if arg >> shift != 0 {
-                    code.extend([extended_arg, (arg >> shift) as u8]);
+            if arg > 0xFF {
+                for shift in [24, 16, 8] {
+                    if arg >> shift != 0 {
+                        code.extend([extended_arg, (arg >> shift) as u8]);
+                    }
                 }
             }
             code.extend([number, arg as u8]);
@@ -159,17 +170,24 @@ fn encode(cfg: &Cfg, ops: &OpMap, firstlineno: i32) -> Result<Encoded, CompileEr
                 }
                 None => Some((instr.loc, size)),
             };
-            sizes.push((size, instr.except.map(|h| handler(cfg, h))));
+            let handler = instr.except().map(|h| match last_handler {
+                Some((block, handler)) if block == h => handler,
+                _ => {
+                    let handler = handler_of(cfg, h);
+                    last_handler = Some((h, handler));
+                    handler
+                }
+            });
+            exceptions.add(size, handler);
         }
     }
     if let Some((loc, n)) = run {
         lines.emit(loc, n);
     }
-    let exceptiontable = exception_table::build(sizes.into_iter());
-    Ok((code, lines.finish(), exceptiontable))
+    Ok((code, lines.finish(), exceptions.finish()))
 }
 
-fn handler(cfg: &Cfg, block: BlockId) -> Handler {
+fn handler_of(cfg: &Cfg, block: BlockId) -> Handler {
     let b = &cfg.blocks[block];
     Handler {
         offset: b.offset,

@@ -3,12 +3,18 @@
 
 use crate::error::CompileError;
 use crate::ir::{Arg, InstrSequence, Location, Opcode};
-use crate::opcode_info::{has_target, is_scope_exit, is_terminator, is_unconditional_jump};
+use crate::opcode_info::{
+    has_const, has_target, is_assembler_jump, is_block_push, is_build_checked, is_scope_exit,
+    is_terminator, is_unconditional_jump,
+};
 
 /// Index of a block in [`Cfg::blocks`].
 pub(crate) type BlockId = usize;
 
-/// An instruction inside a basic block.
+/// The stored form of "no block" in an [`Instr`]'s block fields.
+const NONE: u32 = u32::MAX;
+
+/// An instruction inside a basic block (32 bytes: block ids are stored as `u32`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Instr {
     pub op: Opcode,
@@ -16,11 +22,21 @@ pub(crate) struct Instr {
     /// had before a pass retargeted it) until offsets are resolved: where the resolution of
     /// `EXTENDED_ARG` sizes starts.
     pub arg: u32,
-    /// The block a jump or handler push designates.
-    pub target: Option<BlockId>,
+    /// The block a jump or handler push designates ([`NONE`] if none): see [`Instr::target`].
+    target: u32,
+    /// The exception handler active at this instruction ([`NONE`] if none).
+    except: u32,
     pub loc: Location,
-    /// The exception handler active at this instruction.
-    pub except: Option<BlockId>,
+}
+
+#[inline]
+fn stored(block: Option<BlockId>) -> u32 {
+    block.map_or(NONE, |b| b as u32)
+}
+
+#[inline]
+fn loaded(block: u32) -> Option<BlockId> {
+    (block != NONE).then_some(block as BlockId)
 }
 
 impl Instr {
@@ -29,10 +45,30 @@ impl Instr {
         Instr {
             op,
             arg,
-            target: None,
+            target: NONE,
+            except: NONE,
             loc,
-            except: None,
         }
+    }
+
+    /// The block a jump or handler push designates.
+    #[inline]
+    pub fn target(&self) -> Option<BlockId> {
+        loaded(self.target)
+    }
+
+    pub fn set_target(&mut self, target: Option<BlockId>) {
+        self.target = stored(target);
+    }
+
+    /// The exception handler active at this instruction.
+    #[inline]
+    pub fn except(&self) -> Option<BlockId> {
+        loaded(self.except)
+    }
+
+    pub fn set_except(&mut self, handler: Option<BlockId>) {
+        self.except = stored(handler);
     }
 
     /// Turns the instruction into a `NOP`, keeping its location.
@@ -45,7 +81,10 @@ impl Instr {
 /// A basic block and the per-block state of the passes.
 #[derive(Clone, Debug)]
 pub(crate) struct Block {
-    pub instrs: Vec<Instr>,
+    /// Where the block's instructions start in [`Cfg::instrs`].
+    start: u32,
+    /// How many instructions the block has.
+    len: u32,
     /// The block laid out after this one.
     pub next: Option<BlockId>,
     /// CPython's label id of the block, if any: the last label code generation bound here
@@ -65,12 +104,15 @@ pub(crate) struct Block {
     pub warm: bool,
     /// Bit i: local i may be unbound on entry (the uninitialized-locals analysis).
     pub unsafe_locals_mask: u64,
+    /// The entry mask the uninitialized-locals analysis last scanned the block with.
+    pub scanned_locals_mask: Option<u64>,
 }
 
 impl Block {
-    fn new(label: Option<u32>) -> Block {
+    fn new(label: Option<u32>, start: usize) -> Block {
         Block {
-            instrs: Vec::new(),
+            start: start as u32,
+            len: 0,
             next: None,
             label,
             predecessors: 0,
@@ -82,30 +124,131 @@ impl Block {
             cold: false,
             warm: false,
             unsafe_locals_mask: 0,
+            scanned_locals_mask: None,
         }
+    }
+
+    /// The block's instructions, as a range of [`Cfg::instrs`].
+    #[inline]
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
+
+    /// The number of instructions.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 
 /// A control-flow graph: blocks in an arena, laid out as a chain from `entry` through `next`.
+/// The instructions of all blocks are in one array, each block's a contiguous range of it; a
+/// block that grows and is not at the end of the array moves to its end (its old range is
+/// left unused).
 #[derive(Clone, Debug)]
 pub(crate) struct Cfg {
+    pub instrs: Vec<Instr>,
     pub blocks: Vec<Block>,
     pub entry: BlockId,
+    /// Whether some instruction pushes an exception handler (`SETUP_*`); without one, only
+    /// the last instruction of a block designates a block.
+    pub has_handlers: bool,
 }
 
 impl Cfg {
     /// A new, empty, unlinked block without label.
     pub fn new_block(&mut self) -> BlockId {
-        self.blocks.push(Block::new(None));
+        self.blocks.push(Block::new(None, self.instrs.len()));
         self.blocks.len() - 1
     }
 
+    /// The instructions of block `b`.
+    #[inline]
+    pub fn block_instrs(&self, b: BlockId) -> &[Instr] {
+        &self.instrs[self.blocks[b].range()]
+    }
+
+    /// The instructions of block `b`, to modify in place.
+    #[inline]
+    pub fn block_instrs_mut(&mut self, b: BlockId) -> &mut [Instr] {
+        let range = self.blocks[b].range();
+        &mut self.instrs[range]
+    }
+
+    /// Moves block `b` to the end of the instruction array, unless it is there already, so
+    /// that it can grow by pushes.
+    fn move_to_end(&mut self, b: BlockId) {
+        let range = self.blocks[b].range();
+        if range.end != self.instrs.len() || range.is_empty() {
+            let start = self.instrs.len();
+            self.instrs.extend_from_within(range);
+            self.blocks[b].start = start as u32;
+        }
+    }
+
+    /// Appends `instr` to block `b`.
+    pub fn push(&mut self, b: BlockId, instr: Instr) {
+        self.move_to_end(b);
+        self.instrs.push(instr);
+        self.blocks[b].len += 1;
+    }
+
+    /// Appends a copy of the instructions of block `src` to block `b` (another block).
+    pub fn append_copy(&mut self, b: BlockId, src: BlockId) {
+        self.move_to_end(b);
+        let range = self.blocks[src].range();
+        self.instrs.extend_from_within(range.clone());
+        self.blocks[b].len += range.len() as u32;
+    }
+
+    /// Puts `instrs` before the instructions of block `b`.
+    pub fn prepend(&mut self, b: BlockId, instrs: &[Instr]) {
+        let range = self.blocks[b].range();
+        let start = self.instrs.len();
+        self.instrs.extend_from_slice(instrs);
+        self.instrs.extend_from_within(range.clone());
+        let block = &mut self.blocks[b];
+        block.start = start as u32;
+        block.len += instrs.len() as u32;
+    }
+
+    /// Keeps the first `len` instructions of block `b`.
+    pub fn truncate(&mut self, b: BlockId, len: usize) {
+        let block = &mut self.blocks[b];
+        block.len = block.len.min(len as u32);
+    }
+
+    /// The instructions of block `b` that may designate a block, as a range of
+    /// [`Cfg::instrs`]: all of them if the unit pushes handlers, else only the last (only
+    /// jumps designate blocks then, and a jump ends its block).
+    #[inline]
+    pub fn target_range(&self, b: BlockId) -> std::ops::Range<usize> {
+        let mut range = self.blocks[b].range();
+        if !self.has_handlers && !range.is_empty() {
+            range.start = range.end - 1;
+        }
+        range
+    }
+
     /// The last instruction of block `b`.
+    #[inline]
     pub fn last(&self, b: BlockId) -> Option<&Instr> {
-        self.blocks[b].instrs.last()
+        self.block_instrs(b).last()
+    }
+
+    /// The last instruction of block `b`, to modify.
+    #[inline]
+    pub fn last_mut(&mut self, b: BlockId) -> Option<&mut Instr> {
+        self.block_instrs_mut(b).last_mut()
     }
 
     /// Whether control can fall from `b` into the next block (`BB_HAS_FALLTHROUGH`).
+    #[inline]
     pub fn has_fallthrough(&self, b: BlockId) -> bool {
         match self.last(b) {
             Some(last) => !(is_scope_exit(last.op) || is_unconditional_jump(last.op)),
@@ -136,6 +279,7 @@ impl Cfg {
     }
 
     /// Whether `b` ends by leaving the code unit.
+    #[inline]
     pub fn exits_scope(&self, b: BlockId) -> bool {
         self.last(b).is_some_and(|last| is_scope_exit(last.op))
     }
@@ -163,8 +307,13 @@ impl Cfg {
     }
 
     /// Builds the graph of a code unit's instruction sequence: a block starts at each bound
-    /// label and after each instruction that ends a block.
-    pub fn from_sequence(seq: &InstrSequence) -> Result<Cfg, CompileError> {
+    /// label and after each instruction that ends a block (the sequence's instructions keep
+    /// their order in [`Cfg::instrs`]). It checks the instructions (constant indices below
+    /// `nconsts`, no jump only the assembler emits), marks the targets of `SETUP_*` as
+    /// handlers (CPython's `mark_except_handlers`), and gives each `YIELD_VALUE` handler
+    /// depth 0 (`label_exception_targets` sets the depth of those it reaches; the others are
+    /// in blocks the optimizations find unreachable).
+    pub fn from_sequence(seq: &InstrSequence, nconsts: usize) -> Result<Cfg, CompileError> {
         let n = seq.instrs.len();
         // One label per offset is used, the last bound there, numbered as CPython's code
         // generation does (from 1; 0: none); an offset's block is found through it.
@@ -174,30 +323,36 @@ impl Cfg {
                 label_at_offset[target] = label as u32 + 1;
             }
         }
-        let mut builder = Builder {
-            cfg: Cfg {
-                blocks: {
-                    // A block at each label at least.
-                    let mut blocks = Vec::with_capacity(seq.label_targets.len() + 1);
-                    blocks.push(Block::new(None));
-                    blocks
-                },
-                entry: 0,
-            },
-            current: 0,
-            pending_label: None,
-            block_at_offset: vec![NO_BLOCK; n],
-        };
-        // (block, index in it, offset of the target) of each jump.
-        let mut targets: Vec<(u32, u32, u32)> = Vec::new();
-        // Whether the instruction just placed ends its block: only then, or at a label, can a
-        // new block start.
+        let mut blocks = Vec::with_capacity(seq.label_targets.len() + 1);
+        blocks.push(Block::new(None, 0));
+        let mut instrs = Vec::with_capacity(n);
+        // The block starting at each offset of the sequence, or `NONE`.
+        let mut block_at_offset = vec![NONE; n];
+        // Whether the last instruction placed ends its block.
         let mut after_terminator = false;
-        for (i, instr) in seq.instrs.iter().enumerate() {
-            if label_at_offset[i] != 0 {
-                builder.use_label(i, label_at_offset[i]);
+        // The instructions that designate a block, by index.
+        let mut with_target = Vec::new();
+        for (i, (instr, &label)) in seq.instrs.iter().zip(&label_at_offset).enumerate() {
+            // CPython's `cfg_builder_maybe_start_new_block`, at a label or after a
+            // terminator: the current block takes the label if it is still empty and
+            // unlabelled, otherwise a new block starts (block lengths are set below).
+            if label != 0 || after_terminator {
+                let current = blocks.len() - 1;
+                let block: &mut Block = &mut blocks[current];
+                let label = (label != 0).then_some(label);
+                if !after_terminator && block.start as usize == i && block.label.is_none() {
+                    block.label = label;
+                    block_at_offset[i] = current as u32;
+                } else {
+                    block.next = Some(current + 1);
+                    blocks.push(Block::new(label, i));
+                    if label.is_some() {
+                        block_at_offset[i] = current as u32 + 1;
+                    }
+                }
             }
-            // A jump's argument is the label id its target's block carries.
+            // A jump's argument is the label id its target's block carries; its target is
+            // first the offset, then (below) the block.
             let (target, arg) = match (has_target(instr.op), instr.arg) {
                 (true, Arg::Label(label)) => {
                     let offset = seq
@@ -207,90 +362,71 @@ impl Cfg {
                         .flatten()
                         .filter(|&offset| offset < n)
                         .ok_or_else(|| internal(format!("{:?} to an unbound label", instr.op)))?;
-                    (Some(offset), label_at_offset[offset])
+                    with_target.push(i as u32);
+                    (offset as u32, label_at_offset[offset])
                 }
-                (false, Arg::Int(arg)) => (None, arg),
+                (false, Arg::Int(arg)) => (NONE, arg),
                 _ => return Err(internal(format!("bad argument for {:?}", instr.op))),
             };
-            if arg >= 1 << 30 {
-                return Err(internal(format!("argument of {:?} too large", instr.op)));
-            }
-            if matches!(instr.op, Opcode::SWAP | Opcode::COPY) && arg == 0 {
-                return Err(internal(format!("{:?} 0", instr.op)));
-            }
-            if after_terminator {
-                builder.maybe_start_new_block();
-            }
+            let arg = if arg >= 1 << 30 || is_build_checked(instr.op) {
+                checked_arg(instr.op, arg, nconsts)?
+            } else {
+                arg
+            };
             after_terminator = is_terminator(instr.op);
-            let block = builder.current;
-            let instrs = &mut builder.cfg.blocks[block].instrs;
-            instrs.push(Instr::new(instr.op, arg, instr.loc));
-            if let Some(offset) = target {
-                targets.push((block as u32, instrs.len() as u32 - 1, offset as u32));
-            }
+            instrs.push(Instr {
+                op: instr.op,
+                arg,
+                target,
+                except: NONE,
+                loc: instr.loc,
+            });
         }
-        let mut cfg = builder.cfg;
-        for (block, index, offset) in targets {
-            let target = builder.block_at_offset[offset as usize];
-            if target == NO_BLOCK {
+        // Each block ends where the next starts.
+        let mut end = n as u32;
+        for block in blocks.iter_mut().rev() {
+            block.len = end - block.start;
+            end = block.start;
+        }
+        let mut has_handlers = false;
+        for i in with_target {
+            let instr = &mut instrs[i as usize];
+            instr.target = block_at_offset[instr.target as usize];
+            if instr.target == NONE {
                 return Err(internal("jump target without block".to_string()));
             }
-            cfg.blocks[block as usize].instrs[index as usize].target = Some(target as BlockId);
+            if is_block_push(instr.op) {
+                blocks[instr.target as usize].except_handler = true;
+                has_handlers = true;
+            }
         }
-        Ok(cfg)
+        Ok(Cfg {
+            instrs,
+            blocks,
+            entry: 0,
+            has_handlers,
+        })
     }
 }
 
-/// No block starts at this offset (in [`Builder::block_at_offset`]).
-const NO_BLOCK: u32 = u32::MAX;
-
-/// The state of graph construction (CPython's `cfg_builder`).
-struct Builder {
-    cfg: Cfg,
-    current: BlockId,
-    /// The offset and id of a label waiting for the next instruction.
-    pending_label: Option<(usize, u32)>,
-    /// The block starting at each offset of the sequence, or [`NO_BLOCK`].
-    block_at_offset: Vec<u32>,
-}
-
-impl Builder {
-    fn use_label(&mut self, offset: usize, label: u32) {
-        self.pending_label = Some((offset, label));
-        self.maybe_start_new_block();
+/// The argument of an instruction that graph construction checks (see `is_build_checked`)
+/// or with an argument too large: the argument to keep, or why the instruction is malformed.
+fn checked_arg(op: Opcode, arg: u32, nconsts: usize) -> Result<u32, CompileError> {
+    if arg >= 1 << 30 {
+        return Err(internal(format!("argument of {op:?} too large")));
     }
-
-    fn current_is_terminated(&mut self) -> bool {
-        let block = &mut self.cfg.blocks[self.current];
-        if block.instrs.last().is_some_and(|i| is_terminator(i.op)) {
-            return true;
-        }
-        if let Some((offset, label)) = self.pending_label {
-            if !block.instrs.is_empty() || block.label.is_some() {
-                return true;
-            }
-            block.label = Some(label);
-            self.block_at_offset[offset] = self.current as u32;
-            self.pending_label = None;
-        }
-        false
+    if matches!(op, Opcode::SWAP | Opcode::COPY) && arg == 0 {
+        return Err(internal(format!("{op:?} 0")));
     }
-
-    fn maybe_start_new_block(&mut self) {
-        if self.current_is_terminated() {
-            let label = self.pending_label.take();
-            let mut block = Block::new(label.map(|(_, id)| id));
-            // A typical block's length: fewer regrowths while it fills.
-            block.instrs.reserve(8);
-            self.cfg.blocks.push(block);
-            let b = self.cfg.blocks.len() - 1;
-            if let Some((offset, _)) = label {
-                self.block_at_offset[offset] = b as u32;
-            }
-            self.cfg.blocks[self.current].next = Some(b);
-            self.current = b;
-        }
+    if has_const(op) && arg as usize >= nconsts {
+        return Err(internal(format!(
+            "{op:?} {arg} beyond the {nconsts} constants"
+        )));
     }
+    if is_assembler_jump(op) {
+        return Err(internal(format!("{op:?} emitted by code generation")));
+    }
+    Ok(if op == Opcode::YIELD_VALUE { 0 } else { arg })
 }
 
 /// An error CPython reports as `SystemError`: code generation produced something malformed.

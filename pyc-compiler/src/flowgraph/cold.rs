@@ -22,13 +22,14 @@ fn mark_warm(cfg: &mut Cfg) {
                 cfg.blocks[next].visited = true;
             }
         }
-        for i in 0..cfg.blocks[b].instrs.len() {
-            let instr = cfg.blocks[b].instrs[i];
-            if let Some(target) = instr.target.filter(|_| is_jump(instr.op)) {
-                if !cfg.blocks[target].visited {
-                    stack.push(target);
-                    cfg.blocks[target].visited = true;
-                }
+        // A jump ends its block.
+        if let Some(target) = cfg
+            .last(b)
+            .and_then(|i| i.target().filter(|_| is_jump(i.op)))
+        {
+            if !cfg.blocks[target].visited {
+                stack.push(target);
+                cfg.blocks[target].visited = true;
             }
         }
     }
@@ -55,13 +56,13 @@ fn mark_cold(cfg: &mut Cfg) {
                 cfg.blocks[next].visited = true;
             }
         }
-        for i in 0..cfg.blocks[b].instrs.len() {
-            let instr = cfg.blocks[b].instrs[i];
-            if let Some(target) = instr.target.filter(|_| is_jump(instr.op)) {
-                if !cfg.blocks[target].warm && !cfg.blocks[target].visited {
-                    stack.push(target);
-                    cfg.blocks[target].visited = true;
-                }
+        if let Some(target) = cfg
+            .last(b)
+            .and_then(|i| i.target().filter(|_| is_jump(i.op)))
+        {
+            if !cfg.blocks[target].warm && !cfg.blocks[target].visited {
+                stack.push(target);
+                cfg.blocks[target].visited = true;
             }
         }
     }
@@ -74,6 +75,16 @@ pub(crate) fn push_cold_blocks_to_end(cfg: &mut Cfg) {
     if cfg.blocks[entry].next.is_none() {
         return;
     }
+    // Only handlers and what only they reach are cold: without a handler nothing moves.
+    let mut cursor = Some(entry);
+    let mut has_handler = false;
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
+        has_handler |= cfg.blocks[b].except_handler;
+    }
+    if !has_handler {
+        return;
+    }
     mark_cold(cfg);
     let mut next_label = cfg.next_free_label();
     for b in cfg.order() {
@@ -84,8 +95,8 @@ pub(crate) fn push_cold_blocks_to_end(cfg: &mut Cfg) {
             let label = cfg.ensure_label(next, &mut next_label);
             let jump = cfg.new_block();
             let mut instr = Instr::new(Opcode::JUMP, label, Location::NONE);
-            instr.target = Some(next);
-            cfg.blocks[jump].instrs.push(instr);
+            instr.set_target(Some(next));
+            cfg.push(jump, instr);
             cfg.blocks[jump].cold = true;
             cfg.blocks[jump].next = Some(next);
             cfg.blocks[b].next = Some(jump);

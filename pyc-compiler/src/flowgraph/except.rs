@@ -1,25 +1,9 @@
-//! Exception handlers: which blocks are handlers, and which handler covers each instruction
-//! (CPython's `mark_except_handlers` and `label_exception_targets`).
+//! Exception handlers: which handler covers each instruction (CPython's
+//! `label_exception_targets`; `Cfg::from_sequence` does `mark_except_handlers`).
 
 use super::cfg::{BlockId, Cfg};
 use crate::ir::Opcode;
 use crate::opcode_info::{is_block_push, is_jump};
-
-/// Marks the targets of `SETUP_*` as exception handlers.
-pub(crate) fn mark_except_handlers(cfg: &mut Cfg) {
-    let mut cursor = Some(cfg.entry);
-    while let Some(b) = cursor {
-        cursor = cfg.blocks[b].next;
-        for i in 0..cfg.blocks[b].instrs.len() {
-            let instr = cfg.blocks[b].instrs[i];
-            if is_block_push(instr.op) {
-                if let Some(target) = instr.target {
-                    cfg.blocks[target].except_handler = true;
-                }
-            }
-        }
-    }
-}
 
 /// The handlers active at a point, innermost last (the bottom entry is "no handler").
 type ExceptStack = Vec<Option<BlockId>>;
@@ -36,18 +20,19 @@ pub(crate) fn label_exception_targets(cfg: &mut Cfg) {
     while let Some(b) = todo.pop() {
         let mut stack = stacks[b].take();
         let mut handler = stack.as_ref().and_then(|s| *s.last().unwrap());
-        for i in 0..cfg.blocks[b].instrs.len() {
-            let instr = cfg.blocks[b].instrs[i];
+        let fallthrough = cfg.has_fallthrough(b);
+        let Cfg { instrs, blocks, .. } = &mut *cfg;
+        for instr in &mut instrs[blocks[b].range()] {
             if is_block_push(instr.op) {
-                let target = instr.target.expect("handler push without target");
+                let target = instr.target().expect("handler push without target");
                 let s = stack.as_mut().expect("except stack");
-                if !cfg.blocks[target].visited {
+                if !blocks[target].visited {
                     stacks[target] = Some(s.clone());
                     todo.push(target);
-                    cfg.blocks[target].visited = true;
+                    blocks[target].visited = true;
                 }
                 if matches!(instr.op, Opcode::SETUP_WITH | Opcode::SETUP_CLEANUP) {
-                    cfg.blocks[target].preserve_lasti = true;
+                    blocks[target].preserve_lasti = true;
                 }
                 s.push(Some(target));
                 handler = Some(target);
@@ -58,26 +43,27 @@ pub(crate) fn label_exception_targets(cfg: &mut Cfg) {
                 }
                 handler = *s.last().unwrap();
             } else if is_jump(instr.op) {
-                cfg.blocks[b].instrs[i].except = handler;
-                let target = instr.target.expect("jump without target");
-                if !cfg.blocks[target].visited {
-                    stacks[target] = if cfg.has_fallthrough(b) {
+                instr.set_except(handler);
+                let target = instr.target().expect("jump without target");
+                if !blocks[target].visited {
+                    // A jump ends its block: the stack goes on only if control falls through.
+                    stacks[target] = if fallthrough {
                         stack.clone()
                     } else {
                         stack.take()
                     };
                     todo.push(target);
-                    cfg.blocks[target].visited = true;
+                    blocks[target].visited = true;
                 }
             } else {
                 if instr.op == Opcode::YIELD_VALUE {
                     let depth = stack.as_ref().map_or(0, |s| s.len() - 1);
-                    cfg.blocks[b].instrs[i].arg = depth as u32;
+                    instr.arg = depth as u32;
                 }
-                cfg.blocks[b].instrs[i].except = handler;
+                instr.set_except(handler);
             }
         }
-        if cfg.has_fallthrough(b) {
+        if fallthrough {
             if let Some(next) = cfg.blocks[b].next {
                 if !cfg.blocks[next].visited {
                     stacks[next] = stack;

@@ -9,17 +9,27 @@ use crate::opcode_info::{is_block_push, is_jump};
 /// Replaces `SETUP_*` and `POP_BLOCK` by `NOP`s (then removed) and `STORE_FAST_MAYBE_NULL` by
 /// `STORE_FAST`.
 pub(crate) fn convert_pseudo_ops(cfg: &mut Cfg) {
-    let order = cfg.order();
-    for &b in &order {
-        for instr in &mut cfg.blocks[b].instrs {
+    // The blocks holding a NOP afterwards (the others have none to remove).
+    let mut with_nops = Vec::new();
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
+        let mut has_nop = false;
+        for instr in cfg.block_instrs_mut(b) {
             if is_block_push(instr.op) || instr.op == Opcode::POP_BLOCK {
                 instr.set_nop();
             } else if instr.op == Opcode::STORE_FAST_MAYBE_NULL {
                 instr.op = Opcode::STORE_FAST;
             }
+            has_nop |= instr.op == Opcode::NOP;
+        }
+        if has_nop {
+            with_nops.push(b);
         }
     }
-    for &b in &order {
+    // Only once all are lowered: a NOP ending a block is judged by the next block's first
+    // line.
+    for b in with_nops {
         remove_redundant_nops(cfg, b);
     }
 }
@@ -43,11 +53,11 @@ fn normalize_jumps_in_block(cfg: &mut Cfg, b: usize) {
     if !is_jump(last.op) {
         return;
     }
-    let Some(target) = last.target else {
+    let Some(target) = last.target() else {
         return;
     };
     let is_forward = !cfg.blocks[target].visited;
-    let last_mut = cfg.blocks[b].instrs.last_mut().unwrap();
+    let last_mut = cfg.last_mut(b).unwrap();
     let reversed = match last.op {
         Opcode::JUMP => {
             last_mut.op = if is_forward {
@@ -76,15 +86,15 @@ fn normalize_jumps_in_block(cfg: &mut Cfg, b: usize) {
         return;
     }
     let next = cfg.blocks[b].next;
-    let last_mut = cfg.blocks[b].instrs.last_mut().unwrap();
+    let last_mut = cfg.last_mut(b).unwrap();
     last_mut.op = reversed;
-    last_mut.target = next;
+    last_mut.set_target(next);
     let backwards = cfg.new_block();
     // The jump's argument is its target's label (none counts as 0 for sizes).
     let label = cfg.blocks[target].label.unwrap_or(0);
     let mut jump = Instr::new(Opcode::JUMP, label, last.loc);
-    jump.target = Some(target);
-    cfg.blocks[backwards].instrs.push(jump);
+    jump.set_target(Some(target));
+    cfg.push(backwards, jump);
     cfg.blocks[backwards].cold = cfg.blocks[b].cold;
     cfg.blocks[backwards].next = next;
     cfg.blocks[b].next = Some(backwards);
@@ -103,35 +113,42 @@ pub(crate) fn instr_size(instr: &Instr, caches: impl Fn(Opcode) -> u32) -> u32 {
 /// `EXTENDED_ARG` prefixes of jumps stop changing sizes. As in CPython, the first sizes come
 /// from the jumps' arguments as they stand (label ids), so a jump can keep a prefix it would
 /// not need when sized from nothing (both are fixpoints).
+///
+/// A jump ends its block, so each block's size is summed once and only its last instruction
+/// is revisited: a jump's end is its block's offset plus its block's size.
 pub(crate) fn resolve_jump_offsets(cfg: &mut Cfg, caches: impl Fn(Opcode) -> u32 + Copy) {
     normalize_jumps(cfg);
     let order = cfg.order();
+    let mut sizes: Vec<u32> = order
+        .iter()
+        .map(|&b| {
+            let instrs = cfg.block_instrs(b);
+            debug_assert!(instrs.iter().rev().skip(1).all(|i| !is_jump(i.op)));
+            instrs.iter().map(|i| instr_size(i, caches)).sum()
+        })
+        .collect();
     loop {
         let mut total = 0;
-        for &b in &order {
+        for (&b, &size) in order.iter().zip(&sizes) {
             cfg.blocks[b].offset = total;
-            total += cfg.blocks[b]
-                .instrs
-                .iter()
-                .map(|i| instr_size(i, caches))
-                .sum::<u32>();
+            total += size;
         }
         let mut recompile = false;
-        for &b in &order {
-            let mut pos = cfg.blocks[b].offset;
-            for i in 0..cfg.blocks[b].instrs.len() {
-                let instr = cfg.blocks[b].instrs[i];
-                let size = instr_size(&instr, caches);
-                pos += size;
-                if let Some(target) = instr.target.filter(|_| is_jump(instr.op)) {
-                    let target_offset = cfg.blocks[target].offset;
-                    let arg = target_offset.abs_diff(pos);
-                    let instr = &mut cfg.blocks[b].instrs[i];
-                    instr.arg = arg;
-                    if instr_size(instr, caches) != size {
-                        recompile = true;
-                    }
-                }
+        for (&b, size) in order.iter().zip(&mut sizes) {
+            let end = cfg.blocks[b].offset + *size;
+            let Some(&jump) = cfg.last(b) else {
+                continue;
+            };
+            let Some(target) = jump.target().filter(|_| is_jump(jump.op)) else {
+                continue;
+            };
+            let target_offset = cfg.blocks[target].offset;
+            let last = cfg.last_mut(b).unwrap();
+            last.arg = target_offset.abs_diff(end);
+            let (old, new) = (instr_size(&jump, caches), instr_size(last, caches));
+            if new != old {
+                *size = *size + new - old;
+                recompile = true;
             }
         }
         if !recompile {

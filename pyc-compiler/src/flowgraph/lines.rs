@@ -13,7 +13,7 @@ pub(crate) fn resolve_line_numbers(cfg: &mut Cfg, firstlineno: i32) {
 }
 
 fn is_exit_without_lineno(cfg: &Cfg, b: BlockId) -> bool {
-    cfg.exits_scope(b) && cfg.blocks[b].instrs.iter().all(|i| i.loc.lineno < 0)
+    cfg.exits_scope(b) && cfg.block_instrs(b).iter().all(|i| i.loc.lineno < 0)
 }
 
 /// Copies line-less exit blocks reached by several jumps, one copy per jump, so each can take
@@ -23,19 +23,18 @@ fn duplicate_exits_without_lineno(cfg: &mut Cfg) {
     let mut b = Some(cfg.entry);
     while let Some(id) = b {
         if let Some(last) = cfg.last(id).copied() {
-            if let Some(target) = last.target.filter(|_| is_jump(last.op)) {
+            if let Some(target) = last.target().filter(|_| is_jump(last.op)) {
                 if is_exit_without_lineno(cfg, target) && cfg.blocks[target].predecessors > 1 {
                     let copy = cfg.new_block();
-                    let mut instrs = cfg.blocks[target].instrs.clone();
-                    instrs[0].loc = last.loc;
-                    cfg.blocks[copy].instrs = instrs;
+                    cfg.append_copy(copy, target);
+                    cfg.block_instrs_mut(copy)[0].loc = last.loc;
                     cfg.blocks[copy].predecessors = 1;
                     cfg.blocks[copy].label = Some(next_label);
                     next_label += 1;
                     cfg.blocks[copy].next = cfg.blocks[target].next;
                     cfg.blocks[target].next = Some(copy);
                     cfg.blocks[target].predecessors -= 1;
-                    cfg.blocks[id].instrs.last_mut().unwrap().target = Some(copy);
+                    cfg.last_mut(id).unwrap().set_target(Some(copy));
                 }
             }
         }
@@ -48,11 +47,11 @@ fn duplicate_exits_without_lineno(cfg: &mut Cfg) {
             continue;
         };
         if cfg.has_fallthrough(id)
-            && !cfg.blocks[id].instrs.is_empty()
+            && !cfg.blocks[id].is_empty()
             && is_exit_without_lineno(cfg, next)
         {
             let loc = cfg.last(id).unwrap().loc;
-            cfg.blocks[next].instrs[0].loc = loc;
+            cfg.block_instrs_mut(next)[0].loc = loc;
         }
     }
 }
@@ -67,7 +66,7 @@ fn propagate_line_numbers(cfg: &mut Cfg) {
             continue;
         };
         let mut prev = Location::NONE;
-        for instr in &mut cfg.blocks[b].instrs {
+        for instr in cfg.block_instrs_mut(b) {
             if instr.loc.lineno < 0 {
                 instr.loc = prev;
             } else {
@@ -77,7 +76,7 @@ fn propagate_line_numbers(cfg: &mut Cfg) {
         if cfg.has_fallthrough(b) {
             if let Some(next) = cfg.blocks[b].next {
                 if cfg.blocks[next].predecessors == 1 {
-                    if let Some(first) = cfg.blocks[next].instrs.first_mut() {
+                    if let Some(first) = cfg.block_instrs_mut(next).first_mut() {
                         if first.loc.lineno < 0 {
                             first.loc = prev;
                         }
@@ -85,9 +84,9 @@ fn propagate_line_numbers(cfg: &mut Cfg) {
                 }
             }
         }
-        if let Some(target) = last.target.filter(|_| is_jump(last.op)) {
+        if let Some(target) = last.target().filter(|_| is_jump(last.op)) {
             if cfg.blocks[target].predecessors == 1 {
-                if let Some(first) = cfg.blocks[target].instrs.first_mut() {
+                if let Some(first) = cfg.block_instrs_mut(target).first_mut() {
                     if first.loc.lineno < 0 {
                         first.loc = prev;
                     }
@@ -108,7 +107,7 @@ fn guarantee_lineno_for_exits(cfg: &mut Cfg, firstlineno: i32) {
         };
         if last.loc.lineno < 0 {
             if last.op == Opcode::RETURN_VALUE {
-                for instr in &mut cfg.blocks[b].instrs {
+                for instr in cfg.block_instrs_mut(b) {
                     instr.loc.lineno = lineno;
                 }
             }

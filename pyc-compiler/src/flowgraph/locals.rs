@@ -1,7 +1,7 @@
 //! Loads of locals that may be unbound become `LOAD_FAST_CHECK` (CPython's
 //! `add_checks_for_loads_of_uninitialized_variables`).
 
-use super::cfg::{BlockId, Cfg};
+use super::cfg::{Block, BlockId, Cfg};
 use crate::ir::Opcode;
 use crate::opcode_info::is_jump;
 
@@ -25,7 +25,7 @@ pub(crate) fn add_checks_for_loads_of_uninitialized_variables(
     let mut stack = Vec::new();
     let start_mask = (nparams.min(tracked)..tracked).fold(0u64, |m, i| m | 1 << i);
     let entry = cfg.entry;
-    maybe_push(cfg, entry, start_mask, &mut stack);
+    maybe_push(&mut cfg.blocks, entry, start_mask, &mut stack);
     let mut cursor = Some(cfg.entry);
     while let Some(b) = cursor {
         cursor = cfg.blocks[b].next;
@@ -38,8 +38,8 @@ pub(crate) fn add_checks_for_loads_of_uninitialized_variables(
 }
 
 /// Queues `b` if `unsafe_mask` adds locals that may be unbound on its entry.
-fn maybe_push(cfg: &mut Cfg, b: BlockId, unsafe_mask: u64, stack: &mut Vec<BlockId>) {
-    let block = &mut cfg.blocks[b];
+fn maybe_push(blocks: &mut [Block], b: BlockId, unsafe_mask: u64, stack: &mut Vec<BlockId>) {
+    let block = &mut blocks[b];
     let both = block.unsafe_locals_mask | unsafe_mask;
     if block.unsafe_locals_mask != both {
         block.unsafe_locals_mask = both;
@@ -50,12 +50,25 @@ fn maybe_push(cfg: &mut Cfg, b: BlockId, unsafe_mask: u64, stack: &mut Vec<Block
     }
 }
 
+/// Scans block `b` from its entry mask, marking its loads and passing its exit mask on. A
+/// block scanned again with the mask of its last scan is skipped: that scan would find the
+/// same loads (already marked) and pass on masks its successors already include.
 fn scan_block_for_locals(cfg: &mut Cfg, b: BlockId, stack: &mut Vec<BlockId>) {
     let mut unsafe_mask = cfg.blocks[b].unsafe_locals_mask;
-    for i in 0..cfg.blocks[b].instrs.len() {
-        let instr = cfg.blocks[b].instrs[i];
-        if let Some(handler) = instr.except {
-            maybe_push(cfg, handler, unsafe_mask, stack);
+    if cfg.blocks[b].scanned_locals_mask == Some(unsafe_mask) {
+        return;
+    }
+    cfg.blocks[b].scanned_locals_mask = Some(unsafe_mask);
+    // The last handler given a mask here, and that mask: the handler's mask includes it
+    // since, so giving it again changes nothing (runs of instructions share a handler).
+    let mut pushed: Option<(BlockId, u64)> = None;
+    let Cfg { instrs, blocks, .. } = &mut *cfg;
+    for instr in &mut instrs[blocks[b].range()] {
+        if let Some(handler) = instr.except() {
+            if pushed != Some((handler, unsafe_mask)) {
+                maybe_push(blocks, handler, unsafe_mask, stack);
+                pushed = Some((handler, unsafe_mask));
+            }
         }
         if instr.arg >= 64 {
             continue;
@@ -68,7 +81,7 @@ fn scan_block_for_locals(cfg: &mut Cfg, b: BlockId, stack: &mut Vec<BlockId>) {
             Opcode::STORE_FAST | Opcode::LOAD_FAST_CHECK => unsafe_mask &= !bit,
             Opcode::LOAD_FAST => {
                 if unsafe_mask & bit != 0 {
-                    cfg.blocks[b].instrs[i].op = Opcode::LOAD_FAST_CHECK;
+                    instr.op = Opcode::LOAD_FAST_CHECK;
                 }
                 unsafe_mask &= !bit;
             }
@@ -77,13 +90,13 @@ fn scan_block_for_locals(cfg: &mut Cfg, b: BlockId, stack: &mut Vec<BlockId>) {
     }
     if let Some(next) = cfg.blocks[b].next {
         if cfg.has_fallthrough(b) {
-            maybe_push(cfg, next, unsafe_mask, stack);
+            maybe_push(&mut cfg.blocks, next, unsafe_mask, stack);
         }
     }
     if let Some(last) = cfg.last(b).copied() {
         if is_jump(last.op) {
-            if let Some(target) = last.target {
-                maybe_push(cfg, target, unsafe_mask, stack);
+            if let Some(target) = last.target() {
+                maybe_push(&mut cfg.blocks, target, unsafe_mask, stack);
             }
         }
     }
@@ -97,7 +110,7 @@ fn fast_scan_many_locals(cfg: &mut Cfg, nlocals: usize) {
     while let Some(b) = cursor {
         cursor = cfg.blocks[b].next;
         blocknum += 1;
-        for instr in &mut cfg.blocks[b].instrs {
+        for instr in cfg.block_instrs_mut(b) {
             let arg = instr.arg as usize;
             if arg < 64 {
                 continue;

@@ -38,32 +38,23 @@ pub(crate) struct UnitShape {
     pub load_global_is_even: bool,
 }
 
-/// Runs CPython's `_PyCfg_OptimizeCodeUnit`: resolves handlers, optimizes, drops unused
-/// constants (renumbering `consts`), checks loads of maybe-unbound locals, moves cold blocks
-/// to the end and resolves line numbers.
+/// Runs CPython's `_PyCfg_OptimizeCodeUnit` on a graph built by [`Cfg::from_sequence`] with
+/// `consts.len()` constants: resolves handlers, optimizes, drops unused constants
+/// (renumbering `consts`), checks loads of maybe-unbound locals, moves cold blocks to the end
+/// and resolves line numbers.
 pub(crate) fn optimize_code_unit(
     cfg: &mut Cfg,
     consts: &mut Vec<Object>,
     shape: UnitShape,
 ) -> Result<(), CompileError> {
-    let mut cursor = Some(cfg.entry);
-    while let Some(b) = cursor {
-        cursor = cfg.blocks[b].next;
-        for instr in &cfg.blocks[b].instrs {
-            if crate::opcode_info::has_const(instr.op) && instr.arg as usize >= consts.len() {
-                return Err(cfg::internal(format!(
-                    "{:?} {} beyond the {} constants",
-                    instr.op,
-                    instr.arg,
-                    consts.len()
-                )));
-            }
-        }
+    // The graph's construction marked the handlers (CPython's `mark_except_handlers`).
+    // Without handlers every instruction keeps "no handler" and every `YIELD_VALUE` depth
+    // is the 0 construction gave it.
+    if cfg.has_handlers {
+        except::label_exception_targets(cfg);
     }
-    except::mark_except_handlers(cfg);
-    except::label_exception_targets(cfg);
-    optimize::optimize_cfg(cfg, consts, shape.load_global_is_even)?;
-    optimize::remove_unused_consts(cfg, consts);
+    let used = optimize::optimize_cfg(cfg, consts, shape.load_global_is_even)?;
+    optimize::remove_unused_consts(cfg, consts, used);
     locals::add_checks_for_loads_of_uninitialized_variables(cfg, shape.nlocals, shape.nparams);
     cold::push_cold_blocks_to_end(cfg);
     lines::resolve_line_numbers(cfg, shape.firstlineno);
@@ -86,7 +77,7 @@ pub fn optimized_instructions(
     firstlineno: i32,
     target: Target,
 ) -> Result<Vec<FlatInstr>, CompileError> {
-    let mut cfg = Cfg::from_sequence(seq)?;
+    let mut cfg = Cfg::from_sequence(seq, consts.len())?;
     let shape = UnitShape {
         nlocals,
         nparams,
@@ -102,13 +93,13 @@ pub fn optimized_instructions(
     let mut next = 0;
     for &b in &order {
         start[b] = next;
-        next += cfg.blocks[b].instrs.len() as u32;
+        next += cfg.blocks[b].len() as u32;
     }
     Ok(order
         .iter()
-        .flat_map(|&b| cfg.blocks[b].instrs.iter())
+        .flat_map(|&b| cfg.block_instrs(b).iter())
         .map(|i| {
-            let arg = match i.target.filter(|_| has_target(i.op)) {
+            let arg = match i.target().filter(|_| has_target(i.op)) {
                 Some(t) => start[t],
                 None => i.arg,
             };

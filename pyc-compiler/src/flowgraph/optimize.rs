@@ -8,22 +8,19 @@ use pyc_loader::marshal::Object;
 use super::cfg::{internal, BlockId, Cfg, Instr};
 use crate::error::CompileError;
 use crate::ir::{ConstKey, Opcode};
-use crate::opcode_info::{
-    has_const, has_target, is_assembler_jump, is_block_push, is_jump, is_terminator,
-    is_unconditional_jump,
-};
+use crate::opcode_info::{has_const, has_target, is_jump, is_unconditional_jump};
 
 /// Exit blocks at most this long are copied into blocks that jump to them.
 const MAX_COPY_SIZE: usize = 4;
 
-/// Runs the optimization passes in CPython's order. `load_global_is_even` reports the parity
-/// of the target's `LOAD_GLOBAL` number, which CPython's `PUSH_NULL` peephole tests.
+/// Runs the optimization passes in CPython's order, and returns which constants the
+/// remaining instructions use. `load_global_is_even` reports the parity of the target's
+/// `LOAD_GLOBAL` number, which CPython's `PUSH_NULL` peephole tests.
 pub(crate) fn optimize_cfg(
     cfg: &mut Cfg,
     consts: &mut Vec<Object>,
     load_global_is_even: bool,
-) -> Result<(), CompileError> {
-    check_cfg(cfg)?;
+) -> Result<Vec<bool>, CompileError> {
     eliminate_empty_basic_blocks(cfg);
     // Only `eliminate_empty_basic_blocks` relinks blocks: the passes in between share one
     // layout order.
@@ -41,54 +38,47 @@ pub(crate) fn optimize_cfg(
     mark_reachable(cfg);
     for &b in &order {
         if cfg.blocks[b].predecessors == 0 {
-            cfg.blocks[b].instrs.clear();
+            cfg.truncate(b, 0);
         }
     }
+    // One scan per block finds its NOPs and the constants it uses (the passes left change
+    // no constant's use).
+    let mut used = vec![false; consts.len()];
     for &b in &order {
-        remove_redundant_nops(cfg, b);
+        let mut has_nop = false;
+        for instr in cfg.block_instrs(b) {
+            has_nop |= instr.op == Opcode::NOP;
+            if has_const(instr.op) {
+                if let Some(u) = used.get_mut(instr.arg as usize) {
+                    *u = true;
+                }
+            }
+        }
+        if has_nop {
+            remove_redundant_nops(cfg, b);
+        }
     }
     eliminate_empty_basic_blocks(cfg);
     remove_redundant_jumps(cfg);
-    Ok(())
-}
-
-/// Rejects a block with a jump or exit before its end.
-fn check_cfg(cfg: &Cfg) -> Result<(), CompileError> {
-    let mut cursor = Some(cfg.entry);
-    while let Some(b) = cursor {
-        cursor = cfg.blocks[b].next;
-        let instrs = &cfg.blocks[b].instrs;
-        for (i, instr) in instrs.iter().enumerate() {
-            if is_assembler_jump(instr.op) {
-                return Err(internal(format!(
-                    "{:?} emitted by code generation",
-                    instr.op
-                )));
-            }
-            if is_terminator(instr.op) && i + 1 != instrs.len() {
-                return Err(internal("malformed control flow graph".to_string()));
-            }
-        }
-    }
-    Ok(())
+    Ok(used)
 }
 
 /// Unlinks empty blocks and retargets jumps to the next non-empty block.
 pub(crate) fn eliminate_empty_basic_blocks(cfg: &mut Cfg) {
     // Without an empty block (linked or not) there is nothing to unlink or retarget.
-    if cfg.blocks.iter().all(|block| !block.instrs.is_empty()) {
+    if cfg.blocks.iter().all(|block| !block.is_empty()) {
         return;
     }
     let mut b = Some(cfg.entry);
     while let Some(id) = b {
         let mut next = cfg.blocks[id].next;
-        while let Some(n) = next.filter(|&n| cfg.blocks[n].instrs.is_empty()) {
+        while let Some(n) = next.filter(|&n| cfg.blocks[n].is_empty()) {
             next = cfg.blocks[n].next;
         }
         cfg.blocks[id].next = next;
         b = next;
     }
-    while cfg.blocks[cfg.entry].instrs.is_empty() {
+    while cfg.blocks[cfg.entry].is_empty() {
         match cfg.blocks[cfg.entry].next {
             Some(next) => cfg.entry = next,
             None => break,
@@ -99,14 +89,14 @@ pub(crate) fn eliminate_empty_basic_blocks(cfg: &mut Cfg) {
     let mut cursor = Some(cfg.entry);
     while let Some(id) = cursor {
         cursor = cfg.blocks[id].next;
-        for i in 0..cfg.blocks[id].instrs.len() {
-            let instr = &cfg.blocks[id].instrs[i];
+        for i in cfg.target_range(id) {
+            let instr = &cfg.instrs[i];
             if !has_target(instr.op) {
                 continue;
             }
-            if let Some(old) = instr.target {
+            if let Some(old) = instr.target() {
                 let mut target = old;
-                while cfg.blocks[target].instrs.is_empty() {
+                while cfg.blocks[target].is_empty() {
                     match cfg.blocks[target].next {
                         Some(next) => target = next,
                         None => break,
@@ -115,8 +105,8 @@ pub(crate) fn eliminate_empty_basic_blocks(cfg: &mut Cfg) {
                 if old != target {
                     let next_label = next_label.get_or_insert_with(|| cfg.next_free_label());
                     let label = cfg.ensure_label(target, next_label);
-                    let instr = &mut cfg.blocks[id].instrs[i];
-                    instr.target = Some(target);
+                    let instr = &mut cfg.instrs[i];
+                    instr.set_target(Some(target));
                     instr.arg = label;
                 }
             }
@@ -132,14 +122,12 @@ pub(crate) fn inline_small_exit_blocks(cfg: &mut Cfg, b: BlockId) -> bool {
     if !is_unconditional_jump(last.op) {
         return false;
     }
-    let Some(target) = last.target else {
+    let Some(target) = last.target() else {
         return false;
     };
-    if cfg.exits_scope(target) && cfg.blocks[target].instrs.len() <= MAX_COPY_SIZE {
-        let copied = cfg.blocks[target].instrs.clone();
-        let block = &mut cfg.blocks[b];
-        block.instrs.last_mut().unwrap().set_nop();
-        block.instrs.extend(copied);
+    if cfg.exits_scope(target) && cfg.blocks[target].len() <= MAX_COPY_SIZE {
+        cfg.last_mut(b).unwrap().set_nop();
+        cfg.append_copy(b, target);
         return true;
     }
     false
@@ -148,15 +136,27 @@ pub(crate) fn inline_small_exit_blocks(cfg: &mut Cfg, b: BlockId) -> bool {
 /// Makes `inst` jump where the jump at the start of its target goes, if that keeps the line
 /// numbers right; returns whether it did.
 fn jump_thread(cfg: &mut Cfg, b: BlockId, i: usize, target: &Instr, op: Opcode) -> bool {
-    let inst = &mut cfg.blocks[b].instrs[i];
+    let inst = &mut cfg.block_instrs_mut(b)[i];
     if (inst.loc.lineno == target.loc.lineno || target.loc.lineno == -1)
-        && inst.target != target.target
+        && inst.target() != target.target()
     {
-        inst.target = target.target;
+        inst.set_target(target.target());
         inst.op = op;
         return true;
     }
     false
+}
+
+/// Threads the jump `inst` (at `i` in block `b`) through the unconditional jump that starts
+/// its target, if there is one; returns whether it did.
+fn thread_to_jump(cfg: &mut Cfg, b: BlockId, i: usize, inst: &Instr) -> bool {
+    let Some(t) = inst.target() else {
+        return false;
+    };
+    match cfg.block_instrs(t).first() {
+        Some(&target) if target.op == Opcode::JUMP => jump_thread(cfg, b, i, &target, inst.op),
+        _ => false,
+    }
 }
 
 /// Python's truth value of a constant.
@@ -196,7 +196,7 @@ fn fold_tuple_on_constants(
     n: usize,
     consts: &mut Vec<Object>,
 ) -> Result<(), CompileError> {
-    let instrs = &mut cfg.blocks[b].instrs;
+    let instrs = cfg.block_instrs_mut(b);
     if instrs[start..start + n].iter().any(|i| !has_const(i.op)) {
         return Ok(());
     }
@@ -230,7 +230,7 @@ fn fold_tuple_on_constants(
 /// Replaces a run of `SWAP`s and `NOP`s starting at `*ix` by the shortest run with the same
 /// effect, and moves `*ix` to its last instruction.
 fn swaptimize(cfg: &mut Cfg, b: BlockId, ix: &mut usize) {
-    let instrs = &mut cfg.blocks[b].instrs[*ix..];
+    let instrs = &mut cfg.block_instrs_mut(b)[*ix..];
     let mut depth = instrs[0].arg as usize;
     let mut len = 1;
     let mut more = false;
@@ -319,7 +319,7 @@ fn next_swappable_instruction(
 /// Applies the `SWAP`s at and before `i` by exchanging the instructions that consume the
 /// swapped values, when that is safe.
 fn apply_static_swaps(cfg: &mut Cfg, b: BlockId, i: usize) {
-    let instrs = &mut cfg.blocks[b].instrs;
+    let instrs = cfg.block_instrs_mut(b);
     for i in (0..=i).rev() {
         let swap = instrs[i];
         if swap.op != Opcode::SWAP {
@@ -365,26 +365,38 @@ fn optimize_basic_block(
     consts: &mut Vec<Object>,
     load_global_is_even: bool,
 ) -> Result<(), CompileError> {
-    let nop = Instr::new(Opcode::NOP, 0, crate::ir::Location::NONE);
-    let mut target = nop;
     let mut opcode = Opcode::NOP;
     let mut oparg = 0u32;
     let mut i = 0usize;
-    while i < cfg.blocks[b].instrs.len() {
-        let inst = cfg.blocks[b].instrs[i];
+    // The block keeps its place and length: instructions only change in place.
+    let range = cfg.blocks[b].range();
+    let (start, len) = (range.start, range.len());
+    while i < len {
+        let inst = cfg.instrs[start + i];
         let is_copy_of_load_const =
             opcode == Opcode::LOAD_CONST && inst.op == Opcode::COPY && inst.arg == 1;
         if !is_copy_of_load_const {
             opcode = inst.op;
             oparg = inst.arg;
-            target = match inst.target.filter(|_| has_target(opcode)) {
-                Some(t) => *cfg.blocks[t].instrs.first().unwrap_or(&nop),
-                None => nop,
-            };
         }
-        let len = cfg.blocks[b].instrs.len();
+        // Most instructions have no peephole.
+        if !matches!(
+            opcode,
+            Opcode::LOAD_CONST
+                | Opcode::BUILD_TUPLE
+                | Opcode::POP_JUMP_IF_NOT_NONE
+                | Opcode::POP_JUMP_IF_NONE
+                | Opcode::POP_JUMP_IF_FALSE
+                | Opcode::POP_JUMP_IF_TRUE
+                | Opcode::JUMP
+                | Opcode::SWAP
+                | Opcode::PUSH_NULL
+        ) {
+            i += 1;
+            continue;
+        }
         let nextop = if i + 1 < len {
-            Some(cfg.blocks[b].instrs[i + 1].op)
+            Some(cfg.instrs[start + i + 1].op)
         } else {
             None
         };
@@ -392,7 +404,7 @@ fn optimize_basic_block(
             Opcode::LOAD_CONST => match nextop {
                 Some(next @ (Opcode::POP_JUMP_IF_FALSE | Opcode::POP_JUMP_IF_TRUE)) => {
                     let value = const_value(consts, &Instr::new(opcode, oparg, inst.loc))?;
-                    let instrs = &mut cfg.blocks[b].instrs;
+                    let instrs = cfg.block_instrs_mut(b);
                     instrs[i].set_nop();
                     if is_true(&value) == (next == Opcode::POP_JUMP_IF_TRUE) {
                         instrs[i + 1].op = Opcode::JUMP;
@@ -402,7 +414,7 @@ fn optimize_basic_block(
                 }
                 Some(Opcode::IS_OP) => {
                     let value = const_value(consts, &Instr::new(opcode, oparg, inst.loc))?;
-                    let instrs = &mut cfg.blocks[b].instrs;
+                    let instrs = cfg.block_instrs_mut(b);
                     let jump_op = instrs.get(i + 2).map(|i| i.op);
                     if value == Object::None
                         && matches!(
@@ -422,7 +434,7 @@ fn optimize_basic_block(
                     }
                 }
                 Some(Opcode::RETURN_VALUE) => {
-                    let instrs = &mut cfg.blocks[b].instrs;
+                    let instrs = cfg.block_instrs_mut(b);
                     instrs[i].set_nop();
                     i += 1;
                     instrs[i].op = Opcode::RETURN_CONST;
@@ -431,7 +443,7 @@ fn optimize_basic_block(
                 _ => {}
             },
             Opcode::BUILD_TUPLE => {
-                let instrs = &mut cfg.blocks[b].instrs;
+                let instrs = cfg.block_instrs_mut(b);
                 if nextop == Some(Opcode::UNPACK_SEQUENCE) && oparg == instrs[i + 1].arg {
                     match oparg {
                         1 => {
@@ -458,20 +470,20 @@ fn optimize_basic_block(
             | Opcode::POP_JUMP_IF_FALSE
             | Opcode::POP_JUMP_IF_TRUE
             | Opcode::JUMP
-                if target.op == Opcode::JUMP && jump_thread(cfg, b, i, &target, inst.op) =>
+                if thread_to_jump(cfg, b, i, &inst) =>
             {
                 continue;
             }
             Opcode::SWAP => {
                 if oparg == 1 {
-                    cfg.blocks[b].instrs[i].set_nop();
+                    cfg.block_instrs_mut(b)[i].set_nop();
                 } else {
                     swaptimize(cfg, b, &mut i);
                     apply_static_swaps(cfg, b, i);
                 }
             }
             Opcode::PUSH_NULL => {
-                let instrs = &mut cfg.blocks[b].instrs;
+                let instrs = cfg.block_instrs_mut(b);
                 if nextop == Some(Opcode::LOAD_GLOBAL) && load_global_is_even {
                     instrs[i].set_nop();
                     instrs[i + 1].arg |= 1;
@@ -487,8 +499,8 @@ fn optimize_basic_block(
 /// Removes the `NOP`s of a block that carry no line of their own.
 pub(crate) fn remove_redundant_nops(cfg: &mut Cfg, b: BlockId) -> usize {
     // Without a NOP the block stays as it is.
-    let Some(first_nop) = cfg.blocks[b]
-        .instrs
+    let range = cfg.blocks[b].range();
+    let Some(first_nop) = cfg.instrs[range.clone()]
         .iter()
         .position(|i| i.op == Opcode::NOP)
     else {
@@ -496,11 +508,11 @@ pub(crate) fn remove_redundant_nops(cfg: &mut Cfg, b: BlockId) -> usize {
     };
     // The first instruction of the next non-empty block, for a NOP ending this one.
     let mut next = cfg.blocks[b].next;
-    while let Some(n) = next.filter(|&n| cfg.blocks[n].instrs.is_empty()) {
+    while let Some(n) = next.filter(|&n| cfg.blocks[n].is_empty()) {
         next = cfg.blocks[n].next;
     }
-    let next_lineno = next.map(|n| cfg.blocks[n].instrs[0].loc.lineno);
-    let instrs = &mut cfg.blocks[b].instrs;
+    let next_lineno = next.map(|n| cfg.block_instrs(n)[0].loc.lineno);
+    let instrs = &mut cfg.instrs[range];
     // The instructions before the first NOP stay in place.
     let mut dest = first_nop;
     let mut prev_lineno = match first_nop {
@@ -531,7 +543,7 @@ pub(crate) fn remove_redundant_nops(cfg: &mut Cfg, b: BlockId) -> usize {
         prev_lineno = lineno;
     }
     let removed = instrs.len() - dest;
-    instrs.truncate(dest);
+    cfg.truncate(b, dest);
     removed
 }
 
@@ -540,32 +552,29 @@ fn remove_redundant_nops_and_pairs(cfg: &mut Cfg) {
     let mut done = false;
     while !done {
         done = true;
-        let mut instr: Option<(BlockId, usize)> = None;
+        // The previous instruction: its index in `cfg.instrs`, opcode and argument.
+        let mut instr: Option<(usize, Opcode, u32)> = None;
         let mut b = Some(cfg.entry);
         while let Some(id) = b {
             remove_redundant_nops(cfg, id);
             if cfg.blocks[id].label.is_some() {
                 instr = None;
             }
-            for i in 0..cfg.blocks[id].instrs.len() {
-                let prev = instr;
-                instr = Some((id, i));
-                let (prev_op, prev_arg) = prev.map_or((None, 0), |(pb, pi)| {
-                    let p = &cfg.blocks[pb].instrs[pi];
-                    (Some(p.op), p.arg)
-                });
-                if cfg.blocks[id].instrs[i].op == Opcode::POP_TOP
-                    && (prev_op == Some(Opcode::LOAD_CONST)
-                        || (prev_op == Some(Opcode::COPY) && prev_arg == 1))
-                {
-                    let (pb, pi) = prev.unwrap();
-                    cfg.blocks[pb].instrs[pi].set_nop();
-                    cfg.blocks[id].instrs[i].set_nop();
-                    done = false;
+            for i in cfg.blocks[id].range() {
+                let (op, arg) = (cfg.instrs[i].op, cfg.instrs[i].arg);
+                match instr {
+                    Some((p, Opcode::LOAD_CONST, _) | (p, Opcode::COPY, 1))
+                        if op == Opcode::POP_TOP =>
+                    {
+                        cfg.instrs[p].set_nop();
+                        cfg.instrs[i].set_nop();
+                        done = false;
+                        instr = Some((i, Opcode::NOP, 0));
+                    }
+                    _ => instr = Some((i, op, arg)),
                 }
             }
-            let ends_with_jump =
-                instr.is_some_and(|(ib, ii)| is_jump(cfg.blocks[ib].instrs[ii].op));
+            let ends_with_jump = instr.is_some_and(|(_, op, _)| is_jump(op));
             if ends_with_jump || !cfg.has_fallthrough(id) {
                 instr = None;
             }
@@ -580,8 +589,8 @@ pub(crate) fn remove_redundant_jumps(cfg: &mut Cfg) {
     while let Some(b) = cursor {
         cursor = cfg.blocks[b].next;
         let next = cfg.blocks[b].next;
-        if let Some(last) = cfg.blocks[b].instrs.last_mut() {
-            if is_unconditional_jump(last.op) && last.target == next {
+        if let Some(last) = cfg.last_mut(b) {
+            if is_unconditional_jump(last.op) && last.target() == next {
                 last.set_nop();
             }
         }
@@ -605,38 +614,28 @@ fn mark_reachable(cfg: &mut Cfg) {
                 cfg.blocks[next].predecessors += 1;
             }
         }
-        for i in 0..cfg.blocks[b].instrs.len() {
-            let instr = cfg.blocks[b].instrs[i];
-            if is_jump(instr.op) || is_block_push(instr.op) {
-                if let Some(target) = instr.target {
-                    if !cfg.blocks[target].visited {
+        let range = cfg.target_range(b);
+        let Cfg { instrs, blocks, .. } = &mut *cfg;
+        for instr in &instrs[range] {
+            if has_target(instr.op) {
+                if let Some(target) = instr.target() {
+                    if !blocks[target].visited {
                         stack.push(target);
                     }
-                    cfg.blocks[target].predecessors += 1;
+                    blocks[target].predecessors += 1;
                 }
             }
         }
     }
 }
 
-/// Drops the constants no instruction uses (the first is kept: it may be a docstring) and
-/// renumbers the arguments that index them.
-pub(crate) fn remove_unused_consts(cfg: &mut Cfg, consts: &mut Vec<Object>) {
+/// Drops the constants no instruction uses (`used`, as [`optimize_cfg`] found; the first is
+/// kept: it may be a docstring) and renumbers the arguments that index them.
+pub(crate) fn remove_unused_consts(cfg: &mut Cfg, consts: &mut Vec<Object>, mut used: Vec<bool>) {
     if consts.is_empty() {
         return;
     }
-    let mut used = vec![false; consts.len()];
     used[0] = true;
-    let order = cfg.order();
-    for &b in &order {
-        for instr in &cfg.blocks[b].instrs {
-            if has_const(instr.op) {
-                if let Some(u) = used.get_mut(instr.arg as usize) {
-                    *u = true;
-                }
-            }
-        }
-    }
     if used.iter().all(|&u| u) {
         return;
     }
@@ -651,8 +650,10 @@ pub(crate) fn remove_unused_consts(cfg: &mut Cfg, consts: &mut Vec<Object>) {
             consts.push(value);
         }
     }
-    for &b in &order {
-        for instr in &mut cfg.blocks[b].instrs {
+    let mut cursor = Some(cfg.entry);
+    while let Some(b) = cursor {
+        cursor = cfg.blocks[b].next;
+        for instr in cfg.block_instrs_mut(b) {
             if has_const(instr.op) {
                 instr.arg = new_index[instr.arg as usize];
             }

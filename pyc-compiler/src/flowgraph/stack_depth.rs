@@ -1,15 +1,15 @@
 //! The maximum stack depth of a code unit and the depth on entry of each block (CPython's
 //! `_PyCfg_Stackdepth`).
 
-use super::cfg::{internal, BlockId, Cfg};
+use super::cfg::{internal, Block, BlockId, Cfg};
 use crate::error::CompileError;
-use crate::opcode_info::{has_target, is_scope_exit, is_unconditional_jump, stack_effect};
+use crate::opcode_info::{has_target, stack_effect};
 
 /// `co_flags` bits of generators and coroutines, whose frames start with the sent value.
 const GENERATOR_LIKE: u32 = 0x20 | 0x80 | 0x200;
 
-fn push(cfg: &mut Cfg, stack: &mut Vec<BlockId>, b: BlockId, depth: i32) {
-    let block = &mut cfg.blocks[b];
+fn push(blocks: &mut [Block], stack: &mut Vec<BlockId>, b: BlockId, depth: i32) {
+    let block = &mut blocks[b];
     if block.startdepth < depth && block.startdepth < 100 {
         block.startdepth = depth;
         stack.push(b);
@@ -26,13 +26,15 @@ pub(crate) fn stack_depth(cfg: &mut Cfg, code_flags: u32) -> Result<u32, Compile
     let mut stack = Vec::new();
     let entry = cfg.entry;
     let start = i32::from(code_flags & GENERATOR_LIKE != 0);
-    push(cfg, &mut stack, entry, start);
+    push(&mut cfg.blocks, &mut stack, entry, start);
     let mut maxdepth = 0;
     while let Some(b) = stack.pop() {
         let mut depth = cfg.blocks[b].startdepth;
-        let mut next = cfg.blocks[b].next;
-        for i in 0..cfg.blocks[b].instrs.len() {
-            let instr = cfg.blocks[b].instrs[i];
+        // Jumps and exits end their blocks: control falls through unless the last one is
+        // an unconditional jump or an exit.
+        let next = cfg.blocks[b].next.filter(|_| cfg.has_fallthrough(b));
+        let Cfg { instrs, blocks, .. } = &mut *cfg;
+        for instr in &instrs[blocks[b].range()] {
             let effect = stack_effect(instr.op, instr.arg, false)
                 .ok_or_else(|| internal(format!("no stack effect for {:?}", instr.op)))?;
             let new_depth = depth + effect;
@@ -48,18 +50,14 @@ pub(crate) fn stack_depth(cfg: &mut Cfg, code_flags: u32) -> Result<u32, Compile
                     return Err(internal(format!("stack underflow at {:?}", instr.op)));
                 }
                 maxdepth = maxdepth.max(target_depth);
-                if let Some(target) = instr.target {
-                    push(cfg, &mut stack, target, target_depth);
+                if let Some(target) = instr.target() {
+                    push(blocks, &mut stack, target, target_depth);
                 }
             }
             depth = new_depth;
-            if is_unconditional_jump(instr.op) || is_scope_exit(instr.op) {
-                next = None;
-                break;
-            }
         }
         if let Some(next) = next {
-            push(cfg, &mut stack, next, depth);
+            push(&mut cfg.blocks, &mut stack, next, depth);
         }
     }
     Ok(maxdepth as u32)
