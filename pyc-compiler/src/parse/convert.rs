@@ -43,12 +43,14 @@ pub(super) fn convert_all<T, U>(
     Ok(out)
 }
 
-/// Converts a ruff tree without errors; also returns the depth of the tree converted.
+/// Converts a ruff tree without errors, given the numbers glued to a keyword the token checks
+/// found; also returns the depth of the tree converted.
 pub(super) fn convert(
     src: &str,
     lines: &LineIndex,
     parsed: &ruff_python_parser::Parsed<ruff::Mod>,
     mode: Mode,
+    glued_numbers: &[TextRange],
 ) -> (Result<super::Parsed>, usize) {
     let mut cx = Converter {
         src,
@@ -59,7 +61,7 @@ pub(super) fn convert(
         max_depth: 0,
         fields: 0,
     };
-    cx.number_warnings();
+    cx.number_warnings(glued_numbers);
     let result = convert_mod(&mut cx, parsed.syntax(), mode).map(|module| super::Parsed {
         module,
         warnings: std::mem::take(&mut cx.warnings),
@@ -134,19 +136,10 @@ impl<'a> Converter<'a> {
     }
 
     /// CPython's tokenizer warns about a number directly followed by a keyword (`1if`).
-    fn number_warnings(&mut self) {
-        let tokens = self.tokens;
-        for pair in tokens.windows(2) {
-            let (number, next) = (&pair[0], &pair[1]);
-            if matches!(
-                number.kind(),
-                TokenKind::Int | TokenKind::Float | TokenKind::Complex
-            ) && number.end() == next.start()
-                && super::errors::is_number_suffix_keyword(next.kind())
-            {
-                let kind = super::errors::number_kind(self.text(number.range()));
-                self.warn(format!("invalid {kind} literal"), number.start());
-            }
+    fn number_warnings(&mut self, glued_numbers: &[TextRange]) {
+        for &number in glued_numbers {
+            let kind = super::errors::number_kind(self.text(number));
+            self.warn(format!("invalid {kind} literal"), number.start());
         }
     }
 
