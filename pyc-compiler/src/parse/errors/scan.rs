@@ -37,6 +37,7 @@ impl Errors<'_> {
         let mut indentation = Indentation {
             stack: vec![(0, 0)],
             line_start: true,
+            previous: 0..0,
         };
         let mut scanned = Scanned {
             brackets: None,
@@ -246,11 +247,13 @@ impl Brackets {
 }
 
 /// The indentation check's state: the enclosing levels (columns with tabs to multiples of 8,
-/// and with tabs as 1), and whether the next significant token starts a logical line (the
-/// scan sets it after each `Newline` token).
+/// and with tabs as 1), whether the next significant token starts a logical line (the scan
+/// sets it after each `Newline` token), and where the last line's indentation is.
 struct Indentation {
     stack: Vec<(u32, u32)>,
     line_start: bool,
+    /// The indentation of the last logical line checked: it is the innermost level.
+    previous: std::ops::Range<usize>,
 }
 
 impl Indentation {
@@ -259,6 +262,11 @@ impl Indentation {
     /// return to an enclosing level, and at most 100 levels.
     fn line(&mut self, cx: &Errors<'_>, start: TextSize) -> Option<Found> {
         let (indent, at) = cx.indent_before(start);
+        if cx.src[self.previous.clone()] == *indent {
+            // The level of the line before: nothing to check.
+            return None;
+        }
+        self.previous = (at.to_usize() - indent.len())..at.to_usize();
         let (col, alt) = indent_columns(indent);
         let range = TextRange::empty(at);
         // Met when the parser reaches the line, before any of its tokens.
