@@ -18,6 +18,12 @@ pub(super) type Result<T> = std::result::Result<T, CompileError>;
 /// the bound keeps every later stage (and dropping the tree) within ordinary stacks.
 pub const MAX_AST_DEPTH: usize = 4000;
 
+/// Stack left below which a conversion step continues on a new stack segment.
+const STACK_RED_ZONE: usize = 256 * 1024;
+/// Levels of nesting between two checks of the stack left: each level's frames take well under
+/// the red zone's share (a few hundred bytes optimized, a few KiB in debug builds).
+const STACK_CHECK_LEVELS: usize = 8;
+
 /// Conversion state: the source, its line index and tokens, and the warnings so far.
 pub(super) struct Converter<'a> {
     pub src: &'a str,
@@ -94,14 +100,17 @@ impl<'a> Converter<'a> {
         &self.src[range]
     }
 
-    /// Runs a recursive conversion step one level deeper, on a grown stack if needed.
+    /// Runs a recursive conversion step one level deeper, on a grown stack if needed (checked
+    /// every [`STACK_CHECK_LEVELS`] levels).
     pub fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         self.depth += 1;
         self.max_depth = self.max_depth.max(self.depth);
         let result = if self.depth > MAX_AST_DEPTH {
             Err(CompileError::too_deep())
+        } else if self.depth % STACK_CHECK_LEVELS == 0 {
+            stacker::maybe_grow(STACK_RED_ZONE, 1024 * 1024, || f(self))
         } else {
-            stacker::maybe_grow(64 * 1024, 1024 * 1024, || f(self))
+            f(self)
         };
         self.depth -= 1;
         result
