@@ -46,6 +46,12 @@ use crate::future::FutureFeatures;
 /// C recursion limit) less the depth at which `py_compile` and `compileall` start it (6).
 pub const MAX_NESTING: u32 = 2994;
 
+/// Stack left below which folding continues on a new stack segment.
+const STACK_RED_ZONE: usize = 256 * 1024;
+/// Levels of nesting between two checks of the stack left: each level's frames take well under
+/// the red zone's share.
+const STACK_CHECK_LEVELS: u32 = 8;
+
 /// Folds constants in place, at optimization level `optimize`. Fails only as CPython does,
 /// with a `RecursionError` for a tree nested deeper than [`MAX_NESTING`].
 pub fn optimize(module: &mut Mod, optimize: u8, future: &FutureFeatures) -> Result {
@@ -83,6 +89,17 @@ impl Folder {
 
     fn leave(&mut self) {
         self.depth -= 1;
+    }
+
+    /// Runs a recursive step (which enters one level deeper) on a fresh stack segment when the
+    /// current one runs low: trees as deep as [`MAX_NESTING`] need more than a thread's usual
+    /// stack. The stack left is checked every [`STACK_CHECK_LEVELS`] levels.
+    fn grow<T>(&mut self, step: impl FnOnce(&mut Self) -> T) -> T {
+        if self.depth % STACK_CHECK_LEVELS == 0 {
+            stacker::maybe_grow(STACK_RED_ZONE, 4 * 1024 * 1024, || step(self))
+        } else {
+            step(self)
+        }
     }
 
     /// A module, class or function body: folding must not create a docstring.
@@ -124,7 +141,7 @@ impl Folder {
     }
 
     fn stmt(&mut self, stmt: &mut Stmt) -> Result {
-        grow(|| self.stmt_inner(stmt))
+        self.grow(|f| f.stmt_inner(stmt))
     }
 
     fn stmt_inner(&mut self, stmt: &mut Stmt) -> Result {
@@ -275,7 +292,7 @@ impl Folder {
     }
 
     fn pattern(&mut self, pattern: &mut Pattern) -> Result {
-        grow(|| self.pattern_inner(pattern))
+        self.grow(|f| f.pattern_inner(pattern))
     }
 
     fn pattern_inner(&mut self, pattern: &mut Pattern) -> Result {
@@ -315,7 +332,7 @@ impl Folder {
     }
 
     fn expr(&mut self, expr: &mut Expr) -> Result {
-        grow(|| self.expr_inner(expr))
+        self.grow(|f| f.expr_inner(expr))
     }
 
     fn expr_inner(&mut self, expr: &mut Expr) -> Result {
@@ -423,12 +440,6 @@ impl Folder {
         self.leave();
         Ok(())
     }
-}
-
-/// Runs a recursive step on a fresh stack segment when the current one runs low: trees as
-/// deep as [`MAX_NESTING`] need more than a thread's usual stack.
-fn grow<T>(f: impl FnOnce() -> T) -> T {
-    stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, f)
 }
 
 /// Whether the first statement is a string constant (`_PyAST_GetDocString`).

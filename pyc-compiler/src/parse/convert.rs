@@ -18,6 +18,12 @@ pub(super) type Result<T> = std::result::Result<T, CompileError>;
 /// the bound keeps every later stage (and dropping the tree) within ordinary stacks.
 pub const MAX_AST_DEPTH: usize = 4000;
 
+/// Stack left below which a conversion step continues on a new stack segment.
+const STACK_RED_ZONE: usize = 256 * 1024;
+/// Levels of nesting between two checks of the stack left: each level's frames take well under
+/// the red zone's share (a few hundred bytes optimized, a few KiB in debug builds).
+const STACK_CHECK_LEVELS: usize = 8;
+
 /// Conversion state: the source, its line index and tokens, and the warnings so far.
 pub(super) struct Converter<'a> {
     pub src: &'a str,
@@ -43,12 +49,14 @@ pub(super) fn convert_all<T, U>(
     Ok(out)
 }
 
-/// Converts a ruff tree without errors; also returns the depth of the tree converted.
+/// Converts a ruff tree without errors, given the numbers glued to a keyword the token checks
+/// found; also returns the depth of the tree converted.
 pub(super) fn convert(
     src: &str,
     lines: &LineIndex,
     parsed: &ruff_python_parser::Parsed<ruff::Mod>,
     mode: Mode,
+    glued_numbers: &[TextRange],
 ) -> (Result<super::Parsed>, usize) {
     let mut cx = Converter {
         src,
@@ -59,7 +67,7 @@ pub(super) fn convert(
         max_depth: 0,
         fields: 0,
     };
-    cx.number_warnings();
+    cx.number_warnings(glued_numbers);
     let result = convert_mod(&mut cx, parsed.syntax(), mode).map(|module| super::Parsed {
         module,
         warnings: std::mem::take(&mut cx.warnings),
@@ -92,14 +100,17 @@ impl<'a> Converter<'a> {
         &self.src[range]
     }
 
-    /// Runs a recursive conversion step one level deeper, on a grown stack if needed.
+    /// Runs a recursive conversion step one level deeper, on a grown stack if needed (checked
+    /// every [`STACK_CHECK_LEVELS`] levels).
     pub fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         self.depth += 1;
         self.max_depth = self.max_depth.max(self.depth);
         let result = if self.depth > MAX_AST_DEPTH {
             Err(CompileError::too_deep())
+        } else if self.depth % STACK_CHECK_LEVELS == 0 {
+            stacker::maybe_grow(STACK_RED_ZONE, 1024 * 1024, || f(self))
         } else {
-            stacker::maybe_grow(64 * 1024, 1024 * 1024, || f(self))
+            f(self)
         };
         self.depth -= 1;
         result
@@ -134,19 +145,10 @@ impl<'a> Converter<'a> {
     }
 
     /// CPython's tokenizer warns about a number directly followed by a keyword (`1if`).
-    fn number_warnings(&mut self) {
-        let tokens = self.tokens;
-        for pair in tokens.windows(2) {
-            let (number, next) = (&pair[0], &pair[1]);
-            if matches!(
-                number.kind(),
-                TokenKind::Int | TokenKind::Float | TokenKind::Complex
-            ) && number.end() == next.start()
-                && super::errors::is_number_suffix_keyword(next.kind())
-            {
-                let kind = super::errors::number_kind(self.text(number.range()));
-                self.warn(format!("invalid {kind} literal"), number.start());
-            }
+    fn number_warnings(&mut self, glued_numbers: &[TextRange]) {
+        for &number in glued_numbers {
+            let kind = super::errors::number_kind(self.text(number));
+            self.warn(format!("invalid {kind} literal"), number.start());
         }
     }
 

@@ -7,6 +7,7 @@ use crate::ast::Loc;
 /// The start offset of every line of a text whose line ends are all `\n`.
 #[derive(Clone, Debug)]
 pub(super) struct LineIndex {
+    /// Line starts, then `u32::MAX`: every line `i` ends before `starts[i + 1]`.
     starts: Vec<u32>,
     /// The line found last: nodes are mostly looked up in source order.
     recent: std::cell::Cell<usize>,
@@ -14,9 +15,10 @@ pub(super) struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
-        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+        let mut starts = Vec::with_capacity(text.len() / 32 + 2);
         starts.push(0);
         starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
+        starts.push(u32::MAX);
         LineIndex {
             starts,
             recent: std::cell::Cell::new(0),
@@ -24,16 +26,21 @@ impl LineIndex {
     }
 
     /// The 1-based line and 0-based byte column of an offset.
+    #[inline]
     pub fn position(&self, offset: TextSize) -> (u32, u32) {
         let offset = offset.to_u32();
         let recent = self.recent.get();
-        let within = |line: usize| {
-            self.starts[line] <= offset
-                && self.starts.get(line + 1).is_none_or(|&next| offset < next)
-        };
-        let line = if within(recent) {
-            recent
-        } else if recent + 1 < self.starts.len() && within(recent + 1) {
+        let start = self.starts[recent];
+        if start <= offset && offset < self.starts[recent + 1] {
+            return (recent as u32 + 1, offset - start);
+        }
+        self.search(offset)
+    }
+
+    /// [`LineIndex::position`] away from the line found last: the next line, or a search.
+    fn search(&self, offset: u32) -> (u32, u32) {
+        let recent = self.recent.get();
+        let line = if self.starts[recent + 1] <= offset && offset < self.starts[recent + 2] {
             recent + 1
         } else {
             self.starts.partition_point(|&start| start <= offset) - 1
@@ -44,7 +51,7 @@ impl LineIndex {
 
     /// The offset where a 1-based line starts.
     pub fn line_start(&self, line: u32) -> TextSize {
-        let index = (line as usize).clamp(1, self.starts.len()) - 1;
+        let index = (line as usize).clamp(1, self.starts.len() - 1) - 1;
         TextSize::new(self.starts[index])
     }
 

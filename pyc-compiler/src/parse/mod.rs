@@ -51,15 +51,16 @@ pub fn parse_with_warnings(text: &str, mode: Mode) -> Result<Parsed, CompileErro
     let options = ParseOptions::from(ruff_mode).with_target_version(PythonVersion::PY312);
     let parsed = ruff_python_parser::parse_unchecked(&text, options);
     let lines = lines::LineIndex::new(&text);
-    let error = errors::first_error(&text, &lines, &parsed).or_else(|| {
-        (mode == Mode::Interactive)
-            .then(|| errors::interactive_error(&text, &lines, &parsed))
-            .flatten()
+    let checked = errors::check(&text, &lines, &parsed).and_then(|glued_numbers| match mode {
+        Mode::Interactive => {
+            errors::interactive_error(&text, &lines, &parsed).map_or(Ok(glued_numbers), Err)
+        }
+        _ => Ok(glued_numbers),
     });
-    let (result, depth) = match error {
-        Some(error) => (Err(error), None),
-        None => {
-            let (result, depth) = convert::convert(&text, &lines, &parsed, mode);
+    let (result, depth) = match checked {
+        Err(error) => (Err(error), None),
+        Ok(glued_numbers) => {
+            let (result, depth) = convert::convert(&text, &lines, &parsed, mode, &glued_numbers);
             (result, Some(depth).filter(|&d| d < convert::MAX_AST_DEPTH))
         }
     };

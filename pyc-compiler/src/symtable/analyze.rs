@@ -218,7 +218,10 @@ impl Analyzer<'_> {
             };
             let inline = c.comprehension.is_some() && !c.generator;
             let mut child_bound = new_bound.clone();
-            let mut child_free = new_free.clone();
+            // CPython starts the child's free set as a copy of `new_free`, but the child only
+            // adds to it and the copy is merged back into `new_free`: starting empty gives the
+            // same union (names the parent then removes from it were added by the child).
+            let mut child_free = Names::default();
             let mut child_global = new_global.clone();
             let mut child_type_params = type_params.clone();
             self.depth += 1;

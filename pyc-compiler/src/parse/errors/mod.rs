@@ -8,7 +8,8 @@
 //! line continuation) stops that scan first; such tokens count only where the parser meets
 //! them. A bracket left open at the end wins if it opened on an earlier line.
 //!
-//! `tokenizer` has the tokenizer's checks, `parser` the parser's messages.
+//! `scan` has the tokenizer's checks of every token, `tokenizer` its messages for ruff's lexical
+//! errors, `parser` the parser's messages.
 
 use ruff_python_ast as ruff;
 use ruff_python_ast::token::TokenKind;
@@ -19,9 +20,10 @@ use super::lines::LineIndex;
 use crate::error::{CompileError, ErrorKind};
 
 mod parser;
+mod scan;
 mod tokenizer;
 
-pub(super) use tokenizer::{is_number_suffix_keyword, number_kind};
+pub(super) use tokenizer::number_kind;
 
 /// A `SyntaxError` at a range of the source, with CPython's 1-based character offsets.
 pub(super) fn syntax_error(
@@ -93,31 +95,47 @@ impl Errors<'_> {
     }
 }
 
-/// The error CPython reports first for a source ruff parsed, if any.
-pub(super) fn first_error(
+/// The error CPython reports first for a source ruff parsed; without one, the numbers directly
+/// followed by a keyword (`1if x else y`), which CPython's tokenizer warns about.
+pub(super) fn check(
     src: &str,
     lines: &LineIndex,
     parsed: &ruff_python_parser::Parsed<ruff::Mod>,
-) -> Option<CompileError> {
+) -> Result<Vec<TextRange>, CompileError> {
     let cx = Errors {
         src,
         lines,
         tokens: parsed.tokens(),
         syntax: parsed.syntax(),
     };
+    let mut scanned = cx.scan();
+    let glued_numbers = std::mem::take(&mut scanned.glued_numbers);
+    match first_error(&cx, parsed, scanned) {
+        Some(error) => Err(error),
+        None => Ok(glued_numbers),
+    }
+}
+
+/// The error CPython reports first, given the token checks' findings.
+fn first_error(
+    cx: &Errors<'_>,
+    parsed: &ruff_python_parser::Parsed<ruff::Mod>,
+    scanned: scan::Scanned,
+) -> Option<CompileError> {
+    let src = cx.src;
     let mut tokenizer: Vec<Found> = Vec::new();
     let mut in_order: Vec<Found> = Vec::new();
     let mut parser: Vec<Found> = Vec::new();
     let mut unclosed = None;
-    match cx.bracket_error() {
+    match scanned.brackets {
         Some(f) if f.stage == Stage::Unclosed => unclosed = Some(f),
         found => tokenizer.extend(found),
     }
-    in_order.extend(cx.indentation_error());
-    tokenizer.extend(cx.number_error());
+    in_order.extend(scanned.indentation);
+    tokenizer.extend(scanned.number);
     for e in parsed.errors() {
         match &e.error {
-            // Found by `indentation_error`.
+            // Found by the scan's indentation check.
             ParseErrorType::Lexical(LexicalErrorType::IndentationError) => {}
             // Escapes in string literals: found by `literal_error`, as CPython's parser does.
             ParseErrorType::Lexical(

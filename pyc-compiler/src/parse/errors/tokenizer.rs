@@ -1,5 +1,5 @@
-//! The checks of CPython's tokenizer: brackets, indentation and tabs, number literals, and
-//! ruff's lexical errors in CPython's words.
+//! Ruff's lexical errors in CPython's tokenizer's words, and the helpers of the token scan
+//! (`scan`).
 
 use ruff_python_ast::token::TokenKind;
 use ruff_python_parser::{InterpolatedStringErrorType, LexicalErrorType};
@@ -8,178 +8,10 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use super::{in_order_found, tokenizer_found, Errors, Found, Stage};
 use crate::error::ErrorKind;
 
-/// CPython's tokenizer: at most 200 open brackets (`MAXLEVEL`).
-const MAX_PAREN_LEVEL: usize = 200;
-/// CPython's tokenizer: at most 100 indentation levels (`MAXINDENT`).
-const MAX_INDENT: usize = 100;
-/// CPython's tokenizer: f-strings nest less than 150 deep (`MAXFSTRINGLEVEL`).
-const MAX_FSTRING_LEVEL: usize = 150;
-
 impl Errors<'_> {
-    /// CPython's bracket checks: unmatched and mismatched closers, too deep nesting, and
-    /// brackets still open at the end of the source.
-    pub(super) fn bracket_error(&self) -> Option<Found> {
-        let mut open: Vec<(TokenKind, TextRange)> = Vec::new();
-        // Brackets open when each enclosing f-string started: its end closes the rest.
-        let mut fstrings: Vec<usize> = Vec::new();
-        for token in self.tokens.iter() {
-            let range = token.range();
-            match token.kind() {
-                TokenKind::FStringStart | TokenKind::TStringStart => {
-                    fstrings.push(open.len());
-                    if fstrings.len() >= MAX_FSTRING_LEVEL {
-                        let e =
-                            self.error(ErrorKind::SyntaxError, "too many nested f-strings", range);
-                        return Some(tokenizer_found(e, range));
-                    }
-                }
-                TokenKind::FStringEnd | TokenKind::TStringEnd => {
-                    if let Some(depth) = fstrings.pop() {
-                        open.truncate(depth);
-                    }
-                }
-                kind @ (TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace) => {
-                    if open.len() >= MAX_PAREN_LEVEL {
-                        let e = self.error(
-                            ErrorKind::SyntaxError,
-                            "too many nested parentheses",
-                            range,
-                        );
-                        return Some(tokenizer_found(e, range));
-                    }
-                    open.push((kind, range));
-                }
-                kind @ (TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace) => {
-                    let close = bracket_char(kind);
-                    let Some((opener, opened)) = open.pop() else {
-                        let e = self.error(
-                            ErrorKind::SyntaxError,
-                            format!("unmatched '{close}'"),
-                            range,
-                        );
-                        return Some(tokenizer_found(e, range));
-                    };
-                    let field = opener == TokenKind::Lbrace
-                        && fstrings.last().is_some_and(|&depth| depth == open.len());
-                    if field && kind != TokenKind::Rbrace {
-                        let e = self.error(
-                            ErrorKind::SyntaxError,
-                            format!("f-string: unmatched '{close}'"),
-                            range,
-                        );
-                        return Some(tokenizer_found(e, range));
-                    }
-                    if !matches!(
-                        (opener, kind),
-                        (TokenKind::Lpar, TokenKind::Rpar)
-                            | (TokenKind::Lsqb, TokenKind::Rsqb)
-                            | (TokenKind::Lbrace, TokenKind::Rbrace)
-                    ) {
-                        let open_char = bracket_char(opener);
-                        let mut msg = format!(
-                            "closing parenthesis '{close}' does not match opening parenthesis '{open_char}'"
-                        );
-                        if self.line(opened.start()) != self.line(range.start()) {
-                            msg += &format!(" on line {}", self.line(opened.start()));
-                        }
-                        let e = self.error(ErrorKind::SyntaxError, msg, range);
-                        return Some(tokenizer_found(e, range));
-                    }
-                }
-                _ => {}
-            }
-        }
-        let (opener, opened) = open.pop()?;
-        let e = self.error(
-            ErrorKind::SyntaxError,
-            format!("'{}' was never closed", bracket_char(opener)),
-            opened,
-        );
-        Some(Found {
-            at: TextSize::of(self.src),
-            error: e,
-            stage: Stage::Unclosed,
-        })
-    }
-
-    /// CPython's indentation checks on the first token of each logical line: tabs counted both
-    /// to multiples of 8 and as 1 column must agree (`TabError`), a dedent must return to an
-    /// enclosing level, and at most 100 levels.
-    pub(super) fn indentation_error(&self) -> Option<Found> {
-        let mut stack: Vec<(u32, u32)> = vec![(0, 0)];
-        let mut line_start = true;
-        for token in self.tokens.iter() {
-            // A logical line starts after a `Newline` token (which never occurs inside brackets).
-            match token.kind() {
-                TokenKind::Newline => {
-                    line_start = true;
-                    continue;
-                }
-                TokenKind::NonLogicalNewline
-                | TokenKind::Comment
-                | TokenKind::Indent
-                | TokenKind::Dedent
-                | TokenKind::EndOfFile => continue,
-                _ => {}
-            }
-            if !std::mem::take(&mut line_start) {
-                continue;
-            }
-            let (indent, at) = self.line_indent(token.start());
-            let (col, alt) = indent_columns(indent);
-            let range = TextRange::empty(at);
-            // Met when the parser reaches the line, before any of its tokens.
-            let line_start = TextRange::empty(at - TextSize::of(indent));
-            let tab_error = || {
-                let e = self.error(
-                    ErrorKind::TabError,
-                    "inconsistent use of tabs and spaces in indentation",
-                    range,
-                );
-                Some(in_order_found(e, line_start))
-            };
-            let &(top, alt_top) = stack.last().expect("level 0 stays");
-            if col == top {
-                if alt != alt_top {
-                    return tab_error();
-                }
-            } else if col > top {
-                if alt <= alt_top {
-                    return tab_error();
-                }
-                if stack.len() >= MAX_INDENT {
-                    let e = self.error(
-                        ErrorKind::IndentationError,
-                        "too many levels of indentation",
-                        range,
-                    );
-                    return Some(in_order_found(e, line_start));
-                }
-                stack.push((col, alt));
-            } else {
-                while stack.len() > 1 && col < stack.last().expect("nonempty").0 {
-                    stack.pop();
-                }
-                let &(top, alt_top) = stack.last().expect("level 0 stays");
-                if col != top {
-                    let e = self.error(
-                        ErrorKind::IndentationError,
-                        "unindent does not match any outer indentation level",
-                        range,
-                    );
-                    return Some(in_order_found(e, line_start));
-                }
-                if alt != alt_top {
-                    return tab_error();
-                }
-            }
-        }
-        None
-    }
-
     /// The leading whitespace of the line where `offset` is, and where it ends; a line holding
     /// only a line continuation gives way to the next.
-    fn line_indent(&self, offset: TextSize) -> (&str, TextSize) {
+    pub(super) fn line_indent(&self, offset: TextSize) -> (&str, TextSize) {
         let (mut line, _) = self.lines.position(offset);
         loop {
             let start = self.lines.line_start(line).to_usize();
@@ -286,37 +118,6 @@ impl Errors<'_> {
         tokenizer_found(e, range)
     }
 
-    /// A number directly followed by a name (`1a`, `0x1g`): CPython's tokenizer rejects the
-    /// number.
-    pub(super) fn number_error(&self) -> Option<Found> {
-        self.tokens.windows(2).find_map(|pair| {
-            let (number, next) = (&pair[0], &pair[1]);
-            if !matches!(
-                number.kind(),
-                TokenKind::Int | TokenKind::Float | TokenKind::Complex
-            ) || number.end() != next.start()
-            {
-                return None;
-            }
-            // CPython checks the next character, not the token: only ASCII ones count.
-            let ascii_next = self.src[next.range()].starts_with(|c: char| c.is_ascii());
-            let glued = ascii_next
-                && (next.kind() == TokenKind::Name
-                    || (next.kind().is_keyword() && !is_number_suffix_keyword(next.kind())));
-            if !glued {
-                return None;
-            }
-            let kind = number_kind(&self.src[number.range()]);
-            let range = TextRange::empty(next.start());
-            let e = self.error(
-                ErrorKind::SyntaxError,
-                format!("invalid {kind} literal"),
-                range,
-            );
-            Some(tokenizer_found(e, number.range()))
-        })
-    }
-
     /// `0x`, `0b2`, `0o8`: a radix prefix without valid digits.
     fn bad_radix_literal(&self, range: TextRange) -> String {
         let text = self.src[range].to_ascii_lowercase();
@@ -376,7 +177,7 @@ impl Errors<'_> {
     }
 }
 
-fn bracket_char(kind: TokenKind) -> char {
+pub(super) fn bracket_char(kind: TokenKind) -> char {
     match kind {
         TokenKind::Lpar => '(',
         TokenKind::Rpar => ')',
@@ -400,7 +201,7 @@ pub(super) fn fstring_message(e: &InterpolatedStringErrorType) -> String {
 
 /// Indentation width with tabs to the next multiple of 8, and with tabs as 1 column; a form
 /// feed resets both (as CPython's tokenizer does).
-fn indent_columns(indent: &str) -> (u32, u32) {
+pub(super) fn indent_columns(indent: &str) -> (u32, u32) {
     let (mut col, mut alt) = (0, 0);
     // Indentation is ASCII: bytes are characters.
     for c in indent.bytes() {
@@ -422,7 +223,7 @@ fn indent_columns(indent: &str) -> (u32, u32) {
 
 /// The keywords CPython 3.12's tokenizer lets follow a number directly, with a warning
 /// (`1if x else y`).
-pub(in crate::parse) fn is_number_suffix_keyword(kind: TokenKind) -> bool {
+pub(super) fn is_number_suffix_keyword(kind: TokenKind) -> bool {
     matches!(
         kind,
         TokenKind::And
