@@ -840,26 +840,50 @@ impl ConstPool {
     }
 }
 
-/// A set of names (`co_names`, variable names) under construction.
-pub type NamePool = IndexSet<Str, Str>;
+/// A set of names (`co_names`, variable names) under construction. Each name is its own key,
+/// stored once.
+#[derive(Clone, Debug, Default)]
+pub struct NamePool(IndexSet<Str, ()>);
 
 impl NamePool {
     /// The index of `name`, adding it if new.
     pub fn add(&mut self, name: &Str) -> u32 {
-        self.insert_with(name.clone(), || name.clone())
+        self.0.insert_with(name.clone(), || ())
     }
 
     /// The index of the interned name `name`, adding it if new; no string is made for a name
     /// already present (a [`Str`] hashes and compares as its bytes).
     pub fn add_interned(&mut self, name: &str) -> u32 {
         let hash = hash_of(name.as_bytes());
-        match self.find(hash, |k| k.as_bytes() == name.as_bytes()) {
+        match self.0.find(hash, |k| k.as_bytes() == name.as_bytes()) {
             Some(i) => i,
-            None => {
-                let name = Str::new(name, true);
-                self.push(hash, name.clone(), name)
-            }
+            None => self.0.push(hash, Str::new(name, true), ()),
         }
+    }
+
+    /// The index of `name`, if present.
+    pub fn get(&self, name: &Str) -> Option<u32> {
+        self.0.get(name)
+    }
+
+    /// The names in index order.
+    pub fn values(&self) -> &[Str] {
+        &self.0.keys
+    }
+
+    /// The names in index order, taken out of the set.
+    pub fn into_values(self) -> Vec<Str> {
+        self.0.keys
+    }
+
+    /// The number of names.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no names.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
