@@ -8,7 +8,7 @@ use pyc_loader::marshal::{Object, Str};
 
 use super::{co_flags, CResult, Compiler, MAX_BLOCKS, NO_LOC};
 use crate::ast::{Constant, Stmt};
-use crate::ir::{Arg, CodeUnit, ConstKey, Instr, Label, Location, Opcode};
+use crate::ir::{Arg, CodeUnit, Instr, Label, Location, Opcode};
 use crate::symtable::{Block, BlockId, BlockKind, Scope, Symbol};
 
 /// What kind of code a unit is (CPython's `COMPILER_SCOPE_*`).
@@ -341,9 +341,8 @@ impl<'a> Compiler<'a> {
         let consts = &mut self.u_mut().code.metadata.consts;
         if is_nan_constant(&value) {
             // A NaN is never equal to another NaN object, so CPython never merges NaN
-            // constants (each folded `inf * 0` is its own entry). No address is this high.
-            let unique = ConstKey::Identity(usize::MAX - consts.len());
-            return consts.insert_with(unique, || value);
+            // constants (each folded `inf * 0` is its own entry).
+            return consts.add_distinct(value);
         }
         consts.add(value)
     }
