@@ -652,21 +652,21 @@ fn scalar_key_hash(value: &Object) -> Option<u64> {
     Some(state.finish())
 }
 
-/// Whether `key` is the key of the scalar constant `value` (`key == ConstKey::of(value)`
-/// for the constants [`scalar_key_hash`] hashes).
-fn is_scalar_key(key: &ConstKey, value: &Object) -> bool {
-    match (key, value) {
-        (ConstKey::None, Object::None)
-        | (ConstKey::True, Object::True)
-        | (ConstKey::False, Object::False)
-        | (ConstKey::Ellipsis, Object::Ellipsis) => true,
-        (ConstKey::Int(a), Object::Int(b)) => a == b,
-        (ConstKey::Float(a), Object::Float(b)) => *a == b.to_bits(),
-        (ConstKey::Complex(a, b), Object::Complex(re, im)) => {
-            *a == re.to_bits() && *b == im.to_bits()
+/// Whether two scalar constants are the same entry of `co_consts` (`ConstKey::of(a) ==
+/// ConstKey::of(b)` for the constants [`scalar_key_hash`] hashes).
+fn same_scalar(a: &Object, b: &Object) -> bool {
+    match (a, b) {
+        (Object::None, Object::None)
+        | (Object::True, Object::True)
+        | (Object::False, Object::False)
+        | (Object::Ellipsis, Object::Ellipsis) => true,
+        (Object::Int(a), Object::Int(b)) => a == b,
+        (Object::Float(a), Object::Float(b)) => a.to_bits() == b.to_bits(),
+        (Object::Complex(a, b), Object::Complex(re, im)) => {
+            a.to_bits() == re.to_bits() && b.to_bits() == im.to_bits()
         }
-        (ConstKey::Bytes(a), Object::Bytes(b)) => a.as_slice() == b.as_ref(),
-        (ConstKey::Str(a), Object::Str(b)) => a == b,
+        (Object::Bytes(a), Object::Bytes(b)) => a == b,
+        (Object::Str(a), Object::Str(b)) => a == b,
         _ => false,
     }
 }
@@ -745,19 +745,18 @@ fn hash_of<Q: std::hash::Hash + ?Sized>(value: &Q) -> u64 {
 }
 
 impl<K: std::hash::Hash + Eq, V> IndexSet<K, V> {
-    /// The index of the entry whose key hashes to `hash` and satisfies `is_key`, if any.
-    fn find(&self, hash: u64, is_key: impl Fn(&K) -> bool) -> Option<u32> {
+    /// The index of the entry whose key hashes to `hash` and for whose index `is_entry`
+    /// holds, if any.
+    fn find(&self, hash: u64, is_entry: impl Fn(usize) -> bool) -> Option<u32> {
         if self.keys.len() <= LINEAR_ENTRIES {
             return self
                 .hashes
                 .iter()
-                .zip(&self.keys)
-                .position(|(&h, k)| h == hash && is_key(k))
+                .enumerate()
+                .position(|(i, &h)| h == hash && is_entry(i))
                 .map(|i| i as u32);
         }
-        self.table
-            .find(hash, |&i| is_key(&self.keys[i as usize]))
-            .copied()
+        self.table.find(hash, |&i| is_entry(i as usize)).copied()
     }
 
     /// Appends a new entry whose key hashes to `hash`.
@@ -790,7 +789,7 @@ impl<K: std::hash::Hash + Eq, V> IndexSet<K, V> {
     /// The index of the value with `key`, adding `value()` at the end if it is new.
     pub fn insert_with(&mut self, key: K, value: impl FnOnce() -> V) -> u32 {
         let hash = hash_of(&key);
-        match self.find(hash, |k| *k == key) {
+        match self.find(hash, |i| self.keys[i] == key) {
             Some(i) => i,
             None => self.push(hash, key, value()),
         }
@@ -798,7 +797,7 @@ impl<K: std::hash::Hash + Eq, V> IndexSet<K, V> {
 
     /// The index of `key`, if present.
     pub fn get(&self, key: &K) -> Option<u32> {
-        self.find(hash_of(key), |k| k == key)
+        self.find(hash_of(key), |i| self.keys[i] == *key)
     }
 
     /// The values in index order.
@@ -822,44 +821,103 @@ impl<K: std::hash::Hash + Eq, V> IndexSet<K, V> {
     }
 }
 
-/// `co_consts` under construction.
-pub type ConstPool = IndexSet<ConstKey, Object>;
+/// `co_consts` under construction. A scalar constant (`None`, booleans, `...`, numbers, bytes,
+/// strings) is its own key and stores none; other constants store their [`ConstKey`].
+#[derive(Clone, Debug, Default)]
+pub struct ConstPool(IndexSet<Option<ConstKey>, Object>);
 
 impl ConstPool {
-    /// The index of `value` in the pool, adding it if new. A scalar constant already in the
-    /// pool (most of them) is found without making its key.
+    /// The index of `value` in the pool, adding it if new.
     pub fn add(&mut self, value: Object) -> u32 {
+        let set = &mut self.0;
         let Some(hash) = scalar_key_hash(&value) else {
-            let key = ConstKey::of(&value);
-            return self.insert_with(key, || value);
+            let key = Some(ConstKey::of(&value));
+            return set.insert_with(key, || value);
         };
-        match self.find(hash, |key| is_scalar_key(key, &value)) {
+        let found = set.find(hash, |i| {
+            set.keys[i].is_none() && same_scalar(&set.values[i], &value)
+        });
+        match found {
             Some(i) => i,
-            None => self.push(hash, ConstKey::of(&value), value),
+            None => set.push(hash, None, value),
         }
+    }
+
+    /// Adds `value` as a new entry, equal to no other (a NaN: CPython never merges those).
+    pub fn add_distinct(&mut self, value: Object) -> u32 {
+        // No address is this high.
+        let key = ConstKey::Identity(usize::MAX - self.0.len());
+        self.0.push(hash_of(&key), Some(key), value)
+    }
+
+    /// The constants in index order.
+    pub fn values(&self) -> &[Object] {
+        self.0.values()
+    }
+
+    /// The constants in index order, taken out of the pool.
+    pub fn into_values(self) -> Vec<Object> {
+        self.0.into_values()
+    }
+
+    /// The number of constants.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the pool is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
-/// A set of names (`co_names`, variable names) under construction.
-pub type NamePool = IndexSet<Str, Str>;
+/// A set of names (`co_names`, variable names) under construction. Each name is its own key,
+/// stored once.
+#[derive(Clone, Debug, Default)]
+pub struct NamePool(IndexSet<Str, ()>);
 
 impl NamePool {
     /// The index of `name`, adding it if new.
     pub fn add(&mut self, name: &Str) -> u32 {
-        self.insert_with(name.clone(), || name.clone())
+        self.0.insert_with(name.clone(), || ())
     }
 
     /// The index of the interned name `name`, adding it if new; no string is made for a name
     /// already present (a [`Str`] hashes and compares as its bytes).
     pub fn add_interned(&mut self, name: &str) -> u32 {
         let hash = hash_of(name.as_bytes());
-        match self.find(hash, |k| k.as_bytes() == name.as_bytes()) {
+        match self
+            .0
+            .find(hash, |i| self.0.keys[i].as_bytes() == name.as_bytes())
+        {
             Some(i) => i,
-            None => {
-                let name = Str::new(name, true);
-                self.push(hash, name.clone(), name)
-            }
+            None => self.0.push(hash, Str::new(name, true), ()),
         }
+    }
+
+    /// The index of `name`, if present.
+    pub fn get(&self, name: &Str) -> Option<u32> {
+        self.0.get(name)
+    }
+
+    /// The names in index order.
+    pub fn values(&self) -> &[Str] {
+        &self.0.keys
+    }
+
+    /// The names in index order, taken out of the set.
+    pub fn into_values(self) -> Vec<Str> {
+        self.0.keys
+    }
+
+    /// The number of names.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no names.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -922,7 +980,7 @@ mod tests {
             assert_eq!(scalar_key_hash(value), Some(hash_of(&key)), "{value:?}");
             for other in &values {
                 assert_eq!(
-                    is_scalar_key(&key, other),
+                    same_scalar(value, other),
                     key == ConstKey::of(other),
                     "{value:?} {other:?}"
                 );

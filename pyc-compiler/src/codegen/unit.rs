@@ -2,13 +2,14 @@
 //! stack, qualified names and code flags.
 
 use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use pyc_loader::marshal::{Object, Str};
 
 use super::{co_flags, CResult, Compiler, MAX_BLOCKS, NO_LOC};
 use crate::ast::{Constant, Stmt};
-use crate::ir::{Arg, CodeUnit, ConstKey, Instr, Label, Location, Opcode};
+use crate::ir::{Arg, CodeUnit, Instr, Label, Location, Opcode};
 use crate::symtable::{Block, BlockId, BlockKind, Scope, Symbol};
 
 /// What kind of code a unit is (CPython's `COMPILER_SCOPE_*`).
@@ -99,6 +100,14 @@ pub(crate) fn name_str(name: &str) -> Str {
     Str::new(name, true)
 }
 
+/// A string's text, borrowed unless it has surrogates (then with replacement characters).
+fn text(s: &Str) -> Cow<'_, str> {
+    match s.as_str() {
+        Some(text) => Cow::Borrowed(text),
+        None => Cow::Owned(s.to_string_lossy()),
+    }
+}
+
 /// An AST constant as a constant object.
 pub(crate) fn const_object(value: &Constant) -> Object {
     match value {
@@ -120,11 +129,11 @@ pub(crate) fn const_object(value: &Constant) -> Object {
 
 impl<'a> Compiler<'a> {
     pub(crate) fn u(&self) -> &Unit<'a> {
-        self.unit.as_ref().expect("a unit is open")
+        self.unit.as_deref().expect("a unit is open")
     }
 
     pub(crate) fn u_mut(&mut self) -> &mut Unit<'a> {
-        self.unit.as_mut().expect("a unit is open")
+        self.unit.as_deref_mut().expect("a unit is open")
     }
 
     /// Opens a new unit for the scope `block` (CPython's `compiler_enter_scope`).
@@ -177,7 +186,7 @@ impl<'a> Compiler<'a> {
         }
         md.firstlineno = lineno as i32;
         let private = self.unit.as_ref().and_then(|u| u.private.clone());
-        let unit = Unit {
+        let unit = Box::new(Unit {
             block,
             scope_type,
             code,
@@ -186,7 +195,7 @@ impl<'a> Compiler<'a> {
             in_inlined_comp: 0,
             overrides: HashMap::default(),
             fasthidden: HashMap::default(),
-        };
+        });
         if let Some(parent) = self.unit.replace(unit) {
             self.stack.push(parent);
         }
@@ -208,8 +217,8 @@ impl<'a> Compiler<'a> {
     /// CPython's `compiler_set_qualname`.
     fn set_qualname(&mut self) {
         let u = self.u();
-        let name = u.code.metadata.name.to_string_lossy();
-        let mut base: Option<String> = None;
+        let name = text(&u.code.metadata.name);
+        let mut qualname = None;
         let n = self.stack.len();
         if n > 1 {
             let mut parent_index = n - 1;
@@ -233,21 +242,17 @@ impl<'a> Compiler<'a> {
                 }
             }
             if !force_global {
-                let pq = parent.code.metadata.qualname.to_string_lossy();
-                if matches!(
-                    parent.scope_type,
-                    ScopeType::Function | ScopeType::AsyncFunction | ScopeType::Lambda
-                ) {
-                    base = Some(format!("{pq}.<locals>"));
-                } else {
-                    base = Some(pq);
-                }
+                let base = text(&parent.code.metadata.qualname);
+                let locals = match parent.scope_type {
+                    ScopeType::Function | ScopeType::AsyncFunction | ScopeType::Lambda => {
+                        ".<locals>"
+                    }
+                    _ => "",
+                };
+                qualname = Some(Str::new(&format!("{base}{locals}.{name}"), false));
             }
         }
-        let qualname = match base {
-            Some(b) => Str::new(&format!("{b}.{name}"), false),
-            None => self.u().code.metadata.name.clone(),
-        };
+        let qualname = qualname.unwrap_or_else(|| u.code.metadata.name.clone());
         self.u_mut().code.metadata.qualname = qualname;
     }
 
@@ -259,14 +264,15 @@ impl<'a> Compiler<'a> {
             self.load_const(Object::None, NO_LOC);
         }
         self.emit(Opcode::RETURN_VALUE, 0, NO_LOC);
-        let mut unit = self.unit.take().expect("a unit is open");
+        let unit = self.unit.take().expect("a unit is open");
         self.unit = self.stack.pop();
-        let md = &mut unit.code.metadata;
+        let mut code = unit.code;
+        let md = &mut code.metadata;
         md.flags = flags;
         if md.qualname.as_bytes().is_empty() {
             md.qualname = md.name.clone();
         }
-        unit.code
+        code
     }
 
     /// Closes the current unit and assembles it into a code object.
@@ -341,9 +347,8 @@ impl<'a> Compiler<'a> {
         let consts = &mut self.u_mut().code.metadata.consts;
         if is_nan_constant(&value) {
             // A NaN is never equal to another NaN object, so CPython never merges NaN
-            // constants (each folded `inf * 0` is its own entry). No address is this high.
-            let unique = ConstKey::Identity(usize::MAX - consts.len());
-            return consts.insert_with(unique, || value);
+            // constants (each folded `inf * 0` is its own entry).
+            return consts.add_distinct(value);
         }
         consts.add(value)
     }
