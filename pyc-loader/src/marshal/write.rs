@@ -49,7 +49,7 @@ pub fn dumps_compiled(obj: &Object) -> Result<Vec<u8>, TooDeep> {
 thread_local! {
     /// This thread's sharing tables, emptied after each object but kept with their capacity
     /// for the next one (a tree compile writes thousands of objects per thread).
-    static TABLES: Cell<Option<Refs>> = const { Cell::new(None) };
+    static SPARE: Cell<Option<Spare>> = const { Cell::new(None) };
 }
 
 /// Tables grown past this many keys are dropped after use rather than kept.
@@ -58,14 +58,13 @@ const KEPT_KEYS: usize = 1 << 16;
 fn write_with(obj: &Object, sort_sets: bool) -> Result<Vec<u8>, TooDeep> {
     let mut writer = Writer {
         out: Vec::new(),
-        refs: TABLES.take().unwrap_or_default(),
+        refs: Refs::from_spare(SPARE.take().unwrap_or_default()),
         sort_sets,
     };
     let written = writer.write(obj);
-    let Writer { out, mut refs, .. } = writer;
-    if refs.ids.capacity() <= KEPT_KEYS {
-        refs.clear();
-        TABLES.set(Some(refs));
+    let Writer { out, refs, .. } = writer;
+    if refs.ids.len() <= KEPT_KEYS {
+        SPARE.set(Some(refs.into_spare()));
     }
     written.map(|()| out)
 }
@@ -80,19 +79,20 @@ const STATIC_NAMES: [&str; 6] = [
     "<dictcomp>",
 ];
 
-/// What identifies an object for sharing.
+/// What identifies an object for sharing, borrowing from the object being written (a clone
+/// of a string or bytes value would cost an allocation or an atomic count each time).
 #[derive(Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Int(Int),
+enum Key<'a> {
+    Int(&'a Int),
     Float(u64),
     Complex(u64, u64),
-    Bytes(bytes::Bytes),
-    /// A string, and whether it is interned.
-    Str(bool, Str),
+    Bytes(&'a [u8]),
+    /// A string's data, and whether it is interned.
+    Str(bool, &'a [u8]),
     /// One of [`STATIC_NAMES`] as a code object's name.
-    StaticName(Str),
+    StaticName(&'a [u8]),
     /// The file name all code objects of a module share.
-    Filename(Str),
+    Filename(&'a [u8]),
     /// A tuple by the key ids of its items.
     Tuple(Vec<u32>),
     /// A frozenset by the key ids of its items, in marshal order.
@@ -107,9 +107,8 @@ enum Key {
 
 /// Keys numbered as they are first met (so a tuple's key is a flat list of numbers), how
 /// often each occurs, then which reference index it was given.
-#[derive(Default)]
-struct Refs {
-    ids: FxHashMap<Key, u32>,
+struct Refs<'a> {
+    ids: FxHashMap<Key<'a>, u32>,
     /// Key id of each tuple and frozenset met, by address: each is keyed once.
     memo: FxHashMap<usize, u32>,
     /// Key id of each node keyed so far, by [`Node::place`]: both passes key every node they
@@ -125,19 +124,49 @@ struct Refs {
     qualname_is_const: FxHashSet<usize>,
 }
 
-impl Refs {
+/// The tables of [`Refs`] that hold no borrowed keys, kept empty between objects; the key
+/// table is made afresh, as large as the last one grew.
+#[derive(Default)]
+struct Spare {
+    memo: FxHashMap<usize, u32>,
+    placed: FxHashMap<(usize, u8), u32>,
+    count: Vec<u32>,
+    index: Vec<Option<u32>>,
+    qualname_is_const: FxHashSet<usize>,
+    keys: usize,
+}
+
+impl<'a> Refs<'a> {
+    fn from_spare(spare: Spare) -> Refs<'a> {
+        Refs {
+            ids: FxHashMap::with_capacity_and_hasher(spare.keys, Default::default()),
+            memo: spare.memo,
+            placed: spare.placed,
+            count: spare.count,
+            index: spare.index,
+            next: 0,
+            qualname_is_const: spare.qualname_is_const,
+        }
+    }
+
     /// Forgets every key, keeping the tables' capacity.
-    fn clear(&mut self) {
-        self.ids.clear();
+    fn into_spare(mut self) -> Spare {
         self.memo.clear();
         self.placed.clear();
         self.count.clear();
         self.index.clear();
-        self.next = 0;
         self.qualname_is_const.clear();
+        Spare {
+            memo: self.memo,
+            placed: self.placed,
+            count: self.count,
+            index: self.index,
+            qualname_is_const: self.qualname_is_const,
+            keys: self.ids.len(),
+        }
     }
 
-    fn intern(&mut self, key: Key) -> u32 {
+    fn intern(&mut self, key: Key<'a>) -> u32 {
         let next = self.ids.len() as u32;
         let id = *self.ids.entry(key).or_insert(next);
         if id == next {
@@ -163,9 +192,9 @@ impl Refs {
 
 /// A marshal writer for one object (addresses key objects, so everything written must stay
 /// alive until the writer is done).
-struct Writer {
+struct Writer<'a> {
     out: Vec<u8>,
-    refs: Refs,
+    refs: Refs<'a>,
     /// Write set items in CPython 3.12's sorted order rather than the stored one.
     sort_sets: bool,
 }
@@ -204,8 +233,8 @@ fn addr<T: ?Sized>(arc: &Arc<T>) -> usize {
     Arc::as_ptr(arc) as *const () as usize
 }
 
-fn str_key(s: &Str) -> Key {
-    Key::Str(s.is_interned(), s.clone())
+fn str_key(s: &Str) -> Key<'_> {
+    Key::Str(s.is_interned(), s.as_bytes())
 }
 
 /// Whether a code object's name is one of [`STATIC_NAMES`].
@@ -268,10 +297,10 @@ impl Node<'_> {
     }
 }
 
-impl Writer {
+impl<'a> Writer<'a> {
     /// The key id of a node, or `None` for singletons (never flagged). Tuples are keyed by
     /// their items' ids, computed once per tuple.
-    fn key(&mut self, node: Node, depth: usize) -> Result<Option<u32>, TooDeep> {
+    fn key(&mut self, node: Node<'a>, depth: usize) -> Result<Option<u32>, TooDeep> {
         if let Node::Obj(obj) | Node::SetItem(obj) = node {
             if is_singleton(obj) {
                 return Ok(None);
@@ -287,7 +316,7 @@ impl Writer {
     }
 
     /// The key id of a node not keyed before (not a singleton).
-    fn new_key(&mut self, node: Node, depth: usize) -> Result<u32, TooDeep> {
+    fn new_key(&mut self, node: Node<'a>, depth: usize) -> Result<u32, TooDeep> {
         let key = match node {
             Node::Obj(obj) | Node::SetItem(obj) => match obj {
                 Object::None
@@ -295,7 +324,7 @@ impl Writer {
                 | Object::False
                 | Object::Ellipsis
                 | Object::StopIteration => unreachable!("singletons have no key"),
-                Object::Int(i) => Key::Int(i.clone()),
+                Object::Int(i) => Key::Int(i),
                 // NaN never equals itself, so CPython's constant cache never merges one.
                 Object::Float(f) if f.is_nan() => Key::Field(obj as *const Object as usize, 4),
                 Object::Complex(re, im) if re.is_nan() || im.is_nan() => {
@@ -303,7 +332,7 @@ impl Writer {
                 }
                 Object::Float(f) => Key::Float(f.to_bits()),
                 Object::Complex(re, im) => Key::Complex(re.to_bits(), im.to_bits()),
-                Object::Bytes(b) => Key::Bytes(b.clone()),
+                Object::Bytes(b) => Key::Bytes(b),
                 Object::Str(s) => str_key(s),
                 Object::Tuple(items) => return self.items_key(items, false, depth),
                 // CPython 3.12's constant cache does not merge equal frozensets of
@@ -319,12 +348,12 @@ impl Writer {
                 let ids = items.iter().map(|s| self.refs.intern(str_key(s))).collect();
                 Key::Tuple(ids)
             }
-            Node::Table(b) => Key::Bytes(b.clone()),
+            Node::Table(b) => Key::Bytes(b),
             Node::Code(_, code) => Key::Field(code, 0),
-            Node::Kinds(b, _) if b.is_empty() => Key::Bytes(b.clone()),
+            Node::Kinds(b, _) if b.is_empty() => Key::Bytes(b),
             Node::Kinds(_, code) => Key::Field(code, 1),
-            Node::Filename(s) => Key::Filename(s.clone()),
-            Node::Name(s, _) if is_static_name(s) => Key::StaticName(s.clone()),
+            Node::Filename(s) => Key::Filename(s.as_bytes()),
+            Node::Name(s, _) if is_static_name(s) => Key::StaticName(s.as_bytes()),
             // Other made-up names (`<generic parameters of f>`) are strings of their own.
             Node::Name(s, code) if !s.is_interned() => Key::Field(code, 3),
             Node::Name(s, _) | Node::Str(s) => str_key(s),
@@ -337,7 +366,7 @@ impl Writer {
 
     fn items_key(
         &mut self,
-        items: &Arc<[Object]>,
+        items: &'a Arc<[Object]>,
         frozen: bool,
         depth: usize,
     ) -> Result<u32, TooDeep> {
@@ -349,7 +378,7 @@ impl Writer {
         }
         let mut ids = Vec::with_capacity(items.len());
         for item in items.iter() {
-            let item_key = |writer: &mut Writer| match item {
+            let item_key = |writer: &mut Writer<'a>| match item {
                 Object::FrozenSet(inner) => writer.items_key(inner, true, depth + 1).map(Some),
                 _ => writer.key(Node::Obj(item), depth + 1),
             };
@@ -376,7 +405,7 @@ impl Writer {
     /// `co_qualname` object: the compiler's constant cache takes the qualified name itself
     /// unless an equal string constant was met before (in marshal order, which follows
     /// compilation order).
-    fn class_qualname_is_first_const(&mut self, code: &CodeObject) -> bool {
+    fn class_qualname_is_first_const(&mut self, code: &'a CodeObject) -> bool {
         const CO_OPTIMIZED_OR_NEWLOCALS: u32 = 0x3;
         let class_body = code.flags & CO_OPTIMIZED_OR_NEWLOCALS == 0
             && code.qualname != code.name
@@ -386,7 +415,7 @@ impl Writer {
         if !class_body || !code.consts.iter().any(as_const) {
             return false;
         }
-        let key = Key::Str(false, code.qualname.clone());
+        let key = Key::Str(false, code.qualname.as_bytes());
         let met = self
             .refs
             .ids
@@ -396,14 +425,14 @@ impl Writer {
     }
 
     /// Appends `obj`.
-    fn write(&mut self, obj: &Object) -> Result<(), TooDeep> {
+    fn write(&mut self, obj: &'a Object) -> Result<(), TooDeep> {
         self.count(Node::Obj(obj), 0)?;
         self.node(Node::Obj(obj), 0);
         Ok(())
     }
 
     /// First pass: count occurrences of each shareable object.
-    fn count(&mut self, node: Node, depth: usize) -> Result<(), TooDeep> {
+    fn count(&mut self, node: Node<'a>, depth: usize) -> Result<(), TooDeep> {
         if depth >= MAX_DEPTH {
             return Err(TooDeep);
         }
@@ -413,7 +442,7 @@ impl Writer {
         self.count_children(node, depth)
     }
 
-    fn count_children(&mut self, node: Node, depth: usize) -> Result<(), TooDeep> {
+    fn count_children(&mut self, node: Node<'a>, depth: usize) -> Result<(), TooDeep> {
         let Some(key) = self.key(node, depth)? else {
             return Ok(());
         };
@@ -466,7 +495,7 @@ impl Writer {
     }
 
     /// Second pass: emit, with FLAG_REF on first sight of a shared object and REF after.
-    fn node(&mut self, node: Node, depth: usize) {
+    fn node(&mut self, node: Node<'a>, depth: usize) {
         if depth == DEEP {
             on_deep_stack(|| self.emit(node, depth));
         } else {
@@ -474,7 +503,7 @@ impl Writer {
         }
     }
 
-    fn emit(&mut self, node: Node, depth: usize) {
+    fn emit(&mut self, node: Node<'a>, depth: usize) {
         let mut flag = 0;
         let key = self.key(node, depth).expect("keyed while counting");
         if let Some(key) = key {
@@ -504,7 +533,7 @@ impl Writer {
         }
     }
 
-    fn object(&mut self, obj: &Object, flag: u8, depth: usize) {
+    fn object(&mut self, obj: &'a Object, flag: u8, depth: usize) {
         match obj {
             Object::None => self.out.push(tc::NONE),
             Object::True => self.out.push(tc::TRUE),
@@ -553,7 +582,7 @@ impl Writer {
     /// bytes, made by a fresh writer (references numbered afresh) while the set is the item's
     /// holder, so FLAG_REF marks only what is shared anyway (interned, immortal, or merged
     /// with equal constants elsewhere in the module).
-    fn set_order<'b>(&mut self, items: &'b [Object], depth: usize) -> Vec<&'b Object> {
+    fn set_order(&mut self, items: &'a [Object], depth: usize) -> Vec<&'a Object> {
         if !self.sort_sets {
             return items.iter().collect();
         }
@@ -645,14 +674,14 @@ impl Writer {
         }
     }
 
-    fn items(&mut self, code: u8, items: &[Object], flag: u8, depth: usize) {
+    fn items(&mut self, code: u8, items: &'a [Object], flag: u8, depth: usize) {
         self.sequence_header(code, items.len(), flag);
         for item in items {
             self.node(Node::Obj(item), depth + 1);
         }
     }
 
-    fn code(&mut self, code: &Arc<CodeObject>, flag: u8, depth: usize) {
+    fn code(&mut self, code: &'a Arc<CodeObject>, flag: u8, depth: usize) {
         self.out.push(tc::CODE | flag);
         for v in [
             code.argcount,
