@@ -274,6 +274,16 @@ impl Node<'_> {
         }
     }
 
+    /// An interned string: shared by value and always flagged (see [`Node::always_shared`]).
+    fn is_interned_str(self) -> bool {
+        match self {
+            Node::Obj(Object::Str(s)) | Node::Str(s) | Node::Name(s, _) | Node::Qualname(s, _) => {
+                s.is_interned()
+            }
+            _ => false,
+        }
+    }
+
     /// Objects CPython always holds more than once (immortal, interned, or kept by the
     /// writer or its caller); `outermost` is the object `write` was given.
     fn always_shared(self, outermost: bool) -> bool {
@@ -443,6 +453,9 @@ impl<'a> Writer<'a> {
     }
 
     fn count_children(&mut self, node: Node<'a>, depth: usize) -> Result<(), TooDeep> {
+        if node.is_interned_str() {
+            return Ok(()); // always flagged, whatever its count, and holds nothing
+        }
         let Some(key) = self.key(node, depth)? else {
             return Ok(());
         };
