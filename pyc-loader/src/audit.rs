@@ -363,14 +363,14 @@ struct Scratch {
     source: Vec<u8>,
 }
 
-/// Room reserved up front in each buffer: most files fit, so a buffer is rarely moved (each
-/// move touches fresh memory the kernel must zero).
+/// The initial size of each buffer: most files fit, so a buffer is rarely moved (each move
+/// touches fresh memory the kernel must zero) and most reads need no `fstat` to size them.
 const SCRATCH_CAPACITY: usize = 1 << 20;
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch {
-        cache: Vec::with_capacity(SCRATCH_CAPACITY),
-        source: Vec::with_capacity(SCRATCH_CAPACITY),
+        cache: vec![0; SCRATCH_CAPACITY],
+        source: vec![0; SCRATCH_CAPACITY],
     });
 }
 

@@ -148,6 +148,11 @@ impl OpenDir {
 
     /// Reads file `name` into `buf`, returning the part read. The buffer only grows, so an
     /// audit allocates (and zeroes) memory once per thread rather than once per file.
+    ///
+    /// A file smaller than the buffer costs one `read`: a regular file reads short only at its
+    /// end, so no `fstat` is needed to size it. A file that fills the buffer is stat'ed: only a
+    /// regular file is read further, to the size the stat announced (a file that shrank since
+    /// is read short, as by importlib's single read).
     pub fn read<'b>(&self, name: &CStr, buf: &'b mut Vec<u8>) -> io::Result<&'b [u8]> {
         // Non-blocking, so that a FIFO given a cache's name cannot hang the audit.
         let fd = rustix::fs::openat(
@@ -157,6 +162,10 @@ impl OpenDir {
             Mode::empty(),
         )?;
         let mut file = File::from(fd);
+        let mut filled = read_into(&mut file, buf)?;
+        if filled < buf.len() {
+            return Ok(&buf[..filled]);
+        }
         let meta = file.metadata()?;
         if !meta.is_file() {
             return Err(io::Error::new(
@@ -170,17 +179,22 @@ impl OpenDir {
                 .map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
             buf.resize(len, 0);
         }
-        // Reads what the stat announced (one `read` call in the usual case); a file that
-        // shrank since is read short, as by importlib's single read.
-        let mut filled = 0;
         while filled < len {
-            match file.read(&mut buf[filled..len]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+            match read_into(&mut file, &mut buf[filled..len])? {
+                0 => break,
+                n => filled += n,
             }
         }
         Ok(&buf[..filled])
+    }
+}
+
+/// One `read` into `buf` (retried when interrupted): the number of bytes read.
+fn read_into(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match file.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            result => return result,
+        }
     }
 }
