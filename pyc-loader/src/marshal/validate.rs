@@ -136,32 +136,32 @@ impl Validator<'_> {
     fn leaf(&mut self) -> Option<Shape> {
         let start = self.pos;
         let code = *self.data.get(start)?;
-        match code & !FLAG_REF {
-            tc::SHORT_ASCII | tc::SHORT_ASCII_INTERNED => {
-                let n = *self.data.get(start + 1)?;
-                let end = start + 2 + usize::from(n);
-                if end > self.data.len() {
-                    return None;
+        // Two tests rather than a jump table: nearly half of all records are references.
+        if code == tc::REF {
+            let raw = self.data.get(start + 1..start + 5)?;
+            let index = u32::from_le_bytes(raw.try_into().expect("4 bytes"));
+            return match self.refs.get(index as usize) {
+                Some(&shape) if shape != Shape::Pending => {
+                    self.pos = start + 5;
+                    Some(shape)
                 }
-                self.pos = end;
-                if code & FLAG_REF != 0 {
-                    self.refs.push(Shape::Str);
-                }
-                Some(Shape::Str)
-            }
-            tc::REF if code == tc::REF => {
-                let raw = self.data.get(start + 1..start + 5)?;
-                let index = u32::from_le_bytes(raw.try_into().expect("4 bytes"));
-                match self.refs.get(index as usize) {
-                    Some(&shape) if shape != Shape::Pending => {
-                        self.pos = start + 5;
-                        Some(shape)
-                    }
-                    _ => None,
-                }
-            }
-            _ => None,
+                _ => None,
+            };
         }
+        // SHORT_ASCII and SHORT_ASCII_INTERNED differ only in letter case (bit 0x20).
+        if (code & !FLAG_REF) | 0x20 != tc::SHORT_ASCII {
+            return None;
+        }
+        let n = *self.data.get(start + 1)?;
+        let end = start + 2 + usize::from(n);
+        if end > self.data.len() {
+            return None;
+        }
+        self.pos = end;
+        if code & FLAG_REF != 0 {
+            self.refs.push(Shape::Str);
+        }
+        Some(Shape::Str)
     }
 
     fn object(&mut self) -> Result<Option<Shape>> {
@@ -348,9 +348,42 @@ impl Validator<'_> {
             .ok_or_else(|| self.error_at(at, MarshalErrorKind::BadFloat))
     }
 
+    /// A code-object field: where it starts and its shape. Names and references are read
+    /// inline (most fields are one or the other).
+    #[inline(always)]
     fn field(&mut self, what: &'static str) -> Result<(usize, Shape)> {
         let at = self.pos;
+        if self.depth < MAX_DEPTH {
+            if let Some(shape) = self.leaf() {
+                return Ok((at, shape));
+            }
+        }
         Ok((at, self.required(what)?))
+    }
+
+    /// A well-formed `bytes` record at the current position (bytecode, tables), read without
+    /// a call: its range. `None`, with nothing consumed, for anything else, which the full
+    /// walk then reads (and reports).
+    #[inline(always)]
+    fn bytes_leaf(&mut self) -> Option<std::ops::Range<usize>> {
+        let start = self.pos;
+        let code = *self.data.get(start)?;
+        if code & !FLAG_REF != tc::STRING || self.depth >= MAX_DEPTH {
+            return None;
+        }
+        let raw = self.data.get(start + 1..start + 5)?;
+        let n = i32::from_le_bytes(raw.try_into().expect("4 bytes"));
+        let at = start + 5;
+        let len = checked_length(n, 1, self.data.len() - at)?;
+        self.pos = at + len;
+        if code & FLAG_REF != 0 {
+            // Both fit: the data is shorter than 4 GiB (see `validate`).
+            self.refs.push(Shape::Bytes {
+                start: at as u32,
+                len: len as u32,
+            });
+        }
+        Some(at..at + len)
     }
 
     fn wrong(&self, at: usize, what: &'static str) -> Box<MarshalError> {
@@ -359,6 +392,9 @@ impl Validator<'_> {
 
     /// A `bytes` field: its range in the data.
     fn bytes_field(&mut self, what: &'static str) -> Result<std::ops::Range<usize>> {
+        if let Some(range) = self.bytes_leaf() {
+            return Ok(range);
+        }
         match self.field(what)? {
             (_, Shape::Bytes { start, len }) => Ok(start as usize..(start + len) as usize),
             (at, _) => Err(self.wrong(at, what)),
