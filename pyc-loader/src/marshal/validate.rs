@@ -391,10 +391,17 @@ impl Validator<'_> {
     }
 
     /// A `bytes` field: its range in the data.
+    #[inline(always)]
     fn bytes_field(&mut self, what: &'static str) -> Result<std::ops::Range<usize>> {
-        if let Some(range) = self.bytes_leaf() {
-            return Ok(range);
+        match self.bytes_leaf() {
+            Some(range) => Ok(range),
+            None => self.other_bytes_field(what),
         }
+    }
+
+    /// A `bytes` field that is not a plain `bytes` record (a reference, or bad data).
+    #[inline(never)]
+    fn other_bytes_field(&mut self, what: &'static str) -> Result<std::ops::Range<usize>> {
         match self.field(what)? {
             (_, Shape::Bytes { start, len }) => Ok(start as usize..(start + len) as usize),
             (at, _) => Err(self.wrong(at, what)),
@@ -402,6 +409,7 @@ impl Validator<'_> {
     }
 
     /// A tuple-of-`str` field: its length.
+    #[inline(always)]
     fn names_field(&mut self, what: &'static str) -> Result<usize> {
         match self.field(what)? {
             (_, Shape::Tuple { len, all_str: true }) => Ok(len as usize),
