@@ -165,9 +165,14 @@ impl Validator<'_> {
     }
 
     fn object(&mut self) -> Result<Option<Shape>> {
-        if let Some(shape) = self.leaf() {
-            return Ok(Some(shape));
+        match self.leaf() {
+            Some(shape) => Ok(Some(shape)),
+            None => self.composite(),
         }
+    }
+
+    /// An object that [`Self::leaf`] did not read (its caller tried it first).
+    fn composite(&mut self) -> Result<Option<Shape>> {
         let start = self.pos;
         if self.depth >= MAX_DEPTH {
             return Err(self.error_at(start, MarshalErrorKind::TooDeep));
@@ -187,6 +192,13 @@ impl Validator<'_> {
     fn required(&mut self, what: &'static str) -> Result<Shape> {
         let at = self.pos;
         self.object()?
+            .ok_or_else(|| self.error_at(at, MarshalErrorKind::Null(what)))
+    }
+
+    /// [`Self::required`] where [`Self::leaf`] was tried already.
+    fn required_composite(&mut self, what: &'static str) -> Result<Shape> {
+        let at = self.pos;
+        self.composite()?
             .ok_or_else(|| self.error_at(at, MarshalErrorKind::Null(what)))
     }
 
@@ -307,7 +319,7 @@ impl Validator<'_> {
             // Most items are names: read them here rather than through a call.
             let shape = match self.leaf() {
                 Some(shape) => shape,
-                None => self.required("tuple")?,
+                None => self.required_composite("tuple")?,
             };
             all_str &= shape == Shape::Str;
         }
@@ -353,12 +365,10 @@ impl Validator<'_> {
     #[inline(always)]
     fn field(&mut self, what: &'static str) -> Result<(usize, Shape)> {
         let at = self.pos;
-        if self.depth < MAX_DEPTH {
-            if let Some(shape) = self.leaf() {
-                return Ok((at, shape));
-            }
+        match self.leaf() {
+            Some(shape) => Ok((at, shape)),
+            None => Ok((at, self.required_composite(what)?)),
         }
-        Ok((at, self.required(what)?))
     }
 
     /// A well-formed `bytes` record at the current position (bytecode, tables), read without
