@@ -62,6 +62,9 @@ const MAX_NESTING: u32 = 10_000;
 /// Stack left before recursing deeper grows the stack by another segment.
 const RED_ZONE: usize = 128 * 1024;
 const STACK_SEGMENT: usize = 4 * 1024 * 1024;
+/// Levels of nesting between two checks of the stack left: a few levels' frames take well
+/// under the red zone.
+const STACK_CHECK_LEVELS: u32 = 4;
 
 /// The `co_flags` bits code generation computes.
 pub mod co_flags {
@@ -224,6 +227,17 @@ impl<'a> Compiler<'a> {
             offset: (loc.col_offset + 1).max(0) as u32,
             end_lineno: loc.end_lineno.max(0) as u32,
             end_offset: (loc.end_col_offset + 1).max(0) as u32,
+        }
+    }
+
+    /// Runs a recursive step (entered with [`Compiler::enter_nested`]) on a new stack segment
+    /// when the current one runs low, checking the stack left every [`STACK_CHECK_LEVELS`]
+    /// levels.
+    fn guarded<T>(&mut self, step: impl FnOnce(&mut Self) -> T) -> T {
+        if self.depth % STACK_CHECK_LEVELS == 0 {
+            stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || step(self))
+        } else {
+            step(self)
         }
     }
 

@@ -740,6 +740,13 @@ impl Collector {
     }
 
     fn expr(&mut self, e: &Expr) -> Result<(), CompileError> {
+        if let ExprKind::Constant { .. } = e.kind {
+            // Nothing to record: only the nesting check of entering it.
+            if self.depth >= RECURSION_LIMIT {
+                return Err(CompileError::too_deep());
+            }
+            return Ok(());
+        }
         self.descend()?;
         if self.depth % DEEP == 0 {
             on_deep_stack(|| self.expr_inner(e))?;
