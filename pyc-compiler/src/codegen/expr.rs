@@ -124,7 +124,11 @@ impl<'a> Compiler<'a> {
     pub(crate) fn visit_expr(&mut self, e: &Expr) -> CResult {
         let at = loc(e.loc);
         self.enter_nested(at)?;
-        let result = self.guarded(|c| c.visit_expr_inner(e, at));
+        // Names, the most common leaves, need no stack check.
+        let result = match &e.kind {
+            ExprKind::Name { id, ctx } => self.nameop(at, id, *ctx),
+            _ => self.guarded(|c| c.visit_expr_inner(e, at)),
+        };
         self.depth -= 1;
         result
     }

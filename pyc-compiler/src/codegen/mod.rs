@@ -245,11 +245,19 @@ impl<'a> Compiler<'a> {
     fn enter_nested(&mut self, at: Location) -> CResult {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            let mut err = self.error(at, "too many nested expressions or statements");
-            err.kind = crate::error::ErrorKind::RecursionError;
-            err.msg = "maximum recursion depth exceeded during compilation".into();
-            return Err(err);
+            return Err(self.too_deep(at));
         }
         Ok(())
+    }
+
+    /// The `RecursionError` of nesting deeper than [`MAX_NESTING`], made out of line so that
+    /// the common path computes nothing for it.
+    #[cold]
+    #[inline(never)]
+    fn too_deep(&self, at: Location) -> CompileError {
+        let mut err = self.error(at, "too many nested expressions or statements");
+        err.kind = crate::error::ErrorKind::RecursionError;
+        err.msg = "maximum recursion depth exceeded during compilation".into();
+        err
     }
 }

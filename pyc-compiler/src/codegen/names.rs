@@ -12,11 +12,17 @@ use crate::ir::{name_hash, Location, Opcode};
 use crate::symtable::{BlockKind, Scope};
 
 /// CPython's `_Py_Mangle`: `__spam` inside class `Ham` becomes `_Ham__spam`.
+#[inline]
 pub(crate) fn mangle<'n>(private: Option<&Str>, name: &'n str) -> Cow<'n, str> {
-    let Some(private) = private else {
-        return Cow::Borrowed(name);
-    };
-    if !name.starts_with("__") || name.ends_with("__") || name.contains('.') {
+    match private {
+        Some(private) if name.starts_with("__") => mangle_private(private, name),
+        _ => Cow::Borrowed(name),
+    }
+}
+
+/// [`mangle`] of a name starting with `__` inside class `private`.
+fn mangle_private<'n>(private: &Str, name: &'n str) -> Cow<'n, str> {
+    if name.ends_with("__") || name.contains('.') {
         return Cow::Borrowed(name);
     }
     let private = private.to_string_lossy();

@@ -13,6 +13,9 @@ use crate::error::CompileError;
 /// A name, numbered by the [`Interner`].
 type NameId = u32;
 
+/// The id of a name not numbered yet.
+const UNNUMBERED: NameId = NameId::MAX;
+
 /// Sets of names, copied for each nested scope as CPython copies its sets: numbered names make
 /// a copy one table copy, and a lookup hash a number instead of a string.
 type Names = HashSet<NameId>;
@@ -95,8 +98,9 @@ struct Analyzer<'a> {
 struct Context<'s> {
     /// Names bound in enclosing function scopes; `None` at module level.
     bound: Option<&'s mut Names>,
-    /// Names bound in this block.
-    local: &'s mut Names,
+    /// Names bound in this block, collected only for a function-like block with children
+    /// (they are what the children see of it).
+    local: Option<&'s mut Names>,
     /// Free names found so far (output).
     free: &'s mut Names,
     /// Names declared global in enclosing scopes.
@@ -117,30 +121,45 @@ impl Analyzer<'_> {
     }
 
     /// A SyntaxError at the `global`/`nonlocal` declaration of `name` in `id`.
-    fn at_directive(&self, id: BlockId, name: NameId, msg: String) -> CompileError {
-        let name = self.names.name(name);
+    fn at_directive(&self, id: BlockId, name: &str, msg: String) -> CompileError {
         match self.c.directives[id.0 as usize]
             .iter()
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| &**n == name)
         {
             Some((_, loc)) => error_at(msg, *loc),
             None => CompileError::syntax(msg, 0, 0),
         }
     }
 
-    /// Decides the scope of one name (`analyze_name`).
+    /// The id of the name of symbol `i` of block `id`, kept in `slot`: names are numbered
+    /// only when a set needs them.
+    fn id(&mut self, id: BlockId, i: usize, slot: &mut NameId) -> NameId {
+        if *slot == UNNUMBERED {
+            *slot = self
+                .names
+                .id(&self.c.table.blocks[id.0 as usize].symbols[i].0);
+        }
+        *slot
+    }
+
+    /// Decides the scope of symbol `i` of block `id` (`analyze_name`); `slot` keeps its id.
     fn name(
         &mut self,
         id: BlockId,
-        name: NameId,
-        flags: u32,
+        i: usize,
+        slot: &mut NameId,
         cx: &mut Context<'_>,
     ) -> Result<Scope, CompileError> {
+        let flags = self.blk(id).symbols[i].1.flags;
+        // The name's text, for the errors.
+        let text = |a: &Self| a.blk(id).symbols[i].0.clone();
         if flags & def::GLOBAL != 0 {
             if flags & def::NONLOCAL != 0 {
-                let msg = format!("name '{}' is nonlocal and global", self.names.name(name));
-                return Err(self.at_directive(id, name, msg));
+                let text = text(self);
+                let msg = format!("name '{text}' is nonlocal and global");
+                return Err(self.at_directive(id, &text, msg));
             }
+            let name = self.id(id, i, slot);
             cx.global.insert(name);
             if let Some(bound) = cx.bound.as_deref_mut() {
                 bound.remove(&name);
@@ -148,37 +167,41 @@ impl Analyzer<'_> {
             return Ok(Scope::GlobalExplicit);
         }
         if flags & def::NONLOCAL != 0 {
+            let name = self.id(id, i, slot);
             let Some(bound) = cx.bound.as_deref() else {
                 let msg = "nonlocal declaration not allowed at module level".to_string();
-                return Err(self.at_directive(id, name, msg));
+                return Err(self.at_directive(id, &text(self), msg));
             };
             if !bound.contains(&name) {
-                let msg = format!("no binding for nonlocal '{}' found", self.names.name(name));
-                return Err(self.at_directive(id, name, msg));
+                let text = text(self);
+                let msg = format!("no binding for nonlocal '{text}' found");
+                return Err(self.at_directive(id, &text, msg));
             }
             if cx.type_params.contains(&name) {
-                let msg = format!(
-                    "nonlocal binding not allowed for type parameter '{}'",
-                    self.names.name(name)
-                );
-                return Err(self.at_directive(id, name, msg));
+                let text = text(self);
+                let msg = format!("nonlocal binding not allowed for type parameter '{text}'");
+                return Err(self.at_directive(id, &text, msg));
             }
             self.blk_mut(id).free = true;
             cx.free.insert(name);
             return Ok(Scope::Free);
         }
         if flags & def::BOUND != 0 {
-            cx.local.insert(name);
-            cx.global.remove(&name);
+            if let Some(local) = cx.local.as_deref_mut() {
+                local.insert(self.id(id, i, slot));
+            }
+            if !cx.global.is_empty() {
+                cx.global.remove(&self.id(id, i, slot));
+            }
             if flags & def::TYPE_PARAM != 0 {
-                cx.type_params.insert(name);
-            } else {
-                cx.type_params.remove(&name);
+                cx.type_params.insert(self.id(id, i, slot));
+            } else if !cx.type_params.is_empty() {
+                cx.type_params.remove(&self.id(id, i, slot));
             }
             return Ok(Scope::Local);
         }
         if let Some(class) = cx.class_entry {
-            let class_flags = self.blk(class).flags(self.names.name(name));
+            let class_flags = self.blk(class).flags(&self.blk(id).symbols[i].0);
             if class_flags & def::GLOBAL != 0 {
                 return Ok(Scope::GlobalExplicit);
             }
@@ -186,12 +209,15 @@ impl Analyzer<'_> {
                 return Ok(Scope::GlobalImplicit);
             }
         }
-        if cx.bound.as_deref().is_some_and(|b| b.contains(&name)) {
-            self.blk_mut(id).free = true;
-            cx.free.insert(name);
-            return Ok(Scope::Free);
+        if cx.bound.as_deref().is_some_and(|b| !b.is_empty()) {
+            let name = self.id(id, i, slot);
+            if cx.bound.as_deref().is_some_and(|b| b.contains(&name)) {
+                self.blk_mut(id).free = true;
+                cx.free.insert(name);
+                return Ok(Scope::Free);
+            }
         }
-        if cx.global.contains(&name) {
+        if !cx.global.is_empty() && cx.global.contains(&self.id(id, i, slot)) {
             return Ok(Scope::GlobalImplicit);
         }
         if self.blk(id).nested {
@@ -214,18 +240,20 @@ impl Analyzer<'_> {
         let is_class = kind == BlockKind::Class;
         let has_children = !self.blk(id).children.is_empty();
         let symbols = &self.c.table.blocks[id.0 as usize].symbols;
-        let mut local = Names::with_capacity_and_hasher(symbols.len(), Default::default());
+        let mut local = Names::default();
+        let collect_local = has_children && kind.is_function_like();
+        if collect_local {
+            local.reserve(symbols.len());
+        }
         // What the children see (`newbound`, `newglobal`): none to make without children.
         let mut new_global = Names::default();
         let mut new_free = Names::default();
         let mut new_bound = Names::default();
         let mut inlined_cells = Names::default();
 
-        // Each symbol's name and decided scope, in the order of the block's symbols.
-        let mut resolved: Vec<(NameId, Scope)> = symbols
-            .iter()
-            .map(|(name, _)| (self.names.id(name), Scope::Local))
-            .collect();
+        // Each symbol's name id (numbered when needed) and decided scope, in the order of the
+        // block's symbols.
+        let mut resolved = vec![(UNNUMBERED, Scope::Local); symbols.len()];
 
         // A class's own names are not visible in its methods.
         if is_class && has_children {
@@ -238,15 +266,14 @@ impl Analyzer<'_> {
         {
             let mut cx = Context {
                 bound: bound.as_deref_mut(),
-                local: &mut local,
+                local: collect_local.then_some(&mut local),
                 free,
                 global,
                 type_params,
                 class_entry,
             };
             for (i, (name, scope)) in resolved.iter_mut().enumerate() {
-                let flags = self.blk(id).symbols[i].1.flags;
-                *scope = self.name(id, *name, flags, &mut cx)?;
+                *scope = self.name(id, i, name, &mut cx)?;
             }
         }
 
@@ -331,7 +358,7 @@ impl Analyzer<'_> {
         self.blk_mut(id).children = spliced;
 
         if kind.is_function_like() {
-            analyze_cells(&mut resolved, &mut new_free, &inlined_cells);
+            self.analyze_cells(id, &mut resolved, &mut new_free, &inlined_cells);
         } else if is_class {
             if new_free.remove(&self.class_cell) {
                 self.blk_mut(id).needs_class_closure = true;
@@ -343,7 +370,7 @@ impl Analyzer<'_> {
         let class_flag = is_class || self.blk(id).can_see_class_scope;
         self.update_symbols(
             id,
-            &resolved,
+            &mut resolved,
             bound.as_deref(),
             &new_free,
             &inlined_cells,
@@ -394,6 +421,29 @@ impl Analyzer<'_> {
         }
     }
 
+    /// Locals that nested scopes use become cells (`analyze_cells`).
+    fn analyze_cells(
+        &mut self,
+        id: BlockId,
+        resolved: &mut [(NameId, Scope)],
+        free: &mut Names,
+        inlined_cells: &Names,
+    ) {
+        if free.is_empty() && inlined_cells.is_empty() {
+            return;
+        }
+        for (i, (name, scope)) in resolved.iter_mut().enumerate() {
+            if *scope != Scope::Local {
+                continue;
+            }
+            let name = self.id(id, i, name);
+            if free.contains(&name) || inlined_cells.contains(&name) {
+                *scope = Scope::Cell;
+                free.remove(&name);
+            }
+        }
+    }
+
     fn is_free_in_any_child(&self, id: BlockId, name: &str) -> bool {
         self.blk(id)
             .children
@@ -406,17 +456,21 @@ impl Analyzer<'_> {
     fn update_symbols(
         &mut self,
         id: BlockId,
-        resolved: &[(NameId, Scope)],
+        resolved: &mut [(NameId, Scope)],
         bound: Option<&Names>,
         free: &Names,
         inlined_cells: &Names,
         class_flag: bool,
     ) {
-        let block = &mut self.c.table.blocks[id.0 as usize];
-        for ((_, sym), &(name, scope)) in block.symbols.iter_mut().zip(resolved) {
-            if inlined_cells.contains(&name) {
-                sym.flags |= def::COMP_CELL;
+        if !inlined_cells.is_empty() {
+            for (i, (name, _)) in resolved.iter_mut().enumerate() {
+                if inlined_cells.contains(&self.id(id, i, name)) {
+                    self.blk_mut(id).symbols[i].1.flags |= def::COMP_CELL;
+                }
             }
+        }
+        let block = &mut self.c.table.blocks[id.0 as usize];
+        for ((_, sym), &(_, scope)) in block.symbols.iter_mut().zip(resolved.iter()) {
             sym.scope = Some(scope);
         }
         // CPython iterates a set here; sorting keeps our order deterministic.
@@ -437,19 +491,6 @@ impl Analyzer<'_> {
                 flags: 0,
                 scope: Some(Scope::Free),
             };
-        }
-    }
-}
-
-/// Locals that nested scopes use become cells (`analyze_cells`).
-fn analyze_cells(resolved: &mut [(NameId, Scope)], free: &mut Names, inlined_cells: &Names) {
-    for (name, scope) in resolved {
-        if *scope != Scope::Local {
-            continue;
-        }
-        if free.contains(name) || inlined_cells.contains(name) {
-            *scope = Scope::Cell;
-            free.remove(name);
         }
     }
 }

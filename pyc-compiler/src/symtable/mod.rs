@@ -365,11 +365,17 @@ impl BlockKind {
 /// Private-name mangling (`_Py_Mangle`): inside class `private`, `__x` becomes `_private__x`
 /// with the class name's leading underscores stripped. Dunder names (`__x__`), dotted names and
 /// names in a class whose name is all underscores are left alone.
+#[inline]
 pub fn mangle<'a>(private: Option<&str>, name: &'a str) -> Cow<'a, str> {
-    let Some(private) = private else {
-        return Cow::Borrowed(name);
-    };
-    if !name.starts_with("__") || name.ends_with("__") || name.contains('.') {
+    match private {
+        Some(private) if name.starts_with("__") => mangle_private(private, name),
+        _ => Cow::Borrowed(name),
+    }
+}
+
+/// [`mangle`] of a name starting with `__` inside class `private`.
+fn mangle_private<'a>(private: &str, name: &'a str) -> Cow<'a, str> {
+    if name.ends_with("__") || name.contains('.') {
         return Cow::Borrowed(name);
     }
     let class = private.trim_start_matches('_');
