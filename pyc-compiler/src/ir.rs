@@ -871,6 +871,12 @@ impl ConstPool {
     }
 }
 
+/// The hash [`NamePool`] and the symbol table key a name by (a [`Str`] hashes as its bytes),
+/// so that one hash serves both lookups.
+pub fn name_hash(name: &str) -> u64 {
+    hash_of(name.as_bytes())
+}
+
 /// A set of names (`co_names`, variable names) under construction. Each name is its own key,
 /// stored once.
 #[derive(Clone, Debug, Default)]
@@ -885,7 +891,11 @@ impl NamePool {
     /// The index of the interned name `name`, adding it if new; no string is made for a name
     /// already present (a [`Str`] hashes and compares as its bytes).
     pub fn add_interned(&mut self, name: &str) -> u32 {
-        let hash = hash_of(name.as_bytes());
+        self.add_interned_hashed(name, name_hash(name))
+    }
+
+    /// [`NamePool::add_interned`] with the name's [`name_hash`] already computed.
+    pub fn add_interned_hashed(&mut self, name: &str, hash: u64) -> u32 {
         match self
             .0
             .find(hash, |i| self.0.keys[i].as_bytes() == name.as_bytes())

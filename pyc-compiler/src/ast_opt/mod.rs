@@ -332,6 +332,13 @@ impl Folder {
     }
 
     fn expr(&mut self, expr: &mut Expr) -> Result {
+        if is_leaf(expr) {
+            // Nothing to fold: only the nesting check of entering it.
+            if self.depth >= MAX_NESTING {
+                return Err(CompileError::too_deep());
+            }
+            return Ok(());
+        }
         self.grow(|f| f.expr_inner(expr))
     }
 
@@ -439,6 +446,15 @@ impl Folder {
         }
         self.leave();
         Ok(())
+    }
+}
+
+/// A constant, or a name other than a loaded `__debug__`: folding leaves it as it is.
+fn is_leaf(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Constant { .. } => true,
+        ExprKind::Name { id, ctx } => *ctx != crate::ast::ExprContext::Load || &**id != "__debug__",
+        _ => false,
     }
 }
 

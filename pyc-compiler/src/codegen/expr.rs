@@ -7,9 +7,7 @@ use pyc_loader::marshal::{Object, Str};
 
 use super::stmt::{binop_arg, intrinsic1};
 use super::unit::const_object;
-use super::{
-    loc, CResult, Compiler, ScopeType, NO_LOC, RED_ZONE, STACK_SEGMENT, STACK_USE_GUIDELINE,
-};
+use super::{loc, CResult, Compiler, ScopeType, NO_LOC, STACK_USE_GUIDELINE};
 use crate::ast::{BoolOp, CmpOp, Constant, Conversion, Expr, ExprContext, ExprKind, UnaryOp};
 use crate::ir::{Label, Location, Opcode};
 
@@ -126,7 +124,11 @@ impl<'a> Compiler<'a> {
     pub(crate) fn visit_expr(&mut self, e: &Expr) -> CResult {
         let at = loc(e.loc);
         self.enter_nested(at)?;
-        let result = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || self.visit_expr_inner(e, at));
+        // Names, the most common leaves, need no stack check.
+        let result = match &e.kind {
+            ExprKind::Name { id, ctx } => self.nameop(at, id, *ctx),
+            _ => self.guarded(|c| c.visit_expr_inner(e, at)),
+        };
         self.depth -= 1;
         result
     }

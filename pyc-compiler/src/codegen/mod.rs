@@ -62,6 +62,9 @@ const MAX_NESTING: u32 = 10_000;
 /// Stack left before recursing deeper grows the stack by another segment.
 const RED_ZONE: usize = 128 * 1024;
 const STACK_SEGMENT: usize = 4 * 1024 * 1024;
+/// Levels of nesting between two checks of the stack left: a few levels' frames take well
+/// under the red zone.
+const STACK_CHECK_LEVELS: u32 = 4;
 
 /// The `co_flags` bits code generation computes.
 pub mod co_flags {
@@ -227,15 +230,34 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// Runs a recursive step (entered with [`Compiler::enter_nested`]) on a new stack segment
+    /// when the current one runs low, checking the stack left every [`STACK_CHECK_LEVELS`]
+    /// levels.
+    fn guarded<T>(&mut self, step: impl FnOnce(&mut Self) -> T) -> T {
+        if self.depth % STACK_CHECK_LEVELS == 0 {
+            stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || step(self))
+        } else {
+            step(self)
+        }
+    }
+
     /// Tracks nesting so that hostile input fails cleanly instead of overflowing the stack.
     fn enter_nested(&mut self, at: Location) -> CResult {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            let mut err = self.error(at, "too many nested expressions or statements");
-            err.kind = crate::error::ErrorKind::RecursionError;
-            err.msg = "maximum recursion depth exceeded during compilation".into();
-            return Err(err);
+            return Err(self.too_deep(at));
         }
         Ok(())
+    }
+
+    /// The `RecursionError` of nesting deeper than [`MAX_NESTING`], made out of line so that
+    /// the common path computes nothing for it.
+    #[cold]
+    #[inline(never)]
+    fn too_deep(&self, at: Location) -> CompileError {
+        let mut err = self.error(at, "too many nested expressions or statements");
+        err.kind = crate::error::ErrorKind::RecursionError;
+        err.msg = "maximum recursion depth exceeded during compilation".into();
+        err
     }
 }

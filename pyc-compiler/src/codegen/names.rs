@@ -8,15 +8,21 @@ use pyc_loader::marshal::Str;
 use super::unit::name_str;
 use super::{CResult, Compiler};
 use crate::ast::ExprContext;
-use crate::ir::{Location, Opcode};
+use crate::ir::{name_hash, Location, Opcode};
 use crate::symtable::{BlockKind, Scope};
 
 /// CPython's `_Py_Mangle`: `__spam` inside class `Ham` becomes `_Ham__spam`.
+#[inline]
 pub(crate) fn mangle<'n>(private: Option<&Str>, name: &'n str) -> Cow<'n, str> {
-    let Some(private) = private else {
-        return Cow::Borrowed(name);
-    };
-    if !name.starts_with("__") || name.ends_with("__") || name.contains('.') {
+    match private {
+        Some(private) if name.starts_with("__") => mangle_private(private, name),
+        _ => Cow::Borrowed(name),
+    }
+}
+
+/// [`mangle`] of a name starting with `__` inside class `private`.
+fn mangle_private<'n>(private: &Str, name: &'n str) -> Cow<'n, str> {
+    if name.ends_with("__") || name.contains('.') {
         return Cow::Borrowed(name);
     }
     let private = private.to_string_lossy();
@@ -45,12 +51,19 @@ impl<'a> Compiler<'a> {
     /// The index of an already-mangled name in one of the unit's tables; free variables are
     /// numbered after the cell variables, as CPython numbers them.
     pub(crate) fn name_index(&mut self, table: NameTable, name: &str) -> u32 {
+        self.name_index_hashed(table, name, name_hash(name))
+    }
+
+    /// [`Compiler::name_index`] with the name's [`name_hash`] already computed.
+    fn name_index_hashed(&mut self, table: NameTable, name: &str, hash: u64) -> u32 {
         let md = &mut self.u_mut().code.metadata;
         match table {
-            NameTable::Names => md.names.add_interned(name),
-            NameTable::Varnames => md.varnames.add_interned(name),
-            NameTable::Cellvars => md.cellvars.add_interned(name),
-            NameTable::Freevars => md.cellvars.len() as u32 + md.freevars.add_interned(name),
+            NameTable::Names => md.names.add_interned_hashed(name, hash),
+            NameTable::Varnames => md.varnames.add_interned_hashed(name, hash),
+            NameTable::Cellvars => md.cellvars.add_interned_hashed(name, hash),
+            NameTable::Freevars => {
+                md.cellvars.len() as u32 + md.freevars.add_interned_hashed(name, hash)
+            }
         }
     }
 
@@ -91,8 +104,10 @@ impl<'a> Compiler<'a> {
             return Err(self.error(loc, format!("cannot {verb} __debug__")));
         }
         let mangled = self.mangle(name);
+        // One hash for the symbol lookup and the name table.
+        let hash = name_hash(&mangled);
         let u = self.u();
-        let scope = u.scope(&mangled);
+        let scope = u.symbol_hashed(&mangled, hash).and_then(|s| s.scope);
         enum Kind {
             Deref(NameTable),
             Fast,
@@ -143,7 +158,7 @@ impl<'a> Compiler<'a> {
                     ExprContext::Store => Opcode::STORE_DEREF,
                     ExprContext::Del => Opcode::DELETE_DEREF,
                 };
-                let arg = self.name_index(table, &mangled);
+                let arg = self.name_index_hashed(table, &mangled, hash);
                 self.emit(op, arg, loc);
             }
             Kind::Fast => {
@@ -152,7 +167,7 @@ impl<'a> Compiler<'a> {
                     ExprContext::Store => Opcode::STORE_FAST,
                     ExprContext::Del => Opcode::DELETE_FAST,
                 };
-                let arg = self.name_index(NameTable::Varnames, &mangled);
+                let arg = self.name_index_hashed(NameTable::Varnames, &mangled, hash);
                 self.emit(op, arg, loc);
             }
             Kind::Global => {
@@ -169,7 +184,7 @@ impl<'a> Compiler<'a> {
                     ExprContext::Store => Opcode::STORE_GLOBAL,
                     ExprContext::Del => Opcode::DELETE_GLOBAL,
                 };
-                self.emit_global_or_name(op, &mangled, loc);
+                self.emit_global_or_name(op, &mangled, hash, loc);
             }
             Kind::Name => {
                 let op = match ctx {
@@ -183,14 +198,14 @@ impl<'a> Compiler<'a> {
                     ExprContext::Store => Opcode::STORE_NAME,
                     ExprContext::Del => Opcode::DELETE_NAME,
                 };
-                self.emit_global_or_name(op, &mangled, loc);
+                self.emit_global_or_name(op, &mangled, hash, loc);
             }
         }
         Ok(())
     }
 
-    fn emit_global_or_name(&mut self, op: Opcode, mangled: &str, loc: Location) {
-        let mut arg = self.name_index(NameTable::Names, mangled);
+    fn emit_global_or_name(&mut self, op: Opcode, mangled: &str, hash: u64, loc: Location) {
+        let mut arg = self.name_index_hashed(NameTable::Names, mangled, hash);
         if op == Opcode::LOAD_GLOBAL {
             arg <<= 1;
         }

@@ -4,7 +4,7 @@
 use pyc_loader::marshal::{Int, Object};
 
 use super::unit::const_object;
-use super::{loc, CResult, Compiler, NO_LOC, RED_ZONE, STACK_SEGMENT};
+use super::{loc, CResult, Compiler, NO_LOC};
 use crate::ast::{CmpOp, Constant, Expr, ExprContext, ExprKind, MatchCase, Pattern, PatternKind};
 use crate::ir::{Label, Location, Opcode};
 
@@ -163,7 +163,7 @@ impl<'a> Compiler<'a> {
     fn pattern(&mut self, p: &Pattern, pc: &mut PatternContext) -> CResult {
         let at = loc(p.loc);
         self.enter_nested(at)?;
-        let result = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || self.pattern_inner(p, pc, at));
+        let result = self.guarded(|c| c.pattern_inner(p, pc, at));
         self.depth -= 1;
         result
     }

@@ -3,7 +3,7 @@
 use pyc_loader::marshal::{Int, Object, Str};
 
 use super::unit::FBlockKind;
-use super::{loc, CResult, Compiler, ScopeType, NO_LOC, RED_ZONE, STACK_SEGMENT};
+use super::{loc, CResult, Compiler, ScopeType, NO_LOC};
 use crate::ast::{Alias, Constant, Expr, ExprContext, ExprKind, For, Operator, Stmt, StmtKind};
 use crate::ir::{Location, Opcode};
 
@@ -128,7 +128,7 @@ impl<'a> Compiler<'a> {
     pub(crate) fn visit_stmt(&mut self, s: &'a Stmt) -> CResult {
         let at = loc(s.loc);
         self.enter_nested(at)?;
-        let result = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || self.visit_stmt_inner(s, at));
+        let result = self.guarded(|c| c.visit_stmt_inner(s, at));
         self.depth -= 1;
         result
     }

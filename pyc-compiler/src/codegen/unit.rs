@@ -75,10 +75,17 @@ pub(crate) struct Unit<'a> {
 impl<'a> Unit<'a> {
     /// The symbol of `name` as code generation sees it now.
     pub fn symbol(&self, name: &str) -> Option<Symbol> {
-        self.overrides
-            .get(name)
-            .copied()
-            .or_else(|| self.block.symbol(name).copied())
+        self.symbol_hashed(name, crate::ir::name_hash(name))
+    }
+
+    /// [`Unit::symbol`] with the name's [`name_hash`](crate::ir::name_hash) already computed.
+    pub fn symbol_hashed(&self, name: &str, hash: u64) -> Option<Symbol> {
+        if !self.overrides.is_empty() {
+            if let Some(&symbol) = self.overrides.get(name) {
+                return Some(symbol);
+            }
+        }
+        self.block.symbol_hashed(name, hash).copied()
     }
 
     /// The resolved scope of `name` (`None` for CPython's scope 0).
@@ -249,7 +256,12 @@ impl<'a> Compiler<'a> {
                     }
                     _ => "",
                 };
-                qualname = Some(Str::new(&format!("{base}{locals}.{name}"), false));
+                let mut text = String::with_capacity(base.len() + locals.len() + 1 + name.len());
+                text.push_str(&base);
+                text.push_str(locals);
+                text.push('.');
+                text.push_str(&name);
+                qualname = Some(Str::new(&text, false));
             }
         }
         let qualname = qualname.unwrap_or_else(|| u.code.metadata.name.clone());

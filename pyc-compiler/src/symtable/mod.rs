@@ -193,15 +193,24 @@ impl Block {
     /// The index in `symbols` of the symbol named `name`, and the name's hash.
     fn find(&self, name: &str) -> (Option<usize>, u64) {
         let hash = name_hash(name);
-        let found = self
-            .index
-            .find(hash, |&i| &*self.symbols[i as usize].0 == name);
-        (found.map(|&i| i as usize), hash)
+        (self.find_hashed(name, hash), hash)
+    }
+
+    /// The index in `symbols` of the symbol named `name`, whose [`name_hash`] is `hash`.
+    fn find_hashed(&self, name: &str, hash: u64) -> Option<usize> {
+        self.index
+            .find(hash, |&i| &*self.symbols[i as usize].0 == name)
+            .map(|&i| i as usize)
     }
 
     /// The symbol named `name`, if the block has one.
     pub fn symbol(&self, name: &str) -> Option<&Symbol> {
         self.find(name).0.map(|i| &self.symbols[i].1)
+    }
+
+    /// [`Block::symbol`] with the name's [`name_hash`] already computed.
+    pub fn symbol_hashed(&self, name: &str, hash: u64) -> Option<&Symbol> {
+        self.find_hashed(name, hash).map(|i| &self.symbols[i].1)
     }
 
     /// The symbol named `name`, created with no flags if new.
@@ -219,6 +228,9 @@ impl Block {
             (Some(i), _) => i,
             (None, hash) => {
                 let i = self.symbols.len();
+                if i == 0 {
+                    self.symbols.reserve(SYMBOLS_AT_FIRST);
+                }
                 self.symbols.push((
                     make(),
                     Symbol {
@@ -231,7 +243,7 @@ impl Block {
                 if self.index.capacity() == 0 {
                     // Room for a typical scope's names at once: growing from the smallest
                     // table rehashes every name at each step.
-                    self.index.reserve(14, rehash);
+                    self.index.reserve(SYMBOLS_AT_FIRST, rehash);
                 }
                 self.index.insert_unique(hash, i as u32, rehash);
                 i
@@ -283,10 +295,10 @@ impl Block {
     }
 }
 
-fn name_hash(name: &str) -> u64 {
-    use std::hash::BuildHasher;
-    rustc_hash::FxBuildHasher.hash_one(name)
-}
+pub use crate::ir::name_hash;
+
+/// Room for a typical scope's symbols, made when the first arrives.
+const SYMBOLS_AT_FIRST: usize = 14;
 
 /// The symbol table of one compilation unit.
 #[derive(Clone, Debug)]
@@ -353,11 +365,17 @@ impl BlockKind {
 /// Private-name mangling (`_Py_Mangle`): inside class `private`, `__x` becomes `_private__x`
 /// with the class name's leading underscores stripped. Dunder names (`__x__`), dotted names and
 /// names in a class whose name is all underscores are left alone.
+#[inline]
 pub fn mangle<'a>(private: Option<&str>, name: &'a str) -> Cow<'a, str> {
-    let Some(private) = private else {
-        return Cow::Borrowed(name);
-    };
-    if !name.starts_with("__") || name.ends_with("__") || name.contains('.') {
+    match private {
+        Some(private) if name.starts_with("__") => mangle_private(private, name),
+        _ => Cow::Borrowed(name),
+    }
+}
+
+/// [`mangle`] of a name starting with `__` inside class `private`.
+fn mangle_private<'a>(private: &str, name: &'a str) -> Cow<'a, str> {
+    if name.ends_with("__") || name.contains('.') {
         return Cow::Borrowed(name);
     }
     let class = private.trim_start_matches('_');

@@ -740,6 +740,15 @@ impl Collector {
     }
 
     fn expr(&mut self, e: &Expr) -> Result<(), CompileError> {
+        // Leaves, the most common expressions, need only the nesting check of entering them.
+        match &e.kind {
+            ExprKind::Constant { .. } | ExprKind::Name { .. } if self.depth >= RECURSION_LIMIT => {
+                return Err(CompileError::too_deep());
+            }
+            ExprKind::Constant { .. } => return Ok(()),
+            ExprKind::Name { id, ctx } => return self.name(e, id, *ctx),
+            _ => {}
+        }
         self.descend()?;
         if self.depth % DEEP == 0 {
             on_deep_stack(|| self.expr_inner(e))?;
@@ -865,21 +874,23 @@ impl Collector {
                     self.expr(part)?;
                 }
             }
-            ExprKind::Name { id, ctx } => {
-                let flag = if *ctx == ExprContext::Load {
-                    def::USE
-                } else {
-                    def::LOCAL
-                };
-                self.add_def_named(id, flag, e.loc)?;
-                if *ctx == ExprContext::Load
-                    && self.cur_entry().kind.is_function_like()
-                    && &**id == "super"
-                {
-                    self.add_def("__class__", def::USE, e.loc)?;
-                }
-            }
+            ExprKind::Name { id, ctx } => self.name(e, id, *ctx)?,
             ExprKind::List { elts, .. } | ExprKind::Tuple { elts, .. } => self.exprs(elts)?,
+        }
+        Ok(())
+    }
+
+    /// A use or binding of a name; `super` in a function also uses `__class__`.
+    fn name(&mut self, e: &Expr, id: &Identifier, ctx: ExprContext) -> Result<(), CompileError> {
+        let flag = if ctx == ExprContext::Load {
+            def::USE
+        } else {
+            def::LOCAL
+        };
+        self.add_def_named(id, flag, e.loc)?;
+        if ctx == ExprContext::Load && self.cur_entry().kind.is_function_like() && &**id == "super"
+        {
+            self.add_def("__class__", def::USE, e.loc)?;
         }
         Ok(())
     }
