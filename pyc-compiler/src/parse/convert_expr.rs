@@ -137,11 +137,8 @@ impl Converter<'_> {
             }
             ruff::Expr::StringLiteral(e) => ExprKind::Constant {
                 value: Constant::Str(self.string_value(&e.value)?),
-                kind_u: e
-                    .value
-                    .iter()
-                    .next()
-                    .is_some_and(|s| strings::split_token(self.text(s.range())).unicode),
+                // A `u` prefix is the only one starting with `u`.
+                kind_u: self.src.as_bytes()[e.range.start().to_usize()] == b'u',
             },
             ruff::Expr::BytesLiteral(e) => ExprKind::Constant {
                 value: Constant::Bytes(self.bytes_value(&e.value)?),
@@ -318,6 +315,13 @@ impl Converter<'_> {
 
     /// The value of a (possibly implicitly concatenated) string literal.
     fn string_value(&mut self, value: &ruff::StringLiteralValue) -> Result<pyc_loader::Str> {
+        if let [part] = value.as_slice() {
+            let literal = strings::split_token(self.text(part.range));
+            if literal.raw || !strings::has_backslash(literal.body) {
+                // Most strings: the value is the body as written.
+                return Ok(pyc_loader::Str::new(literal.body, false));
+            }
+        }
         let mut out = StrBuf::default();
         for part in value.iter() {
             self.decode_string_part(part.range, &mut out)?;
