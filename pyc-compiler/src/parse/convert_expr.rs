@@ -32,7 +32,16 @@ impl Converter<'_> {
     }
 
     fn expr_inner(&mut self, expr: &ruff::Expr) -> Result<Expr> {
-        let mut range = expr.range();
+        // Placed before the children: lines are then looked up mostly in source order.
+        let loc = match expr {
+            // The sole argument of a call: CPython's node spans the call's parentheses.
+            ruff::Expr::Generator(e) if !e.parenthesized => {
+                self.loc(self.sole_generator_range(e.range))
+            }
+            // Placed after their parts.
+            ruff::Expr::FString(_) => Loc::default(),
+            _ => self.loc(expr.range()),
+        };
         let kind = match expr {
             ruff::Expr::BoolOp(e) => ExprKind::BoolOp {
                 op: match e.op {
@@ -198,16 +207,7 @@ impl Converter<'_> {
                 return Err(self.error_at("invalid syntax".into(), e.range));
             }
         };
-        if let ruff::Expr::Generator(e) = expr {
-            if !e.parenthesized {
-                // The sole argument of a call: CPython's node spans the call's parentheses.
-                range = self.sole_generator_range(range);
-            }
-        }
-        Ok(Expr {
-            loc: self.loc(range),
-            kind,
-        })
+        Ok(Expr { loc, kind })
     }
 
     /// The range of an unparenthesized generator argument, widened to the call's parentheses.
