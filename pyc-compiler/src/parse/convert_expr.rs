@@ -1,6 +1,7 @@
 //! Expressions: ruff's `Expr` to `crate::ast::Expr`.
 
 use ruff_python_ast as ruff;
+use ruff_python_ast::StringFlags;
 use ruff_text_size::{Ranged, TextRange};
 
 use super::convert::{convert_all, Converter, Result};
@@ -316,10 +317,20 @@ impl Converter<'_> {
     /// The value of a (possibly implicitly concatenated) string literal.
     fn string_value(&mut self, value: &ruff::StringLiteralValue) -> Result<pyc_loader::Str> {
         if let [part] = value.as_slice() {
-            let literal = strings::split_token(self.text(part.range));
-            if literal.raw || !strings::has_backslash(literal.body) {
+            // The body between the quotes, found from ruff's flags (the string is closed).
+            let flags = part.flags;
+            let body = TextRange::new(
+                part.range.start() + flags.opener_len(),
+                part.range.end() - flags.closer_len(),
+            );
+            let body = self.text(body);
+            let raw = matches!(
+                flags.prefix(),
+                ruff::str_prefix::StringLiteralPrefix::Raw { .. }
+            );
+            if raw || !strings::has_backslash(body) {
                 // Most strings: the value is the body as written.
-                return Ok(pyc_loader::Str::new(literal.body, false));
+                return Ok(pyc_loader::Str::new(body, false));
             }
         }
         let mut out = StrBuf::default();
