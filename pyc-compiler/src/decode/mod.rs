@@ -18,7 +18,8 @@ use crate::error::CompileError;
 
 /// Decodes a source file as CPython's `compile()` does with bytes.
 pub fn decode(source: &[u8]) -> Result<Cow<'_, str>, CompileError> {
-    if source.contains(&0) {
+    // `memchr` is vectorized: the scan costs a fraction of the slice search's per-byte loop.
+    if memchr::memchr(0, source).is_some() {
         return Err(file_error("source code string cannot contain null bytes"));
     }
     let (bom, body) = match source.strip_prefix(b"\xEF\xBB\xBF") {

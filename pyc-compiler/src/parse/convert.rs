@@ -91,6 +91,7 @@ fn convert_mod(cx: &mut Converter<'_>, syntax: &ruff::Mod, mode: Mode) -> Result
 
 impl<'a> Converter<'a> {
     /// The CPython location of a range.
+    #[inline]
     pub fn loc(&self, range: TextRange) -> Loc {
         self.lines.loc(range)
     }

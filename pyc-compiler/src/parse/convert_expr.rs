@@ -1,6 +1,7 @@
 //! Expressions: ruff's `Expr` to `crate::ast::Expr`.
 
 use ruff_python_ast as ruff;
+use ruff_python_ast::StringFlags;
 use ruff_text_size::{Ranged, TextRange};
 
 use super::convert::{convert_all, Converter, Result};
@@ -32,7 +33,16 @@ impl Converter<'_> {
     }
 
     fn expr_inner(&mut self, expr: &ruff::Expr) -> Result<Expr> {
-        let mut range = expr.range();
+        // Placed before the children: lines are then looked up mostly in source order.
+        let loc = match expr {
+            // The sole argument of a call: CPython's node spans the call's parentheses.
+            ruff::Expr::Generator(e) if !e.parenthesized => {
+                self.loc(self.sole_generator_range(e.range))
+            }
+            // Placed after their parts.
+            ruff::Expr::FString(_) => Loc::default(),
+            _ => self.loc(expr.range()),
+        };
         let kind = match expr {
             ruff::Expr::BoolOp(e) => ExprKind::BoolOp {
                 op: match e.op {
@@ -137,11 +147,8 @@ impl Converter<'_> {
             }
             ruff::Expr::StringLiteral(e) => ExprKind::Constant {
                 value: Constant::Str(self.string_value(&e.value)?),
-                kind_u: e
-                    .value
-                    .iter()
-                    .next()
-                    .is_some_and(|s| strings::split_token(self.text(s.range())).unicode),
+                // A `u` prefix is the only one starting with `u`.
+                kind_u: self.src.as_bytes()[e.range.start().to_usize()] == b'u',
             },
             ruff::Expr::BytesLiteral(e) => ExprKind::Constant {
                 value: Constant::Bytes(self.bytes_value(&e.value)?),
@@ -201,16 +208,7 @@ impl Converter<'_> {
                 return Err(self.error_at("invalid syntax".into(), e.range));
             }
         };
-        if let ruff::Expr::Generator(e) = expr {
-            if !e.parenthesized {
-                // The sole argument of a call: CPython's node spans the call's parentheses.
-                range = self.sole_generator_range(range);
-            }
-        }
-        Ok(Expr {
-            loc: self.loc(range),
-            kind,
-        })
+        Ok(Expr { loc, kind })
     }
 
     /// The range of an unparenthesized generator argument, widened to the call's parentheses.
@@ -318,6 +316,23 @@ impl Converter<'_> {
 
     /// The value of a (possibly implicitly concatenated) string literal.
     fn string_value(&mut self, value: &ruff::StringLiteralValue) -> Result<pyc_loader::Str> {
+        if let [part] = value.as_slice() {
+            // The body between the quotes, found from ruff's flags (the string is closed).
+            let flags = part.flags;
+            let body = TextRange::new(
+                part.range.start() + flags.opener_len(),
+                part.range.end() - flags.closer_len(),
+            );
+            let body = self.text(body);
+            let raw = matches!(
+                flags.prefix(),
+                ruff::str_prefix::StringLiteralPrefix::Raw { .. }
+            );
+            if raw || !strings::has_backslash(body) {
+                // Most strings: the value is the body as written.
+                return Ok(pyc_loader::Str::new(body, false));
+            }
+        }
         let mut out = StrBuf::default();
         for part in value.iter() {
             self.decode_string_part(part.range, &mut out)?;

@@ -42,16 +42,37 @@ impl Converter<'_> {
         }
     }
 
-    fn stmt_inner(&mut self, stmt: &ruff::Stmt) -> Result<Stmt> {
-        let mut range = stmt.range();
-        let kind = match stmt {
+    /// A statement's range as CPython has it.
+    fn stmt_range(&self, stmt: &ruff::Stmt) -> TextRange {
+        let range = stmt.range();
+        match stmt {
             ruff::Stmt::FunctionDef(s) => {
                 let keyword = if s.is_async {
                     TokenKind::Async
                 } else {
                     TokenKind::Def
                 };
-                range = self.compound(self.undecorated(range, &s.decorator_list, keyword));
+                self.compound(self.undecorated(range, &s.decorator_list, keyword))
+            }
+            ruff::Stmt::ClassDef(s) => {
+                self.compound(self.undecorated(range, &s.decorator_list, TokenKind::Class))
+            }
+            ruff::Stmt::For(_)
+            | ruff::Stmt::While(_)
+            | ruff::Stmt::If(_)
+            | ruff::Stmt::With(_)
+            | ruff::Stmt::Match(_)
+            | ruff::Stmt::Try(_) => self.compound(range),
+            _ => range,
+        }
+    }
+
+    fn stmt_inner(&mut self, stmt: &ruff::Stmt) -> Result<Stmt> {
+        let range = self.stmt_range(stmt);
+        // Placed before the children: lines are then looked up mostly in source order.
+        let loc = self.loc(range);
+        let kind = match stmt {
+            ruff::Stmt::FunctionDef(s) => {
                 let decorator_list = self.decorators(&s.decorator_list)?;
                 let type_params = self.type_params(s.type_params.as_deref())?;
                 let args = self.parameters(&s.parameters)?;
@@ -67,7 +88,6 @@ impl Converter<'_> {
                 }))
             }
             ruff::Stmt::ClassDef(s) => {
-                range = self.compound(self.undecorated(range, &s.decorator_list, TokenKind::Class));
                 let decorator_list = self.decorators(&s.decorator_list)?;
                 let type_params = self.type_params(s.type_params.as_deref())?;
                 let (bases, keywords) = match &s.arguments {
@@ -113,34 +133,24 @@ impl Converter<'_> {
                 value: self.opt_boxed(s.value.as_deref())?,
                 simple: s.simple,
             },
-            ruff::Stmt::For(s) => {
-                range = self.compound(range);
-                StmtKind::For(Box::new(For {
-                    is_async: s.is_async,
-                    target: self.expr(&s.target)?,
-                    iter: self.expr(&s.iter)?,
-                    body: self.stmts(&s.body)?,
-                    orelse: self.stmts(&s.orelse)?,
-                }))
-            }
-            ruff::Stmt::While(s) => {
-                range = self.compound(range);
-                StmtKind::While {
-                    test: self.boxed(&s.test)?,
-                    body: self.stmts(&s.body)?,
-                    orelse: self.stmts(&s.orelse)?,
-                }
-            }
-            ruff::Stmt::If(s) => {
-                range = self.compound(range);
-                StmtKind::If {
-                    test: self.boxed(&s.test)?,
-                    body: self.stmts(&s.body)?,
-                    orelse: self.elif_chain(&s.elif_else_clauses, range.end())?,
-                }
-            }
+            ruff::Stmt::For(s) => StmtKind::For(Box::new(For {
+                is_async: s.is_async,
+                target: self.expr(&s.target)?,
+                iter: self.expr(&s.iter)?,
+                body: self.stmts(&s.body)?,
+                orelse: self.stmts(&s.orelse)?,
+            })),
+            ruff::Stmt::While(s) => StmtKind::While {
+                test: self.boxed(&s.test)?,
+                body: self.stmts(&s.body)?,
+                orelse: self.stmts(&s.orelse)?,
+            },
+            ruff::Stmt::If(s) => StmtKind::If {
+                test: self.boxed(&s.test)?,
+                body: self.stmts(&s.body)?,
+                orelse: self.elif_chain(&s.elif_else_clauses, range.end())?,
+            },
             ruff::Stmt::With(s) => {
-                range = self.compound(range);
                 let items = s
                     .items
                     .iter()
@@ -158,7 +168,6 @@ impl Converter<'_> {
                 }))
             }
             ruff::Stmt::Match(s) => {
-                range = self.compound(range);
                 let subject = self.boxed(&s.subject)?;
                 let cases = s
                     .cases
@@ -178,7 +187,6 @@ impl Converter<'_> {
                 cause: self.opt_boxed(s.cause.as_deref())?,
             },
             ruff::Stmt::Try(s) => {
-                range = self.compound(range);
                 let body = self.stmts(&s.body)?;
                 let handlers = s
                     .handlers
@@ -228,10 +236,7 @@ impl Converter<'_> {
                 return Err(self.error_at("invalid syntax".into(), s.range));
             }
         };
-        Ok(Stmt {
-            loc: self.loc(range),
-            kind,
-        })
+        Ok(Stmt { loc, kind })
     }
 
     /// `elif` / `else` clauses: an `elif` is an `If` alone in `orelse`, spanning from `elif` to
@@ -319,6 +324,7 @@ impl Converter<'_> {
     }
 
     fn pattern_inner(&mut self, pattern: &ruff::Pattern) -> Result<Pattern> {
+        let loc = self.loc(pattern.range());
         let kind = match pattern {
             ruff::Pattern::MatchValue(p) => PatternKind::MatchValue {
                 value: self.boxed(&p.value)?,
@@ -368,9 +374,6 @@ impl Converter<'_> {
                 patterns: self.patterns(&p.patterns)?,
             },
         };
-        Ok(Pattern {
-            loc: self.loc(pattern.range()),
-            kind,
-        })
+        Ok(Pattern { loc, kind })
     }
 }

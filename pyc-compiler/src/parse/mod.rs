@@ -74,7 +74,7 @@ pub fn parse_with_warnings(text: &str, mode: Mode) -> Result<Parsed, CompileErro
 /// CPython's tokenizer reads `\r\n` and a lone `\r` as `\n`; positions and string values are
 /// those of the translated text (columns do not change: only line ends do).
 fn universal_newlines(text: &str) -> Cow<'_, str> {
-    if !text.contains('\r') {
+    if memchr::memchr(b'\r', text.as_bytes()).is_none() {
         return Cow::Borrowed(text);
     }
     Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))

@@ -12,6 +12,9 @@ const MAX_STR_DIGITS: usize = 4300;
 /// The constant of a number literal's source text (`0x_FF`, `1_000.5e-3`, `2j`), or CPython's
 /// message for a decimal integer longer than its conversion limit.
 pub(super) fn number(text: &str) -> Result<Constant, String> {
+    if let Some(value) = small_decimal(text) {
+        return Ok(Constant::Int(Int::Small(value)));
+    }
     let digits: String = text.chars().filter(|&c| c != '_').collect();
     let lower = digits.to_ascii_lowercase();
     if let Some(imag) = lower.strip_suffix('j') {
@@ -35,6 +38,20 @@ pub(super) fn number(text: &str) -> Result<Constant, String> {
     }
     let value = BigInt::parse_bytes(body.as_bytes(), radix).unwrap_or_default();
     Ok(Constant::Int(Int::from_big(value)))
+}
+
+/// The value of a plain decimal literal of at most 18 digits (no underscore, sign or
+/// suffix), which always fits an `i64`: most literals, read without building a big integer.
+fn small_decimal(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    if bytes.is_empty() || bytes.len() > 18 || !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(
+        bytes
+            .iter()
+            .fold(0, |value, &b| value * 10 + i64::from(b - b'0')),
+    )
 }
 
 fn float(text: &str) -> f64 {
@@ -64,6 +81,15 @@ mod tests {
         assert_eq!(number("0B1_0"), Constant::Int(Int::Small(2)));
         assert_eq!(number("1_000"), Constant::Int(Int::Small(1000)));
         assert_eq!(number("00"), Constant::Int(Int::Small(0)));
+        assert_eq!(number("7"), Constant::Int(Int::Small(7)));
+        assert_eq!(
+            number("999999999999999999"),
+            Constant::Int(Int::Small(999_999_999_999_999_999))
+        );
+        assert_eq!(
+            number("9223372036854775807"),
+            Constant::Int(Int::Small(i64::MAX))
+        );
         assert_eq!(number("1e400"), Constant::Float(f64::INFINITY));
         assert_eq!(number("1.5J"), Constant::Complex(0.0, 1.5));
         assert_eq!(number("10j"), Constant::Complex(0.0, 10.0));

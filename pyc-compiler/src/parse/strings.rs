@@ -85,14 +85,9 @@ impl StrBuf {
         }
     }
 
+    /// The string built; its bytes are moved, not copied.
     pub fn finish(self) -> Str {
-        if self.surrogates {
-            Str::from_surrogatepass(self.bytes.into(), false)
-                .expect("StrBuf holds surrogatepass UTF-8")
-        } else {
-            let text = String::from_utf8(self.bytes).expect("StrBuf holds UTF-8");
-            Str::new(&text, false)
-        }
+        Str::from_surrogatepass(self.bytes.into(), false).expect("StrBuf holds surrogatepass UTF-8")
     }
 }
 
@@ -107,14 +102,13 @@ pub(super) fn decode_str(
     braces: bool,
     out: &mut StrBuf,
 ) -> Result<Option<String>, LiteralError> {
-    if raw || !body.contains('\\') {
+    if raw || !has_backslash(body) {
         push_undoubled(body, braces, out);
         return Ok(None);
     }
     let mut warning = None;
     let mut rest = body;
-    let mut widened = EscapedPrefix::default();
-    while let Some(at) = rest.find(['\\', '{', '}']) {
+    while let Some(at) = memchr::memchr3(b'\\', b'{', b'}', rest.as_bytes()) {
         push_undoubled(&rest[..at], false, out);
         let (c, after) = (rest.as_bytes()[at], &rest[at + 1..]);
         if c != b'\\' {
@@ -127,16 +121,25 @@ pub(super) fn decode_str(
             continue;
         }
         // Position of the backslash in CPython's intermediate buffer, where every non-ASCII
-        // character was widened to a 10-byte `\UXXXXXXXX` escape (error messages count there).
-        let position = widened.len_at(body, body.len() - rest.len() + at);
-        rest = decode_escape(after, position, out, &mut warning)?;
+        // character was widened to a 10-byte `\UXXXXXXXX` escape (error messages count there):
+        // measured only for an error.
+        let offset = body.len() - rest.len() + at;
+        rest = decode_escape(after, out, &mut warning).map_err(|e| {
+            let position = escaped_len(&body[..offset]);
+            unicode_error(position, position + e.len, e.reason)
+        })?;
     }
     push_undoubled(rest, braces, out);
     Ok(warning)
 }
 
+/// Whether a literal body holds a backslash (an escape to decode).
+pub(super) fn has_backslash(body: &str) -> bool {
+    memchr::memchr(b'\\', body.as_bytes()).is_some()
+}
+
 fn push_undoubled(text: &str, braces: bool, out: &mut StrBuf) {
-    if !braces || !(text.contains("{{") || text.contains("}}")) {
+    if !braces || memchr::memchr2(b'{', b'}', text.as_bytes()).is_none() {
         out.push_str(text);
         return;
     }
@@ -153,44 +156,34 @@ fn push_undoubled(text: &str, braces: bool, out: &mut StrBuf) {
 
 /// The length of `text` in CPython's widened escape buffer.
 fn escaped_len(text: &str) -> usize {
-    EscapedPrefix::default().len_at(text, text.len())
-}
-
-/// [`escaped_len`] of ever longer prefixes of one text, each character scanned once (a
-/// string with many escapes is not rescanned from its start at each).
-#[derive(Default)]
-struct EscapedPrefix {
-    /// The prefix measured so far, in bytes.
-    end: usize,
-    len: usize,
-    prev_backslash: bool,
-}
-
-impl EscapedPrefix {
-    /// The widened length of `text[..end]`; `end` never decreases between calls.
-    fn len_at(&mut self, text: &str, end: usize) -> usize {
-        for c in text[self.end..end].chars() {
-            self.len += if c.is_ascii() {
-                1
-            } else if self.prev_backslash {
-                15 // `\u005c` then `\UXXXXXXXX`
-            } else {
-                10
-            };
-            self.prev_backslash = c == '\\' && !self.prev_backslash;
-        }
-        self.end = end;
-        self.len
+    let mut len = 0;
+    let mut prev_backslash = false;
+    for c in text.chars() {
+        len += if c.is_ascii() {
+            1
+        } else if prev_backslash {
+            15 // `\u005c` then `\UXXXXXXXX`
+        } else {
+            10
+        };
+        prev_backslash = c == '\\' && !prev_backslash;
     }
+    len
+}
+
+/// An escape CPython's `unicodeescape` codec rejects.
+struct EscapeError {
+    /// Its length in CPython's widened buffer, from the backslash.
+    len: usize,
+    reason: &'static str,
 }
 
 /// Decodes the escape after a backslash; returns the text after it.
 fn decode_escape<'a>(
     after: &'a str,
-    position: usize,
     out: &mut StrBuf,
     warning: &mut Option<String>,
-) -> Result<&'a str, LiteralError> {
+) -> Result<&'a str, EscapeError> {
     let Some(c) = after.chars().next() else {
         out.push_code_point(u32::from('\\'));
         return Ok(after);
@@ -243,42 +236,47 @@ fn decode_escape<'a>(
                 .take_while(u8::is_ascii_hexdigit)
                 .count();
             if digits < width {
-                return Err(unicode_error(position, position + 2 + digits, what));
+                return Err(EscapeError {
+                    len: 2 + digits,
+                    reason: what,
+                });
             }
             let value = u32::from_str_radix(&tail[..width], 16).expect("hex digits");
             if value > 0x10FFFF {
-                return Err(unicode_error(
-                    position,
-                    position + 2 + width,
-                    "illegal Unicode character",
-                ));
+                return Err(EscapeError {
+                    len: 2 + width,
+                    reason: "illegal Unicode character",
+                });
             }
             out.push_code_point(value);
             Ok(&tail[width..])
         }
         'N' => {
-            let malformed = |end| unicode_error(position, end, "malformed \\N character escape");
+            let malformed = |len| EscapeError {
+                len,
+                reason: "malformed \\N character escape",
+            };
             let Some(name_and_rest) = tail.strip_prefix('{') else {
-                return Err(malformed(position + 2));
+                return Err(malformed(2));
             };
             let Some(close) = name_and_rest.find('}') else {
-                return Err(malformed(position + 2 + escaped_len(tail)));
+                return Err(malformed(2 + escaped_len(tail)));
             };
             let name = &name_and_rest[..close];
-            let end = position + 4 + escaped_len(name);
             if name.is_empty() {
-                return Err(malformed(end));
+                // CPython's codec stops at the `}`.
+                return Err(malformed(3));
             }
+            let len = 4 + escaped_len(name);
             match super::unicode_names::lookup(name) {
                 Some(ch) => {
                     out.push_code_point(u32::from(ch));
                     Ok(&name_and_rest[close + 1..])
                 }
-                None => Err(unicode_error(
-                    position,
-                    end,
-                    "unknown Unicode character name",
-                )),
+                None => Err(EscapeError {
+                    len,
+                    reason: "unknown Unicode character name",
+                }),
             }
         }
         _ => {
@@ -398,6 +396,42 @@ mod tests {
         assert_eq!(s(r"\d").1.as_deref(), Some("invalid escape sequence '\\d'"));
         assert_eq!(s("\\\nx").0, "x");
         assert_eq!(s(r"\777").0, "\u{1ff}");
+    }
+
+    #[test]
+    fn escape_error_positions() {
+        // CPython 3.12.1's messages: positions count non-ASCII characters as 10 bytes.
+        let error =
+            |body: &str| decode_str(body, false, false, &mut StrBuf::default()).unwrap_err();
+        let message = |place: &str, reason: &str| {
+            format!("(unicode error) 'unicodeescape' codec can't decode bytes in position {place}: {reason}")
+        };
+        assert_eq!(error(r"ab\x4"), message("2-4", r"truncated \xXX escape"));
+        assert_eq!(
+            error(r"é\u12"),
+            message("10-13", r"truncated \uXXXX escape")
+        );
+        assert_eq!(
+            error(r"éé\N{foo}"),
+            message("20-26", "unknown Unicode character name")
+        );
+        assert_eq!(
+            error(r"a\N{"),
+            message("1-3", r"malformed \N character escape")
+        );
+        assert_eq!(
+            error(r"x\\é\U00110000"),
+            message("13-22", "illegal Unicode character")
+        );
+        assert_eq!(
+            error(r"\N"),
+            message("0-1", r"malformed \N character escape")
+        );
+        assert_eq!(
+            error(r"\N{}"),
+            message("0-2", r"malformed \N character escape")
+        );
+        assert_eq!(error(r"é\\\xg"), message("12-13", r"truncated \xXX escape"));
     }
 
     #[test]

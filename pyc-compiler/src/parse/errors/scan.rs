@@ -31,12 +31,13 @@ pub(super) struct Scanned {
 }
 
 impl Errors<'_> {
-    /// Runs the token checks in one pass.
+    /// Runs the token checks in one pass. Most tokens take part in none of them: the loop
+    /// looks at those only long enough to skip them.
     pub(super) fn scan(&self) -> Scanned {
+        let tokens: &[Token] = self.tokens;
         let mut brackets = Brackets::default();
         let mut indentation = Indentation {
             stack: vec![(0, 0)],
-            line_start: true,
             previous: 0..0,
         };
         let mut scanned = Scanned {
@@ -45,47 +46,35 @@ impl Errors<'_> {
             number: None,
             glued_numbers: Vec::new(),
         };
-        let mut number: Option<&Token> = None;
-        for token in self.tokens.iter() {
-            if let Some(number) = number.take() {
-                if number.end() == token.start() {
-                    self.glued_number(number, token, &mut scanned);
-                }
-            }
+        // The first logical line.
+        if let Some(first) = first_of_line(tokens) {
+            scanned.indentation = indentation.line(self, first.start());
+        }
+        let mut rest = tokens.iter();
+        while let Some(token) = rest.next() {
             let kind = token.kind();
+            if !is_scanned(kind) {
+                continue;
+            }
             match kind {
-                TokenKind::Int | TokenKind::Float | TokenKind::Complex => number = Some(token),
-                // A logical line starts after a `Newline` token (never inside brackets).
-                TokenKind::Newline => {
-                    indentation.line_start = true;
-                    continue;
-                }
-                TokenKind::NonLogicalNewline
-                | TokenKind::Comment
-                | TokenKind::Indent
-                | TokenKind::Dedent
-                | TokenKind::EndOfFile => continue,
-                TokenKind::FStringStart
-                | TokenKind::TStringStart
-                | TokenKind::FStringEnd
-                | TokenKind::TStringEnd
-                | TokenKind::Lpar
-                | TokenKind::Lsqb
-                | TokenKind::Lbrace
-                | TokenKind::Rpar
-                | TokenKind::Rsqb
-                | TokenKind::Rbrace
-                    if scanned.brackets.is_none() =>
-                {
-                    if let Some(found) = brackets.token(self, kind, token.range()) {
-                        scanned.brackets = Some(found);
+                TokenKind::Int | TokenKind::Float | TokenKind::Complex => {
+                    let next = rest.as_slice().first();
+                    if let Some(next) = next.filter(|t| t.start() == token.end()) {
+                        self.glued_number(token, next, &mut scanned);
                     }
                 }
-                _ => {}
-            }
-            if std::mem::take(&mut indentation.line_start) && scanned.indentation.is_none() {
-                if let Some(found) = indentation.line(self, token.start()) {
-                    scanned.indentation = Some(found);
+                // A logical line starts after a `Newline` token (never inside brackets).
+                TokenKind::Newline => {
+                    if scanned.indentation.is_none() {
+                        if let Some(first) = first_of_line(rest.as_slice()) {
+                            scanned.indentation = indentation.line(self, first.start());
+                        }
+                    }
+                }
+                _ => {
+                    if scanned.brackets.is_none() {
+                        scanned.brackets = brackets.token(self, kind, token.range());
+                    }
                 }
             }
         }
@@ -134,17 +123,70 @@ impl Errors<'_> {
             return self.line_indent(offset);
         }
         let before = &bytes[..offset.to_usize()];
-        let width = before
+        let start = memchr::memrchr(b'\n', before).map_or(0, |newline| newline + 1);
+        // Without branching per byte (so vectorized): indentation is short, and usually there.
+        let whitespace = before[start..]
             .iter()
-            .rev()
-            .take_while(|b| matches!(b, b' ' | b'\t' | b'\x0c'))
-            .count();
-        let start = before.len() - width;
-        if start == 0 || before[start - 1] == b'\n' {
+            .fold(true, |all, b| all & matches!(b, b' ' | b'\t' | b'\x0c'));
+        if whitespace {
             return (&self.src[start..offset.to_usize()], offset);
         }
         self.line_indent(offset)
     }
+}
+
+/// The token kinds that take part in a check: numbers, `Newline`s (the indentation of the
+/// next line), brackets and the f-string delimiters that reset them.
+const SCANNED: u64 = kind_set(&[
+    TokenKind::Int,
+    TokenKind::Float,
+    TokenKind::Complex,
+    TokenKind::Newline,
+    TokenKind::FStringStart,
+    TokenKind::TStringStart,
+    TokenKind::FStringEnd,
+    TokenKind::TStringEnd,
+    TokenKind::Lpar,
+    TokenKind::Lsqb,
+    TokenKind::Lbrace,
+    TokenKind::Rpar,
+    TokenKind::Rsqb,
+    TokenKind::Rbrace,
+]);
+
+/// A set of token kinds as a bit mask (each kind's discriminant must be below 64).
+const fn kind_set(kinds: &[TokenKind]) -> u64 {
+    let mut set = 0;
+    let mut i = 0;
+    while i < kinds.len() {
+        let bit = kinds[i] as u8;
+        assert!(bit < 64, "token kind outside the mask");
+        set |= 1 << bit;
+        i += 1;
+    }
+    set
+}
+
+/// Whether a token takes part in a check: one bit test, as most tokens do not.
+fn is_scanned(kind: TokenKind) -> bool {
+    let bit = kind as u8;
+    bit < 64 && SCANNED & (1 << bit) != 0
+}
+
+/// The first token of a logical line whose tokens start the slice: comments, blank lines and
+/// indentation tokens aside.
+fn first_of_line(tokens: &[Token]) -> Option<&Token> {
+    tokens.iter().find(|t| {
+        !matches!(
+            t.kind(),
+            TokenKind::Newline
+                | TokenKind::NonLogicalNewline
+                | TokenKind::Comment
+                | TokenKind::Indent
+                | TokenKind::Dedent
+                | TokenKind::EndOfFile
+        )
+    })
 }
 
 /// The bracket check's state: brackets open, and how many were open when each enclosing
@@ -247,11 +289,9 @@ impl Brackets {
 }
 
 /// The indentation check's state: the enclosing levels (columns with tabs to multiples of 8,
-/// and with tabs as 1), whether the next significant token starts a logical line (the scan
-/// sets it after each `Newline` token), and where the last line's indentation is.
+/// and with tabs as 1), and where the last line's indentation is.
 struct Indentation {
     stack: Vec<(u32, u32)>,
-    line_start: bool,
     /// The indentation of the last logical line checked: it is the innermost level.
     previous: std::ops::Range<usize>,
 }
@@ -261,9 +301,12 @@ impl Indentation {
     /// counted both to multiples of 8 and as 1 column must agree (`TabError`), a dedent must
     /// return to an enclosing level, and at most 100 levels.
     fn line(&mut self, cx: &Errors<'_>, start: TextSize) -> Option<Found> {
+        if self.same_as_previous(cx.src, start.to_usize()) {
+            // The level of the line before: nothing to check.
+            return None;
+        }
         let (indent, at) = cx.indent_before(start);
         if cx.src[self.previous.clone()] == *indent {
-            // The level of the line before: nothing to check.
             return None;
         }
         self.previous = (at.to_usize() - indent.len())..at.to_usize();
@@ -315,5 +358,20 @@ impl Indentation {
             }
         }
         None
+    }
+
+    /// Whether the first token of a line, at `offset`, follows exactly the indentation of the
+    /// last line checked (most lines): found without looking for where its line starts.
+    fn same_as_previous(&self, src: &str, offset: usize) -> bool {
+        let bytes = src.as_bytes();
+        let previous = &bytes[self.previous.clone()];
+        let Some(start) = offset.checked_sub(previous.len()) else {
+            return false;
+        };
+        // A token starting with whitespace or a backslash is an error token or a line
+        // continuation: left to `indent_before`.
+        !matches!(bytes.get(offset), Some(b' ' | b'\t' | b'\x0c' | b'\\'))
+            && (start == 0 || bytes[start - 1] == b'\n')
+            && &bytes[start..offset] == previous
     }
 }

@@ -202,6 +202,12 @@ pub(super) fn fstring_message(e: &InterpolatedStringErrorType) -> String {
 /// Indentation width with tabs to the next multiple of 8, and with tabs as 1 column; a form
 /// feed resets both (as CPython's tokenizer does).
 pub(super) fn indent_columns(indent: &str) -> (u32, u32) {
+    // Spaces only (the usual case, tested without branching per byte): both counts are the
+    // length.
+    if indent.bytes().fold(true, |all, b| all & (b == b' ')) {
+        let len = u32::try_from(indent.len()).expect("offsets fit u32");
+        return (len, len);
+    }
     let (mut col, mut alt) = (0, 0);
     // Indentation is ASCII: bytes are characters.
     for c in indent.bytes() {
