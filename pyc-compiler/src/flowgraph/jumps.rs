@@ -115,8 +115,9 @@ pub(crate) fn instr_size(instr: &Instr, caches: impl Fn(Opcode) -> u32) -> u32 {
 /// not need when sized from nothing (both are fixpoints).
 ///
 /// A jump ends its block, so each block's size is summed once and only its last instruction
-/// is revisited: a jump's end is its block's offset plus its block's size.
-pub(crate) fn resolve_jump_offsets(cfg: &mut Cfg, caches: impl Fn(Opcode) -> u32 + Copy) {
+/// is revisited: a jump's end is its block's offset plus its block's size. Returns the size
+/// of the code in code units.
+pub(crate) fn resolve_jump_offsets(cfg: &mut Cfg, caches: impl Fn(Opcode) -> u32 + Copy) -> u32 {
     normalize_jumps(cfg);
     let order = cfg.order();
     let mut sizes: Vec<u32> = order
@@ -152,7 +153,7 @@ pub(crate) fn resolve_jump_offsets(cfg: &mut Cfg, caches: impl Fn(Opcode) -> u32
             }
         }
         if !recompile {
-            break;
+            return total;
         }
     }
 }
