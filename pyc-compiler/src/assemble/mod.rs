@@ -163,7 +163,8 @@ fn encode(cfg: &Cfg, ops: &OpMap, firstlineno: i32, units: u32) -> Result<Encode
                 exceptions.set(offset, handler_block.map(|h| handler_of(cfg, h)));
             }
             let arg = instr.arg;
-            let mut at = 2 * offset as usize;
+            let start = 2 * offset as usize;
+            let mut at = start;
             if arg > 0xFF {
                 for shift in [24, 16, 8] {
                     if arg >> shift != 0 {
@@ -173,7 +174,9 @@ fn encode(cfg: &Cfg, ops: &OpMap, firstlineno: i32, units: u32) -> Result<Encode
                 }
             }
             code[at..at + 2].copy_from_slice(&[number, arg as u8]);
-            let size = flowgraph::instr_size(instr, |op| ops.caches(op));
+            // The prefixes, the instruction and its caches (`flowgraph::instr_size`).
+            let size = (at - start) as u32 / 2 + 1 + ops.caches(instr.op);
+            debug_assert_eq!(size, flowgraph::instr_size(instr, |op| ops.caches(op)));
             offset += size;
             run.1 += size;
         }

@@ -9,6 +9,18 @@ use crate::opcode_info::{is_block_push, is_jump};
 /// Replaces `SETUP_*` and `POP_BLOCK` by `NOP`s (then removed) and `STORE_FAST_MAYBE_NULL` by
 /// `STORE_FAST`.
 pub(crate) fn convert_pseudo_ops(cfg: &mut Cfg) {
+    if !cfg.has_lowered {
+        // Only NOPs may change: each block's are removed (none to look for if the
+        // optimizations left none and no pass made one).
+        if cfg.may_have_nops {
+            let mut cursor = Some(cfg.entry);
+            while let Some(b) = cursor {
+                cursor = cfg.blocks[b].next;
+                remove_redundant_nops(cfg, b);
+            }
+        }
+        return;
+    }
     // The blocks holding a NOP afterwards (the others have none to remove).
     let mut with_nops = Vec::new();
     let mut cursor = Some(cfg.entry);
