@@ -333,7 +333,9 @@ impl Cfg {
         }
         let mut blocks = Vec::with_capacity(seq.label_targets.len() + 1);
         blocks.push(Block::new(None, 0));
-        let mut instrs = Vec::with_capacity(n);
+        // Room for the blocks the passes grow (copied exits, prefixes, new jumps), which
+        // move to the end of the array.
+        let mut instrs = Vec::with_capacity(n + n / 4 + 16);
         // The block starting at each offset of the sequence, or `NONE`.
         let mut block_at_offset = vec![NONE; n];
         // Whether the last instruction placed ends its block.
