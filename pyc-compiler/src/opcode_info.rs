@@ -9,19 +9,22 @@ use crate::ir::Opcode;
 
 /// Opcode properties, as bits of [`FLAGS`].
 mod flag {
-    pub const JUMP: u8 = 1;
-    pub const BLOCK_PUSH: u8 = 2;
-    pub const SCOPE_EXIT: u8 = 4;
-    pub const UNCONDITIONAL_JUMP: u8 = 8;
-    pub const ASSEMBLER_JUMP: u8 = 16;
-    pub const HAS_CONST: u8 = 32;
-    pub const HAS_FREE: u8 = 64;
-    pub const BUILD_CHECKED: u8 = 128;
+    pub const JUMP: u16 = 1;
+    pub const BLOCK_PUSH: u16 = 2;
+    pub const SCOPE_EXIT: u16 = 4;
+    pub const UNCONDITIONAL_JUMP: u16 = 8;
+    pub const ASSEMBLER_JUMP: u16 = 16;
+    pub const HAS_CONST: u16 = 32;
+    pub const HAS_FREE: u16 = 64;
+    pub const BUILD_CHECKED: u16 = 128;
+    pub const UNBINDS: u16 = 256;
+    pub const LOWERED: u16 = 512;
+    pub const PEEPHOLE: u16 = 1024;
 }
 
 /// The properties of each opcode, indexed by `Opcode as usize`: the passes test them for
 /// every instruction, and one load is cheaper than a chain of comparisons.
-static FLAGS: [u8; Opcode::ALL.len()] = {
+static FLAGS: [u16; Opcode::ALL.len()] = {
     let mut flags = [0; Opcode::ALL.len()];
     let mut i = 0;
     while i < flags.len() {
@@ -31,7 +34,7 @@ static FLAGS: [u8; Opcode::ALL.len()] = {
     flags
 };
 
-const fn flags_of(op: Opcode) -> u8 {
+const fn flags_of(op: Opcode) -> u16 {
     use Opcode::*;
     let mut flags = 0;
     // CPython's `IS_JUMP_OPCODE`.
@@ -83,7 +86,33 @@ const fn flags_of(op: Opcode) -> u8 {
     ) {
         flags |= flag::HAS_FREE;
     }
-    if flags & (flag::HAS_CONST | flag::ASSEMBLER_JUMP) != 0
+    if matches!(
+        op,
+        DELETE_FAST | LOAD_FAST_AND_CLEAR | STORE_FAST_MAYBE_NULL
+    ) {
+        flags |= flag::UNBINDS;
+    }
+    if matches!(
+        op,
+        SETUP_FINALLY | SETUP_CLEANUP | SETUP_WITH | POP_BLOCK | STORE_FAST_MAYBE_NULL
+    ) {
+        flags |= flag::LOWERED;
+    }
+    if matches!(
+        op,
+        LOAD_CONST
+            | BUILD_TUPLE
+            | POP_JUMP_IF_NOT_NONE
+            | POP_JUMP_IF_NONE
+            | POP_JUMP_IF_FALSE
+            | POP_JUMP_IF_TRUE
+            | JUMP
+            | SWAP
+            | PUSH_NULL
+    ) {
+        flags |= flag::PEEPHOLE;
+    }
+    if flags & (flag::HAS_CONST | flag::ASSEMBLER_JUMP | flag::UNBINDS | flag::LOWERED) != 0
         || matches!(op, SWAP | COPY | YIELD_VALUE)
     {
         flags |= flag::BUILD_CHECKED;
@@ -92,7 +121,7 @@ const fn flags_of(op: Opcode) -> u8 {
 }
 
 #[inline]
-fn has(op: Opcode, flags: u8) -> bool {
+fn has(op: Opcode, flags: u16) -> bool {
     FLAGS[op as usize] & flags != 0
 }
 
@@ -146,11 +175,31 @@ pub fn has_const(op: Opcode) -> bool {
 }
 
 /// Whether graph construction looks closer at `op`: it checks its argument (constant
-/// indices, `SWAP` and `COPY` depths), sets it (`YIELD_VALUE`), or rejects it (jumps only the
-/// assembler emits).
+/// indices, `SWAP` and `COPY` depths), sets it (`YIELD_VALUE`), rejects it (jumps only the
+/// assembler emits), or notes that the unit has it ([`unbinds`], [`is_lowered`]).
 #[inline]
 pub fn is_build_checked(op: Opcode) -> bool {
     has(op, flag::BUILD_CHECKED)
+}
+
+/// Whether `op` may leave a local unbound (`DELETE_FAST`, `LOAD_FAST_AND_CLEAR`,
+/// `STORE_FAST_MAYBE_NULL`).
+#[inline]
+pub fn unbinds(op: Opcode) -> bool {
+    has(op, flag::UNBINDS)
+}
+
+/// Whether `op` is a pseudo-instruction that `convert_pseudo_ops` lowers (`SETUP_*`,
+/// `POP_BLOCK`, `STORE_FAST_MAYBE_NULL`).
+#[inline]
+pub fn is_lowered(op: Opcode) -> bool {
+    has(op, flag::LOWERED)
+}
+
+/// Whether one of the peepholes of `optimize_basic_block` starts at `op`.
+#[inline]
+pub fn has_peephole(op: Opcode) -> bool {
+    has(op, flag::PEEPHOLE)
 }
 
 /// Whether the argument of `op` indexes the cell and free variables.
@@ -269,6 +318,7 @@ pub fn stack_effect(op: Opcode, arg: u32, jump: bool) -> Option<i32> {
 }
 
 /// [`stack_effect`] of the opcodes without a fixed effect.
+#[inline]
 fn varying_stack_effect(op: Opcode, arg: u32, jump: bool) -> Option<i32> {
     use Opcode::*;
     let arg = arg as i64;

@@ -13,33 +13,31 @@ pub(crate) struct Handler {
     pub preserve_lasti: bool,
 }
 
-/// Builds the exception table from each instruction's size and handler, in layout order.
+/// Builds the exception table from the handler of each run of code units, in layout order.
 #[derive(Default)]
 pub(crate) struct ExceptionTable {
     out: Vec<u8>,
-    /// Offset of the next instruction.
-    offset: u32,
     /// Where the current range starts, and its handler.
     start: u32,
     current: Option<Handler>,
 }
 
 impl ExceptionTable {
-    /// Adds the next instruction: `size` code units covered by `handler`.
-    pub fn add(&mut self, size: u32, handler: Option<Handler>) {
+    /// The code units from `offset` on are covered by `handler` (until the next call).
+    pub fn set(&mut self, offset: u32, handler: Option<Handler>) {
         if handler.map(|h| h.offset) != self.current.map(|h| h.offset) {
             if let Some(h) = self.current {
-                entry(&mut self.out, self.start, self.offset, h);
+                entry(&mut self.out, self.start, offset, h);
             }
-            self.start = self.offset;
+            self.start = offset;
             self.current = handler;
         }
-        self.offset += size;
     }
 
-    pub fn finish(mut self) -> Vec<u8> {
+    /// The table, for code `end` code units long.
+    pub fn finish(mut self, end: u32) -> Vec<u8> {
         if let Some(h) = self.current {
-            entry(&mut self.out, self.start, self.offset, h);
+            entry(&mut self.out, self.start, end, h);
         }
         self.out
     }

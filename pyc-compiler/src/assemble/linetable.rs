@@ -25,15 +25,29 @@ impl LineTable {
         }
     }
 
-    /// Records that the next `size` code units have location `loc`.
+    /// Records that the next `size` code units (at least one) have location `loc`.
+    #[inline]
     pub fn emit(&mut self, loc: Location, mut size: u32) {
+        match self.short_form(loc) {
+            // Short entries leave the line as it is: every chunk is short.
+            Some(form) => {
+                while size > 8 {
+                    self.short_entry(form, 8);
+                    size -= 8;
+                }
+                self.short_entry(form, size);
+            }
+            None => self.emit_other(loc, size),
+        }
+    }
+
+    /// [`LineTable::emit`] for a location the short form cannot encode on the current line.
+    fn emit_other(&mut self, loc: Location, mut size: u32) {
         while size > 8 {
             self.entry(loc, 8);
             size -= 8;
         }
-        if size > 0 {
-            self.entry(loc, size);
-        }
+        self.entry(loc, size);
     }
 
     pub fn finish(self) -> Vec<u8> {
@@ -57,25 +71,40 @@ impl LineTable {
         self.varint(zigzag);
     }
 
-    /// Appends one entry: the short form (most entries: same line, narrow columns) here,
-    /// the others in [`LineTable::long_entry`].
+    /// The short form of `loc` (same line as the previous entry, column below 80, at most
+    /// 15 columns wide) without its size, if it has one: see [`LineTable::short_entry`].
     #[inline]
-    fn entry(&mut self, loc: Location, size: u32) {
-        let (column, end_column) = (loc.col_offset, loc.end_col_offset);
-        if loc.lineno >= 0
-            && loc.lineno == self.lineno
+    fn short_form(&self, loc: Location) -> Option<[u8; 2]> {
+        let column = loc.col_offset as u32;
+        let width = loc.end_col_offset.wrapping_sub(loc.col_offset) as u32;
+        (loc.lineno == self.lineno
             && loc.end_lineno == loc.lineno
-            && (0..80).contains(&column)
-            && end_column >= column
-            && end_column - column < 16
-        {
-            let code = (column / 8) as u8;
-            debug_assert!(code <= CODE_SHORT_MAX);
-            let columns = (((column % 8) as u8) << 4) | (end_column - column) as u8;
-            self.bytes
-                .extend_from_slice(&[0x80 | (code << 3) | (size as u8 - 1), columns]);
-        } else {
-            self.long_entry(loc, size);
+            && loc.lineno >= 0
+            && column < 80
+            && width < 16)
+            .then(|| {
+                let code = (column / 8) as u8;
+                debug_assert!(code <= CODE_SHORT_MAX);
+                [
+                    0x80 | (code << 3),
+                    (((column % 8) as u8) << 4) | width as u8,
+                ]
+            })
+    }
+
+    /// Appends a short entry of `size` code units (1 to 8) from the form
+    /// [`LineTable::short_form`] gave.
+    #[inline]
+    fn short_entry(&mut self, [first, columns]: [u8; 2], size: u32) {
+        self.bytes
+            .extend_from_slice(&[first | (size as u8 - 1), columns]);
+    }
+
+    /// Appends one entry in the shortest form that encodes `loc`.
+    fn entry(&mut self, loc: Location, size: u32) {
+        match self.short_form(loc) {
+            Some(form) => self.short_entry(form, size),
+            None => self.long_entry(loc, size),
         }
     }
 

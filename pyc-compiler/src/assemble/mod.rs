@@ -53,7 +53,7 @@ use pyc_loader::target::Target;
 
 use crate::error::CompileError;
 use crate::flowgraph::{self, BlockId, Cfg, UnitShape};
-use crate::ir::{CodeUnit, Opcode};
+use crate::ir::{CodeUnit, Location, Opcode};
 use exception_table::{ExceptionTable, Handler};
 use linetable::LineTable;
 use opmap::OpMap;
@@ -94,9 +94,9 @@ pub fn assemble_unit(
     let nlocalsplus = localsplus::prepare_localsplus(&md, &mut cfg);
     let stacksize = flowgraph::stack_depth(&mut cfg, md.flags)?;
     flowgraph::convert_pseudo_ops(&mut cfg);
-    flowgraph::resolve_jump_offsets(&mut cfg, |op| ops.caches(op));
+    let units = flowgraph::resolve_jump_offsets(&mut cfg, |op| ops.caches(op));
 
-    let (code, linetable, exceptiontable) = encode(&cfg, ops, md.firstlineno)?;
+    let (code, linetable, exceptiontable) = encode(&cfg, ops, md.firstlineno, units)?;
     let (localsplusnames, localspluskinds) = localsplus::localsplus_info(&md, nlocalsplus);
     Ok(CodeObject {
         argcount: md.posonlyargcount + md.argcount,
@@ -128,63 +128,64 @@ pub fn assemble_unit(
 /// The bytecode, location table and exception table of a code unit.
 type Encoded = (Vec<u8>, Vec<u8>, Vec<u8>);
 
-/// Encodes the laid-out graph: the bytecode with `EXTENDED_ARG` prefixes and zeroed inline
-/// caches, the location table and the exception table.
-fn encode(cfg: &Cfg, ops: &OpMap, firstlineno: i32) -> Result<Encoded, CompileError> {
+/// Encodes the laid-out graph, `units` code units long: the bytecode with `EXTENDED_ARG`
+/// prefixes and zeroed inline caches, the location table and the exception table.
+fn encode(cfg: &Cfg, ops: &OpMap, firstlineno: i32, units: u32) -> Result<Encoded, CompileError> {
     let extended_arg = ops
         .number(Opcode::EXTENDED_ARG)
         .ok_or_else(|| missing(Opcode::EXTENDED_ARG))?;
     let cache = ops
         .number(Opcode::CACHE)
         .ok_or_else(|| missing(Opcode::CACHE))?;
-    let ninstrs: usize = cfg.blocks.iter().map(|b| b.len()).sum();
-    let mut code = Vec::with_capacity(ninstrs * 4);
-    let mut lines = LineTable::new(firstlineno, ninstrs);
+    // Every code unit starts as a cache entry; instructions are written over theirs.
+    let mut code = [cache, 0].repeat(units as usize);
+    let mut lines = LineTable::new(firstlineno, cfg.instrs.len());
     let mut exceptions = ExceptionTable::default();
-    // The handler block last looked up, and its handler.
-    let mut last_handler: Option<(BlockId, Handler)> = None;
-    let mut run: Option<(crate::ir::Location, u32)> = None;
+    // The offset of the next instruction, in code units.
+    let mut offset = 0u32;
+    // The location of the current run of code units, and its length.
+    let mut run = (Location::NONE, 0u32);
+    // The handler block of the current range.
+    let mut handler_block = None;
     let mut cursor = Some(cfg.entry);
     while let Some(b) = cursor {
         cursor = cfg.blocks[b].next;
         for instr in cfg.block_instrs(b) {
             let number = ops.number(instr.op).ok_or_else(|| missing(instr.op))?;
-            let size = flowgraph::instr_size(instr, |op| ops.caches(op));
+            if instr.loc != run.0 {
+                if run.1 > 0 {
+                    lines.emit(run.0, run.1);
+                }
+                run = (instr.loc, 0);
+            }
+            if instr.except() != handler_block {
+                handler_block = instr.except();
+                exceptions.set(offset, handler_block.map(|h| handler_of(cfg, h)));
+            }
             let arg = instr.arg;
+            let start = 2 * offset as usize;
+            let mut at = start;
             if arg > 0xFF {
                 for shift in [24, 16, 8] {
                     if arg >> shift != 0 {
-                        code.extend([extended_arg, (arg >> shift) as u8]);
+                        code[at..at + 2].copy_from_slice(&[extended_arg, (arg >> shift) as u8]);
+                        at += 2;
                     }
                 }
             }
-            code.extend([number, arg as u8]);
-            for _ in 0..ops.caches(instr.op) {
-                code.extend([cache, 0]);
-            }
-            run = match run {
-                Some((loc, n)) if loc == instr.loc => Some((loc, n + size)),
-                Some((loc, n)) => {
-                    lines.emit(loc, n);
-                    Some((instr.loc, size))
-                }
-                None => Some((instr.loc, size)),
-            };
-            let handler = instr.except().map(|h| match last_handler {
-                Some((block, handler)) if block == h => handler,
-                _ => {
-                    let handler = handler_of(cfg, h);
-                    last_handler = Some((h, handler));
-                    handler
-                }
-            });
-            exceptions.add(size, handler);
+            code[at..at + 2].copy_from_slice(&[number, arg as u8]);
+            // The prefixes, the instruction and its caches (`flowgraph::instr_size`).
+            let size = (at - start) as u32 / 2 + 1 + ops.caches(instr.op);
+            debug_assert_eq!(size, flowgraph::instr_size(instr, |op| ops.caches(op)));
+            offset += size;
+            run.1 += size;
         }
     }
-    if let Some((loc, n)) = run {
-        lines.emit(loc, n);
+    debug_assert_eq!(offset, units);
+    if run.1 > 0 {
+        lines.emit(run.0, run.1);
     }
-    Ok((code, lines.finish(), exceptions.finish()))
+    Ok((code, lines.finish(), exceptions.finish(offset)))
 }
 
 fn handler_of(cfg: &Cfg, block: BlockId) -> Handler {

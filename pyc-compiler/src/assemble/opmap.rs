@@ -10,9 +10,9 @@ use crate::ir::Opcode;
 #[derive(Debug)]
 pub(crate) struct OpMap {
     /// Indexed by `Opcode as usize`: the number, if the target has that opcode.
-    numbers: Vec<Option<u8>>,
+    numbers: [Option<u8>; Opcode::ALL.len()],
     /// Indexed likewise: the inline cache entries following the instruction.
-    caches: Vec<u8>,
+    caches: [u8; Opcode::ALL.len()],
 }
 
 impl OpMap {
@@ -25,16 +25,16 @@ impl OpMap {
             return map;
         }
         let table = target.opcodes();
-        let mut numbers = Vec::with_capacity(Opcode::ALL.len());
-        let mut caches = Vec::with_capacity(Opcode::ALL.len());
+        let mut numbers = [None; Opcode::ALL.len()];
+        let mut caches = [0; Opcode::ALL.len()];
         for op in Opcode::ALL {
             let number = if op.is_pseudo() {
                 None
             } else {
                 table.by_name(op.name())
             };
-            numbers.push(number);
-            caches.push(number.map_or(0, |n| table.info(n).caches));
+            numbers[op as usize] = number;
+            caches[op as usize] = number.map_or(0, |n| table.info(n).caches);
         }
         let map: &'static OpMap = Box::leak(Box::new(OpMap { numbers, caches }));
         maps.push((target, map));
@@ -42,11 +42,13 @@ impl OpMap {
     }
 
     /// The number of `op`, if it is a real opcode of the target.
+    #[inline]
     pub fn number(&self, op: Opcode) -> Option<u8> {
         self.numbers[op as usize]
     }
 
     /// The inline cache entries after `op`.
+    #[inline]
     pub fn caches(&self, op: Opcode) -> u32 {
         u32::from(self.caches[op as usize])
     }

@@ -4,8 +4,8 @@
 use crate::error::CompileError;
 use crate::ir::{Arg, InstrSequence, Location, Opcode};
 use crate::opcode_info::{
-    has_const, has_target, is_assembler_jump, is_block_push, is_build_checked, is_scope_exit,
-    is_terminator, is_unconditional_jump,
+    has_const, has_target, is_assembler_jump, is_block_push, is_build_checked, is_lowered,
+    is_scope_exit, is_terminator, is_unconditional_jump, unbinds,
 };
 
 /// Index of a block in [`Cfg::blocks`].
@@ -158,6 +158,14 @@ pub(crate) struct Cfg {
     /// Whether some instruction pushes an exception handler (`SETUP_*`); without one, only
     /// the last instruction of a block designates a block.
     pub has_handlers: bool,
+    /// Whether some instruction may leave a local unbound (see `opcode_info::unbinds`).
+    pub unbinds: bool,
+    /// Whether some instruction is a pseudo-instruction to lower (see
+    /// `opcode_info::is_lowered`).
+    pub has_lowered: bool,
+    /// Whether a `NOP` may be left: cleared when the optimizations leave none, set again by
+    /// a pass that makes one.
+    pub may_have_nops: bool,
 }
 
 impl Cfg {
@@ -325,13 +333,16 @@ impl Cfg {
         }
         let mut blocks = Vec::with_capacity(seq.label_targets.len() + 1);
         blocks.push(Block::new(None, 0));
-        let mut instrs = Vec::with_capacity(n);
+        // Room for the blocks the passes grow (copied exits, prefixes, new jumps), which
+        // move to the end of the array.
+        let mut instrs = Vec::with_capacity(n + n / 4 + 16);
         // The block starting at each offset of the sequence, or `NONE`.
         let mut block_at_offset = vec![NONE; n];
         // Whether the last instruction placed ends its block.
         let mut after_terminator = false;
         // The instructions that designate a block, by index.
         let mut with_target = Vec::new();
+        let (mut any_unbinds, mut any_lowered) = (false, false);
         for (i, (instr, &label)) in seq.instrs.iter().zip(&label_at_offset).enumerate() {
             // CPython's `cfg_builder_maybe_start_new_block`, at a label or after a
             // terminator: the current block takes the label if it is still empty and
@@ -369,6 +380,8 @@ impl Cfg {
                 _ => return Err(internal(format!("bad argument for {:?}", instr.op))),
             };
             let arg = if arg >= 1 << 30 || is_build_checked(instr.op) {
+                any_unbinds |= unbinds(instr.op);
+                any_lowered |= is_lowered(instr.op);
                 checked_arg(instr.op, arg, nconsts)?
             } else {
                 arg
@@ -405,6 +418,9 @@ impl Cfg {
             blocks,
             entry: 0,
             has_handlers,
+            unbinds: any_unbinds,
+            has_lowered: any_lowered,
+            may_have_nops: true,
         })
     }
 }

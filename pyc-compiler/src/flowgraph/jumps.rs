@@ -9,6 +9,18 @@ use crate::opcode_info::{is_block_push, is_jump};
 /// Replaces `SETUP_*` and `POP_BLOCK` by `NOP`s (then removed) and `STORE_FAST_MAYBE_NULL` by
 /// `STORE_FAST`.
 pub(crate) fn convert_pseudo_ops(cfg: &mut Cfg) {
+    if !cfg.has_lowered {
+        // Only NOPs may change: each block's are removed (none to look for if the
+        // optimizations left none and no pass made one).
+        if cfg.may_have_nops {
+            let mut cursor = Some(cfg.entry);
+            while let Some(b) = cursor {
+                cursor = cfg.blocks[b].next;
+                remove_redundant_nops(cfg, b);
+            }
+        }
+        return;
+    }
     // The blocks holding a NOP afterwards (the others have none to remove).
     let mut with_nops = Vec::new();
     let mut cursor = Some(cfg.entry);
@@ -115,8 +127,9 @@ pub(crate) fn instr_size(instr: &Instr, caches: impl Fn(Opcode) -> u32) -> u32 {
 /// not need when sized from nothing (both are fixpoints).
 ///
 /// A jump ends its block, so each block's size is summed once and only its last instruction
-/// is revisited: a jump's end is its block's offset plus its block's size.
-pub(crate) fn resolve_jump_offsets(cfg: &mut Cfg, caches: impl Fn(Opcode) -> u32 + Copy) {
+/// is revisited: a jump's end is its block's offset plus its block's size. Returns the size
+/// of the code in code units.
+pub(crate) fn resolve_jump_offsets(cfg: &mut Cfg, caches: impl Fn(Opcode) -> u32 + Copy) -> u32 {
     normalize_jumps(cfg);
     let order = cfg.order();
     let mut sizes: Vec<u32> = order
@@ -152,7 +165,7 @@ pub(crate) fn resolve_jump_offsets(cfg: &mut Cfg, caches: impl Fn(Opcode) -> u32
             }
         }
         if !recompile {
-            break;
+            return total;
         }
     }
 }

@@ -12,7 +12,9 @@ pub(crate) fn add_checks_for_loads_of_uninitialized_variables(
     nlocals: usize,
     nparams: usize,
 ) {
-    if nlocals == 0 {
+    // Without a local unbound on entry (all are parameters, none beyond the first 64,
+    // which are checked apart) or an instruction that unbinds one, every load is safe.
+    if nlocals == 0 || (nlocals <= nparams.min(64) && !cfg.unbinds) {
         return;
     }
     let tracked = if nlocals > 64 {

@@ -8,7 +8,7 @@ use pyc_loader::marshal::Object;
 use super::cfg::{internal, BlockId, Cfg, Instr};
 use crate::error::CompileError;
 use crate::ir::{ConstKey, Opcode};
-use crate::opcode_info::{has_const, has_target, is_jump, is_unconditional_jump};
+use crate::opcode_info::{has_const, has_peephole, has_target, is_jump, is_unconditional_jump};
 
 /// Exit blocks at most this long are copied into blocks that jump to them.
 const MAX_COPY_SIZE: usize = 4;
@@ -379,20 +379,14 @@ fn optimize_basic_block(
             opcode = inst.op;
             oparg = inst.arg;
         }
-        // Most instructions have no peephole.
-        if !matches!(
-            opcode,
-            Opcode::LOAD_CONST
-                | Opcode::BUILD_TUPLE
-                | Opcode::POP_JUMP_IF_NOT_NONE
-                | Opcode::POP_JUMP_IF_NONE
-                | Opcode::POP_JUMP_IF_FALSE
-                | Opcode::POP_JUMP_IF_TRUE
-                | Opcode::JUMP
-                | Opcode::SWAP
-                | Opcode::PUSH_NULL
-        ) {
+        // Most instructions have no peephole: the next one that has is looked for at once
+        // (those in between are not `LOAD_CONST`, so the next sets `opcode`).
+        if !has_peephole(opcode) {
             i += 1;
+            i += cfg.instrs[start + i..start + len]
+                .iter()
+                .position(|instr| has_peephole(instr.op))
+                .unwrap_or(len - i);
             continue;
         }
         let nextop = if i + 1 < len {
